@@ -1,0 +1,75 @@
+//===- Passes.td - tfm conversion passes -------------------*- tablegen -*-===//
+//
+// The backend passes: tfm (tensors) -> onednn (buffers) -> memory plan ->
+// LLVM dialect (calls into the tfm runtime's C ABI).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_CONVERSION_PASSES_TD
+#define TFM_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertTfmToOneDNN : Pass<"convert-tfm-to-onednn", "mlir::ModuleOp"> {
+  let summary = "Lower tfm ops on tensors to onednn primitives on buffers";
+  let description = [{
+    Bufferizes every function: tensor arguments become memrefs, tensor results
+    become trailing memref arguments that the function writes (marked with
+    the `onednn.result` argument attribute), and every tfm op becomes onednn
+    ops writing a fresh `memref.alloc`:
+
+    * `tfm.matmul`, `tfm.linear` -> `onednn.matmul` (bias, activation and
+      residual as post-ops);
+    * `tfm.add/sub/mul/div` -> `onednn.binary`, or `onednn.eltwise linear`
+      when one side is a scalar constant; `tfm.pow` by a scalar constant ->
+      `onednn.eltwise pow`;
+    * unary ops -> `onednn.eltwise`; `tfm.layer_norm` -> `onednn.layer_norm`
+      (plus `onednn.binary add` for a residual); `tfm.softmax` ->
+      `onednn.softmax`; reductions -> `onednn.reduction`;
+    * `tfm.transpose`, `tfm.slice`, `tfm.split`, `tfm.concat` -> views
+      (`memref.transpose`, `memref.subview`) copied by `onednn.reorder`;
+      `tfm.reshape` -> `memref.expand_shape`/`collapse_shape` through a
+      rank-1 view (no copy);
+    * `tfm.constant` -> `memref.global` + `memref.get_global`.
+
+    Ops that have no backend lowering yet (`tfm.param`, `tfm.gather`,
+    `tfm.embedding`, `tfm.attention`, `tfm.select`, `tfm.causal_mask`, and
+    dynamically shaped tensors) are reported as errors at their location.
+  }];
+  let dependentDialects = [
+    "::tfm::onednn::OneDNNDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"
+  ];
+}
+
+def OneDNNPlanMemory : Pass<"onednn-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Place every intermediate buffer at a static offset in one arena";
+  let description = [{
+    Computes each `memref.alloc`'s live range (from the alloc to its last
+    use, in program order of the function's single block), assigns offsets
+    greedily (largest buffers first, 64-byte aligned, reusing space whose
+    buffers are dead) and replaces the allocs by `memref.view`s of one `i8`
+    arena allocated at function entry and freed before each return.
+    The arena size is recorded in the `onednn.arena_bytes` function attribute.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
+def ConvertOneDNNToLLVM : Pass<"convert-onednn-to-llvm", "mlir::ModuleOp"> {
+  let summary = "Lower onednn ops to calls of the tfm runtime, and everything to LLVM";
+  let description = [{
+    Every onednn op becomes an `llvm.call` of `tfm_rt_<op>` (see
+    include/tfm/Runtime/tfm_runtime.h): each buffer is passed as a pointer to
+    its memref descriptor, its rank and its element type code, followed by the
+    op's attributes as scalars. memref, arith and func lower with MLIR's
+    standard patterns (bare-pointer calling convention).
+
+    The entry function (`main`, or the module's only public function) is
+    renamed `tfm_model_main` and wrapped by `void tfm_entry(void **buffers)`;
+    the global string `tfm_signature` describes its buffers
+    (`in f32 4x8;in f32 8x16;out f32 4x16`) for the runtime's driver.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+#endif // TFM_CONVERSION_PASSES_TD

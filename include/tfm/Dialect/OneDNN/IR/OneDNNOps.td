@@ -1,0 +1,233 @@
+//===- OneDNNOps.td - onednn dialect operations ------------*- tablegen -*-===//
+//
+// The `onednn` dialect: one op per oneDNN primitive, on memrefs in
+// destination-passing style (inputs are read, `into` operands are written).
+// Ops whose names say so are implemented by the tfm runtime itself where
+// oneDNN 2.6 has no primitive.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_DIALECT_ONEDNN_IR_ONEDNNOPS_TD
+#define TFM_DIALECT_ONEDNN_IR_ONEDNNOPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def OneDNN_Dialect : Dialect {
+  let name = "onednn";
+  let cppNamespace = "::tfm::onednn";
+  let summary = "oneDNN primitives on buffers";
+  let description = [{
+    The backend dialect of tfm. Each op stands for one oneDNN 2.6 primitive
+    (matmul with post-ops, layer normalization, eltwise, binary, softmax,
+    reorder, reduction) applied to memrefs: operands before `into` are read,
+    the operand after `into` is written. Shapes are static; strided memrefs
+    (views made by `memref.subview`, `memref.transpose`, ...) describe
+    transposes, slices and concatenations, which `onednn.reorder` copies.
+
+    `convert-onednn-to-llvm` turns every op into a call of the tfm runtime's C
+    ABI (`include/tfm/Runtime/tfm_runtime.h`), which creates and caches the
+    primitives.
+  }];
+}
+
+def OneDNN_Activation : I32EnumAttr<"Activation", "matmul eltwise post-op", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"gelu_tanh", 1>,
+    I32EnumAttrCase<"gelu_erf", 2>,
+    I32EnumAttrCase<"relu", 3>
+  ]> {
+  let cppNamespace = "::tfm::onednn";
+}
+
+def OneDNN_EltwiseKind : I32EnumAttr<"EltwiseKind", "eltwise algorithm", [
+    I32EnumAttrCase<"tanh", 0>,
+    I32EnumAttrCase<"exp", 1>,
+    I32EnumAttrCase<"relu", 2>,
+    I32EnumAttrCase<"gelu_tanh", 3>,
+    I32EnumAttrCase<"gelu_erf", 4>,
+    I32EnumAttrCase<"sqrt", 5>,
+    I32EnumAttrCase<"pow", 6>,
+    I32EnumAttrCase<"linear", 7>,
+    I32EnumAttrCase<"erf", 8>
+  ]> {
+  let cppNamespace = "::tfm::onednn";
+}
+
+def OneDNN_BinaryKind : I32EnumAttr<"BinaryKind", "binary algorithm", [
+    I32EnumAttrCase<"add", 0>,
+    I32EnumAttrCase<"sub", 1>,
+    I32EnumAttrCase<"mul", 2>,
+    I32EnumAttrCase<"div", 3>,
+    I32EnumAttrCase<"max", 4>,
+    I32EnumAttrCase<"min", 5>
+  ]> {
+  let cppNamespace = "::tfm::onednn";
+}
+
+def OneDNN_ReductionKind : I32EnumAttr<"ReductionKind", "reduction algorithm", [
+    I32EnumAttrCase<"mean", 0>,
+    I32EnumAttrCase<"max", 1>,
+    I32EnumAttrCase<"sum", 2>
+  ]> {
+  let cppNamespace = "::tfm::onednn";
+}
+
+def OneDNN_Buffer : MemRefOf<[F32, F16, BF16]>;
+
+class OneDNN_Op<string mnemonic, list<Trait> traits = []> :
+    Op<OneDNN_Dialect, mnemonic, traits>;
+
+def OneDNN_MatmulOp : OneDNN_Op<"matmul", [AttrSizedOperandSegments]> {
+  let summary = "oneDNN matmul with bias, eltwise and residual post-ops";
+  let description = [{
+    `dst = activation(a x b + bias) + residual`: `a` is `[..., M, K]`, `b` is
+    `[..., K, N]` (`[..., N, K]` with `transpose_b`; batch dims broadcast),
+    `bias` is `[N]`, `residual` has `dst`'s shape. The activation becomes an
+    eltwise post-op and the residual a binary-add post-op.
+
+    ```mlir
+    onednn.matmul %a, %b bias %bias into %c activation = gelu_tanh
+        : memref<4x8xf32>, memref<8x16xf32>, memref<16xf32>, memref<4x16xf32>
+    ```
+  }];
+  let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$a,
+                       Arg<OneDNN_Buffer, "", [MemRead]>:$b,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$bias,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$residual,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
+                       DefaultValuedAttr<OneDNN_Activation, "::tfm::onednn::Activation::none">:$activation,
+                       UnitAttr:$transpose_b);
+  let assemblyFormat = [{
+    $a `,` $b (`transpose_b` $transpose_b^)? (`bias` $bias^)?
+    (`residual` $residual^)? `into` $dst `activation` `=` $activation
+    attr-dict `:` type(operands)
+  }];
+  let hasVerifier = 1;
+}
+
+def OneDNN_LayerNormOp : OneDNN_Op<"layer_norm", [AttrSizedOperandSegments]> {
+  let summary = "oneDNN layer normalization over the last axis";
+  let description = [{
+    `dst = (src - mean) / sqrt(var + epsilon) * scale + shift` over the last
+    axis, with optional `[C]` scale and shift (oneDNN's use_scale / use_shift).
+
+    ```mlir
+    onednn.layer_norm %x scale %g shift %b into %y eps = 1.000000e-05
+        : memref<4x16xf32>, memref<16xf32>, memref<16xf32>, memref<4x16xf32>
+    ```
+  }];
+  let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$src,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$scale,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$shift,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
+                       F64Attr:$epsilon);
+  let assemblyFormat = [{
+    $src (`scale` $scale^)? (`shift` $shift^)? `into` $dst `eps` `=` $epsilon
+    attr-dict `:` type(operands)
+  }];
+  let hasVerifier = 1;
+}
+
+def OneDNN_EltwiseOp : OneDNN_Op<"eltwise"> {
+  let summary = "oneDNN eltwise primitive";
+  let description = [{
+    Applies `kind` elementwise with oneDNN's conventions for `alpha` and
+    `beta`: `linear` is `alpha * x + beta`, `pow` is `alpha * x^beta`,
+    `relu` uses `alpha` as the negative slope. `erf` is computed by the tfm
+    runtime (oneDNN 2.6 has no erf algorithm).
+
+    ```mlir
+    onednn.eltwise pow %v into %r alpha = 1.000000e+00 beta = -5.000000e-01
+        : memref<4x1xf32>, memref<4x1xf32>
+    ```
+  }];
+  let arguments = (ins OneDNN_EltwiseKind:$kind,
+                       Arg<OneDNN_Buffer, "", [MemRead]>:$src,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
+                       DefaultValuedAttr<F64Attr, "0.0">:$alpha,
+                       DefaultValuedAttr<F64Attr, "0.0">:$beta);
+  let assemblyFormat = [{
+    $kind $src `into` $dst `alpha` `=` $alpha `beta` `=` $beta attr-dict `:`
+    type($src) `,` type($dst)
+  }];
+  let hasVerifier = 1;
+}
+
+def OneDNN_BinaryOp : OneDNN_Op<"binary"> {
+  let summary = "oneDNN binary primitive with broadcasting";
+  let description = [{
+    `dst = lhs kind rhs` elementwise, with NumPy broadcasting of both inputs
+    to `dst`'s shape.
+
+    ```mlir
+    onednn.binary add %x, %bias into %y
+        : memref<4x16xf32>, memref<16xf32>, memref<4x16xf32>
+    ```
+  }];
+  let arguments = (ins OneDNN_BinaryKind:$kind,
+                       Arg<OneDNN_Buffer, "", [MemRead]>:$lhs,
+                       Arg<OneDNN_Buffer, "", [MemRead]>:$rhs,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst);
+  let assemblyFormat = [{
+    $kind $lhs `,` $rhs `into` $dst attr-dict `:` type($lhs) `,` type($rhs) `,`
+    type($dst)
+  }];
+  let hasVerifier = 1;
+}
+
+def OneDNN_SoftmaxOp : OneDNN_Op<"softmax"> {
+  let summary = "oneDNN softmax (softmax_v2, accurate) along one axis";
+  let description = [{
+    ```mlir
+    onednn.softmax %s into %p axis = 2 : memref<2x4x4xf32>, memref<2x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$src,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
+                       I64Attr:$axis);
+  let assemblyFormat = [{
+    $src `into` $dst `axis` `=` $axis attr-dict `:` type($src) `,` type($dst)
+  }];
+  let hasVerifier = 1;
+}
+
+def OneDNN_ReorderOp : OneDNN_Op<"reorder"> {
+  let summary = "oneDNN reorder: copy between layouts and data types";
+  let description = [{
+    Copies `src` into `dst` (same shape), converting the element type and
+    the layout: with strided views on either side this is a transpose, a
+    slice, or a piece of a concatenation.
+
+    ```mlir
+    %t = memref.transpose %x (i, j) -> (j, i)
+        : memref<4x8xf32> to memref<8x4xf32, strided<[1, 8]>>
+    onednn.reorder %t into %y : memref<8x4xf32, strided<[1, 8]>>, memref<8x4xf32>
+    ```
+  }];
+  let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$src,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst);
+  let assemblyFormat = "$src `into` $dst attr-dict `:` type($src) `,` type($dst)";
+  let hasVerifier = 1;
+}
+
+def OneDNN_ReductionOp : OneDNN_Op<"reduction"> {
+  let summary = "oneDNN reduction";
+  let description = [{
+    Reduces every dimension where `dst` has size 1 and `src` does not.
+
+    ```mlir
+    onednn.reduction mean %x into %m : memref<4x16xf32>, memref<4x1xf32>
+    ```
+  }];
+  let arguments = (ins OneDNN_ReductionKind:$kind,
+                       Arg<OneDNN_Buffer, "", [MemRead]>:$src,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst);
+  let assemblyFormat = [{
+    $kind $src `into` $dst attr-dict `:` type($src) `,` type($dst)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // TFM_DIALECT_ONEDNN_IR_ONEDNNOPS_TD

@@ -1,0 +1,40 @@
+//===- Tfm.h - The tfm dialect ------------------------------*- C++ -*-===//
+//
+// Declarations of the tfm dialect, its enums and its operations (generated
+// from TfmOps.td).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_DIALECT_TFM_IR_TFM_H
+#define TFM_DIALECT_TFM_IR_TFM_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace tfm {
+/// Maps an axis in [-rank, rank) to [0, rank).
+inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+} // namespace tfm
+
+#include "tfm/Dialect/Tfm/IR/TfmOpsDialect.h.inc"
+#include "tfm/Dialect/Tfm/IR/TfmEnums.h.inc"
+
+#define GET_OP_CLASSES
+#include "tfm/Dialect/Tfm/IR/TfmOps.h.inc"
+
+namespace tfm {
+/// Computes the NumPy broadcast of `a` and `b` (dynamic dimensions stay
+/// dynamic); returns failure if they do not broadcast.
+mlir::LogicalResult broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                    llvm::ArrayRef<int64_t> b,
+                                    llvm::SmallVectorImpl<int64_t> &result);
+} // namespace tfm
+
+#endif // TFM_DIALECT_TFM_IR_TFM_H

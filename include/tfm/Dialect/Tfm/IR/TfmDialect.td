@@ -1,0 +1,62 @@
+//===- TfmDialect.td - The tfm transformer dialect ---------*- tablegen -*-===//
+//
+// The `tfm` dialect: a transformer graph on ranked tensors with value
+// semantics. It has two levels: primitive tensor ops (the vocabulary a model is
+// first written in) and fused transformer ops (what the fusion passes produce
+// and the backend consumes).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_DIALECT_TFM_IR_TFMDIALECT_TD
+#define TFM_DIALECT_TFM_IR_TFMDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Tfm_Dialect : Dialect {
+  let name = "tfm";
+  let cppNamespace = "::tfm";
+  let summary = "A transformer graph dialect on ranked tensors";
+  let description = [{
+    The `tfm` dialect describes transformer models as a dataflow graph of
+    operations on ranked tensors with value semantics.
+
+    It holds two levels of abstraction in one dialect:
+
+    * **primitive tensor ops** (`tfm.matmul`, `tfm.add`, `tfm.reduce_mean`,
+      `tfm.softmax`, `tfm.transpose`, `tfm.gather`, ...): the vocabulary in
+      which a model is first written, one mathematical step per op;
+    * **fused transformer ops** (`tfm.embedding`, `tfm.layer_norm`,
+      `tfm.linear`, `tfm.attention`): what the fusion passes produce and what
+      the oneDNN backend consumes.
+
+    Weights are never inlined: `tfm.param "h.0.attn.c_attn.weight"` names a
+    tensor of the model's weights file, so textual IR stays small.
+
+    Elementwise binary ops broadcast with NumPy rules: shapes are aligned at
+    the trailing dimension, and a dimension of size 1 stretches to match.
+  }];
+  let hasConstantMaterializer = 1;
+}
+
+def Tfm_Activation : I32EnumAttr<"Activation", "epilogue activation function", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"gelu_tanh", 1>,
+    I32EnumAttrCase<"gelu_erf", 2>,
+    I32EnumAttrCase<"relu", 3>
+  ]> {
+  let cppNamespace = "::tfm";
+}
+
+def Tfm_PositionKind : I32EnumAttr<"PositionKind", "positional encoding kind", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"learned", 1>,
+    I32EnumAttrCase<"sinusoidal", 2>
+  ]> {
+  let cppNamespace = "::tfm";
+}
+
+class Tfm_Op<string mnemonic, list<Trait> traits = []> :
+    Op<Tfm_Dialect, mnemonic, traits>;
+
+#endif // TFM_DIALECT_TFM_IR_TFMDIALECT_TD

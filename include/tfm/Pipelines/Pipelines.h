@@ -1,0 +1,44 @@
+//===- Pipelines.h - Named pass pipelines shared by the tools -*- C++ -*-===//
+//
+// The pipelines tfmc runs and tfm-opt exposes under the same names, built by
+// one function each so that both tools always agree.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_PIPELINES_PIPELINES_H
+#define TFM_PIPELINES_PIPELINES_H
+
+namespace mlir {
+class DialectRegistry;
+class OpPassManager;
+} // namespace mlir
+
+namespace tfm {
+
+/// Options of the pipelines (tfmc's -O level).
+struct PipelineOptions {
+  /// 0: no graph optimization; 1 and above: tfm-optimize first.
+  unsigned optLevel = 2;
+};
+
+/// `tfm-optimize`: canonicalization and CSE of the tfm graph (the fusion
+/// passes join it as they land).
+void buildTfmOptimizePipeline(mlir::OpPassManager &pm);
+
+/// `tfm-to-onednn`: [tfm-optimize], convert-tfm-to-onednn, canonicalize,
+/// symbol-dce, onednn-plan-memory.
+void buildTfmToOneDNNPipeline(mlir::OpPassManager &pm, const PipelineOptions &options = {});
+
+/// `tfm-to-llvm`: tfm-to-onednn, then expand-strided-metadata, lower-affine,
+/// convert-onednn-to-llvm, reconcile-unrealized-casts, canonicalize.
+void buildTfmToLLVMPipeline(mlir::OpPassManager &pm, const PipelineOptions &options = {});
+
+/// Registers the dialects the pipelines use.
+void registerTfmDialects(mlir::DialectRegistry &registry);
+
+/// Registers every tfm pass and the named pipelines with the pass registry.
+void registerTfmPassesAndPipelines();
+
+} // namespace tfm
+
+#endif // TFM_PIPELINES_PIPELINES_H

@@ -1,0 +1,62 @@
+/*===- tfm_runtime.h - The C ABI between generated code and the runtime -===*\
+|*                                                                          *|
+|* Generated code calls these functions (see convert-onednn-to-llvm). Every *|
+|* buffer is passed as three arguments: a pointer to its MLIR memref        *|
+|* descriptor {allocated, aligned, offset, sizes[rank], strides[rank]}, its *|
+|* rank and its element type (TFM_DTYPE_*). An absent optional buffer is    *|
+|* (NULL, 0, 0).                                                            *|
+|*                                                                          *|
+|* No C++ exception or oneDNN error crosses this boundary: the functions    *|
+|* return nothing and record the first failure, after which every later     *|
+|* call does nothing; the driver reads it with tfm_rt_last_error().         *|
+|*                                                                          *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef TFM_RUNTIME_TFM_RUNTIME_H
+#define TFM_RUNTIME_TFM_RUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element type codes. */
+#define TFM_DTYPE_F32 0
+#define TFM_DTYPE_F16 1
+#define TFM_DTYPE_BF16 2
+#define TFM_DTYPE_I32 3
+#define TFM_DTYPE_I64 4
+#define TFM_DTYPE_U8 5
+
+/* One buffer argument: descriptor pointer, rank, element type. */
+#define TFM_BUF(name) const void *name, int64_t name##_rank, int32_t name##_dtype
+
+/* activation: 0 none, 1 gelu_tanh, 2 gelu_erf, 3 relu (onednn::Activation). */
+void tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(residual),
+                   TFM_BUF(dst), int32_t activation, int32_t transpose_b);
+void tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift),
+                       TFM_BUF(dst), double epsilon);
+/* kind: onednn::EltwiseKind (0 tanh, 1 exp, 2 relu, 3 gelu_tanh, 4 gelu_erf,
+   5 sqrt, 6 pow, 7 linear, 8 erf). */
+void tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, double alpha,
+                    double beta);
+/* kind: onednn::BinaryKind (0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min). */
+void tfm_rt_binary(TFM_BUF(lhs), TFM_BUF(rhs), TFM_BUF(dst), int32_t kind);
+void tfm_rt_softmax(TFM_BUF(src), TFM_BUF(dst), int64_t axis);
+void tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst));
+/* kind: onednn::ReductionKind (0 mean, 1 max, 2 sum). */
+void tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind);
+
+/* The first error recorded since start (NULL if none). */
+const char *tfm_rt_last_error(void);
+
+/* Provided by the generated object: the model entry and its buffers. */
+void tfm_entry(void **buffers);
+extern const char tfm_signature[];
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TFM_RUNTIME_TFM_RUNTIME_H */

@@ -1,0 +1,130 @@
+//===- PlanMemory.cpp - Place buffers at static offsets in one arena ------===//
+//
+// Liveness-based memory planning for onednn functions: every `memref.alloc`
+// becomes a `memref.view` into one arena, at an offset chosen so that buffers
+// whose live ranges overlap never share bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "onednn-plan-memory"
+
+namespace tfm {
+#define GEN_PASS_DEF_ONEDNNPLANMEMORY
+#include "tfm/Conversion/Passes.h.inc"
+} // namespace tfm
+
+using namespace mlir;
+
+namespace {
+constexpr int64_t kAlignment = 64;
+
+/// One buffer to place: its alloc, byte size, live range (op indices) and offset.
+struct Buffer {
+  memref::AllocOp alloc;
+  int64_t bytes;
+  size_t first, last;
+  int64_t offset = -1;
+};
+
+/// Assigns offsets: largest buffers first, each at the lowest aligned offset
+/// that overlaps no placed buffer live at the same time. Returns the arena size.
+int64_t assignOffsets(MutableArrayRef<Buffer> buffers) {
+  SmallVector<Buffer *> order;
+  for (Buffer &b : buffers)
+    order.push_back(&b);
+  llvm::stable_sort(order, [](Buffer *a, Buffer *b) { return a->bytes > b->bytes; });
+  SmallVector<Buffer *> placed;
+  int64_t arena = 0;
+  for (Buffer *b : order) {
+    SmallVector<std::pair<int64_t, int64_t>> busy;
+    for (Buffer *p : placed)
+      if (p->first <= b->last && b->first <= p->last)
+        busy.push_back({p->offset, p->offset + p->bytes});
+    llvm::sort(busy);
+    int64_t offset = 0;
+    for (auto [lo, hi] : busy) {
+      if (offset + b->bytes <= lo)
+        break;
+      offset = std::max<int64_t>(offset, llvm::alignTo(hi, kAlignment));
+    }
+    b->offset = offset;
+    arena = std::max(arena, offset + b->bytes);
+    placed.push_back(b);
+  }
+  return static_cast<int64_t>(llvm::alignTo(arena, kAlignment));
+}
+
+struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    if (!func.getBody().hasOneBlock()) {
+      func.emitError() << "memory planning expects a single-block function";
+      return signalPassFailure();
+    }
+    Block &block = func.front();
+
+    // Map every value to the alloc it views (through view-like ops), and
+    // record each alloc's first and last use in program order.
+    DenseMap<Value, size_t> rootOf;
+    SmallVector<Buffer> buffers;
+    size_t index = 0;
+    for (Operation &op : block) {
+      ++index;
+      for (Value operand : op.getOperands()) {
+        auto it = rootOf.find(operand);
+        if (it != rootOf.end())
+          buffers[it->second].last = index;
+      }
+      if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+        MemRefType t = alloc.getType();
+        if (!t.hasStaticShape() || !t.getLayout().isIdentity() ||
+            !alloc.getDynamicSizes().empty() || !alloc.getSymbolOperands().empty())
+          continue; // left as a plain alloc
+        int64_t bytes = t.getNumElements() *
+                        llvm::divideCeil(t.getElementTypeBitWidth(), 8);
+        rootOf[alloc.getResult()] = buffers.size();
+        buffers.push_back({alloc, std::max<int64_t>(bytes, 1), index, index});
+        continue;
+      }
+      if (auto view = dyn_cast<ViewLikeOpInterface>(op)) {
+        auto it = rootOf.find(view.getViewSource());
+        if (it != rootOf.end())
+          for (Value r : op.getResults())
+            rootOf[r] = it->second;
+      }
+    }
+    if (buffers.empty())
+      return;
+
+    int64_t arenaBytes = assignOffsets(buffers);
+    LLVM_DEBUG(llvm::dbgs() << "arena of " << arenaBytes << " bytes for "
+                            << buffers.size() << " buffers\n");
+    OpBuilder b(func.getContext());
+    b.setInsertionPointToStart(&block);
+    Location loc = func.getLoc();
+    auto arenaType = MemRefType::get({arenaBytes}, b.getI8Type());
+    Value arena = memref::AllocOp::create(b, loc, arenaType, b.getI64IntegerAttr(kAlignment));
+    for (Buffer &buf : buffers) {
+      b.setInsertionPoint(buf.alloc);
+      Value offset = arith::ConstantIndexOp::create(b, buf.alloc.getLoc(), buf.offset);
+      Value view = memref::ViewOp::create(b, buf.alloc.getLoc(), buf.alloc.getType(),
+                                          arena, offset, ValueRange{});
+      buf.alloc.replaceAllUsesWith(view);
+      buf.alloc.erase();
+    }
+    b.setInsertionPoint(block.getTerminator());
+    memref::DeallocOp::create(b, loc, arena);
+    func->setAttr("onednn.arena_bytes", b.getI64IntegerAttr(arenaBytes));
+  }
+};
+} // namespace

@@ -1,0 +1,489 @@
+//===- TfmToOneDNN.cpp - Lower tfm ops to onednn primitives ---------------===//
+//
+// Bufferizes tfm functions and lowers every tfm op to onednn ops on memrefs.
+// Each tensor value becomes one contiguous, identity-layout memref (a fresh
+// `memref.alloc`); views (transposes, slices) exist only as reorder sources.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/Tfm/IR/Tfm.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#define DEBUG_TYPE "convert-tfm-to-onednn"
+
+namespace tfm {
+#define GEN_PASS_DEF_CONVERTTFMTOONEDNN
+#include "tfm/Conversion/Passes.h.inc"
+} // namespace tfm
+
+using namespace mlir;
+using namespace tfm;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// A fresh 64-byte aligned buffer for a tensor of `type`.
+Value allocFor(OpBuilder &b, Location loc, Type tensorType) {
+  auto t = cast<RankedTensorType>(tensorType);
+  auto memrefType = MemRefType::get(t.getShape(), t.getElementType());
+  return memref::AllocOp::create(b, loc, memrefType, b.getI64IntegerAttr(64));
+}
+
+/// The splat value of a scalar-like constant operand (`tfm.constant` whose
+/// value is a splat), if it is one.
+std::optional<double> splatConstant(Value v) {
+  DenseFPElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
+    return std::nullopt;
+  return attr.getSplatValue<APFloat>().convertToDouble();
+}
+
+/// Emits `onednn.eltwise kind src into dst` on a fresh buffer.
+Value eltwise(OpBuilder &b, Location loc, onednn::EltwiseKind kind, Value src,
+              Type resultType, double alpha = 0, double beta = 0) {
+  Value dst = allocFor(b, loc, resultType);
+  onednn::EltwiseOp::create(b, loc, kind, src, dst, llvm::APFloat(alpha),
+                            llvm::APFloat(beta));
+  return dst;
+}
+
+//===----------------------------------------------------------------------===//
+// Compute ops
+//===----------------------------------------------------------------------===//
+
+/// tfm.matmul -> onednn.matmul.
+struct MatmulLowering : OpConversionPattern<MatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
+    onednn::MatmulOp::create(rewriter, op.getLoc(), adaptor.getLhs(),
+                             adaptor.getRhs(), Value(), Value(), dst,
+                             onednn::Activation::none, false);
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// Maps the tfm epilogue activation onto the onednn eltwise post-op.
+onednn::Activation toOneDNN(Activation a) {
+  switch (a) {
+  case Activation::none: return onednn::Activation::none;
+  case Activation::gelu_tanh: return onednn::Activation::gelu_tanh;
+  case Activation::gelu_erf: return onednn::Activation::gelu_erf;
+  case Activation::relu: return onednn::Activation::relu;
+  }
+  llvm_unreachable("unknown activation");
+}
+
+/// tfm.linear -> onednn.matmul with bias / eltwise / residual post-ops.
+struct LinearLowering : OpConversionPattern<LinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(LinearOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
+    onednn::MatmulOp::create(rewriter, op.getLoc(), adaptor.getInput(),
+                             adaptor.getWeight(), adaptor.getBias(),
+                             adaptor.getResidual(), dst,
+                             toOneDNN(op.getActivation()),
+                             op.getWeightTransposed());
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// Elementwise binary ops. A splat-constant operand turns the op into an
+/// `eltwise linear` (or `pow`) on the other operand, which avoids
+/// materializing the constant and maps to one cheap primitive.
+template <typename OpTy>
+struct BinaryLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using OpAdaptor = typename OpTy::Adaptor;
+
+  LogicalResult matchAndRewrite(OpTy op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type type = op.getType();
+    using K = onednn::EltwiseKind;
+    auto rhsC = splatConstant(op.getRhs());
+    auto lhsC = splatConstant(op.getLhs());
+    bool rhsScalar = rhsC && op.getLhs().getType() == type;
+    bool lhsScalar = lhsC && op.getRhs().getType() == type;
+    std::optional<Value> r;
+    if constexpr (std::is_same_v<OpTy, AddOp>) {
+      if (rhsScalar)
+        r = eltwise(rewriter, loc, K::linear, adaptor.getLhs(), type, 1.0, *rhsC);
+      else if (lhsScalar)
+        r = eltwise(rewriter, loc, K::linear, adaptor.getRhs(), type, 1.0, *lhsC);
+    } else if constexpr (std::is_same_v<OpTy, SubOp>) {
+      if (rhsScalar)
+        r = eltwise(rewriter, loc, K::linear, adaptor.getLhs(), type, 1.0, -*rhsC);
+      else if (lhsScalar)
+        r = eltwise(rewriter, loc, K::linear, adaptor.getRhs(), type, -1.0, *lhsC);
+    } else if constexpr (std::is_same_v<OpTy, MulOp>) {
+      if (rhsScalar)
+        r = eltwise(rewriter, loc, K::linear, adaptor.getLhs(), type, *rhsC, 0.0);
+      else if (lhsScalar)
+        r = eltwise(rewriter, loc, K::linear, adaptor.getRhs(), type, *lhsC, 0.0);
+    } else if constexpr (std::is_same_v<OpTy, DivOp>) {
+      if (rhsScalar && *rhsC != 0.0)
+        r = eltwise(rewriter, loc, K::linear, adaptor.getLhs(), type, 1.0 / *rhsC, 0.0);
+    } else if constexpr (std::is_same_v<OpTy, PowOp>) {
+      if (!rhsScalar)
+        return rewriter.notifyMatchFailure(
+            op, "the oneDNN backend needs a scalar constant exponent");
+      r = eltwise(rewriter, loc, K::pow, adaptor.getLhs(), type, 1.0, *rhsC);
+    }
+    if (!r) {
+      onednn::BinaryKind kind;
+      if constexpr (std::is_same_v<OpTy, AddOp>) kind = onednn::BinaryKind::add;
+      else if constexpr (std::is_same_v<OpTy, SubOp>) kind = onednn::BinaryKind::sub;
+      else if constexpr (std::is_same_v<OpTy, MulOp>) kind = onednn::BinaryKind::mul;
+      else kind = onednn::BinaryKind::div;
+      Value dst = allocFor(rewriter, loc, type);
+      onednn::BinaryOp::create(rewriter, loc, kind, adaptor.getLhs(),
+                               adaptor.getRhs(), dst);
+      r = dst;
+    }
+    rewriter.replaceOp(op, *r);
+    return success();
+  }
+};
+
+/// Unary ops -> onednn.eltwise.
+template <typename OpTy, onednn::EltwiseKind Kind>
+struct UnaryLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    double alpha = 0, beta = 0;
+    if constexpr (Kind == onednn::EltwiseKind::pow) {
+      alpha = 1.0; // rsqrt(x) = 1 * x^-0.5
+      beta = -0.5;
+    }
+    rewriter.replaceOp(op, eltwise(rewriter, op.getLoc(), Kind,
+                                   adaptor.getInput(), op.getType(), alpha, beta));
+    return success();
+  }
+};
+
+/// tfm.softmax -> onednn.softmax.
+struct SoftmaxLowering : OpConversionPattern<SoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SoftmaxOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
+    onednn::SoftmaxOp::create(rewriter, op.getLoc(), adaptor.getInput(), dst,
+                              op.getNormalizedAxis());
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// tfm.reduce_* -> onednn.reduction.
+template <typename OpTy, onednn::ReductionKind Kind>
+struct ReduceLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
+    onednn::ReductionOp::create(rewriter, op.getLoc(), Kind, adaptor.getInput(), dst);
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// tfm.layer_norm -> [onednn.binary add for the residual] + onednn.layer_norm.
+struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(LayerNormOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value src = adaptor.getInput();
+    Value sum;
+    if (adaptor.getResidual()) {
+      sum = allocFor(rewriter, loc, op.getInput().getType());
+      onednn::BinaryOp::create(rewriter, loc, onednn::BinaryKind::add, src,
+                               adaptor.getResidual(), sum);
+      src = sum;
+    }
+    Value dst = allocFor(rewriter, loc, op.getOutput().getType());
+    onednn::LayerNormOp::create(rewriter, loc, src, adaptor.getScale(),
+                                adaptor.getBias(), dst, op.getEpsilonAttr());
+    if (sum)
+      rewriter.replaceOp(op, ValueRange{dst, sum});
+    else
+      rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+/// Copies `src` (any view) into a fresh buffer of `resultType`.
+Value copyInto(OpBuilder &b, Location loc, Value src, Type resultType) {
+  Value dst = allocFor(b, loc, resultType);
+  onednn::ReorderOp::create(b, loc, src, dst);
+  return dst;
+}
+
+/// tfm.transpose -> memref.transpose view + onednn.reorder.
+struct TransposeLowering : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    SmallVector<unsigned> perm(op.getPermutation().begin(), op.getPermutation().end());
+    auto map = AffineMap::getPermutationMap(perm, rewriter.getContext());
+    Value view = memref::TransposeOp::create(rewriter, op.getLoc(), adaptor.getInput(),
+                                             AffineMapAttr::get(map));
+    rewriter.replaceOp(op, copyInto(rewriter, op.getLoc(), view, op.getType()));
+    return success();
+  }
+};
+
+/// tfm.reshape -> memref.reinterpret_cast of the contiguous buffer (no copy).
+struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto t = op.getType();
+    auto memrefType = MemRefType::get(t.getShape(), t.getElementType());
+    SmallVector<int64_t> strides(t.getRank(), 1);
+    for (int64_t i = t.getRank() - 2; i >= 0; --i)
+      strides[i] = strides[i + 1] * t.getShape()[i + 1];
+    Value view = memref::ReinterpretCastOp::create(
+        rewriter, op.getLoc(), memrefType, adaptor.getInput(), /*offset=*/0,
+        t.getShape(), strides);
+    rewriter.replaceOp(op, view);
+    return success();
+  }
+};
+
+/// A unit-stride subview of `src` at `offsets` with `sizes`.
+Value subview(OpBuilder &b, Location loc, Value src, ArrayRef<int64_t> offsets,
+              ArrayRef<int64_t> sizes) {
+  SmallVector<int64_t> strides(sizes.size(), 1);
+  return memref::SubViewOp::create(b, loc, src, offsets, sizes, strides);
+}
+
+/// tfm.slice -> memref.subview + onednn.reorder.
+struct SliceLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Value view = subview(rewriter, op.getLoc(), adaptor.getInput(), op.getOffsets(),
+                         op.getType().getShape());
+    rewriter.replaceOp(op, copyInto(rewriter, op.getLoc(), view, op.getType()));
+    return success();
+  }
+};
+
+/// tfm.split -> one subview + reorder per piece.
+struct SplitLowering : OpConversionPattern<SplitOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SplitOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    int64_t rank = op.getInput().getType().getRank();
+    int64_t axis = op.getNormalizedAxis();
+    SmallVector<Value> pieces;
+    SmallVector<int64_t> offsets(rank, 0);
+    for (Value r : op.getResults()) {
+      auto t = cast<RankedTensorType>(r.getType());
+      Value view = subview(rewriter, op.getLoc(), adaptor.getInput(), offsets,
+                           t.getShape());
+      pieces.push_back(copyInto(rewriter, op.getLoc(), view, t));
+      offsets[axis] += t.getShape()[axis];
+    }
+    rewriter.replaceOp(op, pieces);
+    return success();
+  }
+};
+
+/// tfm.concat -> reorders of each input into a subview of one buffer.
+struct ConcatLowering : OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    int64_t rank = op.getType().getRank();
+    int64_t axis = op.getNormalizedAxis();
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
+    SmallVector<int64_t> offsets(rank, 0);
+    for (auto [orig, in] : llvm::zip(op.getInputs(), adaptor.getInputs())) {
+      auto t = cast<RankedTensorType>(orig.getType());
+      Value view = subview(rewriter, op.getLoc(), dst, offsets, t.getShape());
+      onednn::ReorderOp::create(rewriter, op.getLoc(), in, view);
+      offsets[axis] += t.getShape()[axis];
+    }
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// tfm.constant -> a private constant memref.global and memref.get_global.
+struct ConstantLowering : OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ConstantOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
+    if (!dense)
+      return rewriter.notifyMatchFailure(op, "only dense constants are lowered");
+    auto t = op.getType();
+    auto memrefType = MemRefType::get(t.getShape(), t.getElementType());
+    auto module = op->getParentOfType<ModuleOp>();
+    std::string name;
+    unsigned counter = 0;
+    do
+      name = "__tfm_constant_" + std::to_string(counter++);
+    while (module.lookupSymbol(name));
+    memref::GlobalOp global;
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(module.getBody());
+      global = memref::GlobalOp::create(
+          rewriter, op.getLoc(), name,
+          rewriter.getStringAttr("private"), memrefType, dense,
+          /*constant=*/true, rewriter.getI64IntegerAttr(64));
+    }
+    rewriter.replaceOpWithNewOp<memref::GetGlobalOp>(op, memrefType,
+                                                     global.getSymName());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Function signatures
+//===----------------------------------------------------------------------===//
+
+/// Rewrites `func(tensors) -> tensors` into `func(memrefs, out memrefs)`: tensor
+/// arguments become memrefs (bridged to their tensor uses by unrealized casts
+/// that the conversion folds away), and each result is copied by
+/// `onednn.reorder` into a trailing argument marked `onednn.result`.
+LogicalResult bufferizeSignature(func::FuncOp func) {
+  if (func.isExternal())
+    return success();
+  if (!func.getBody().hasOneBlock())
+    return func.emitError() << "the oneDNN backend expects single-block functions";
+  Block &entry = func.front();
+  OpBuilder b(func.getContext());
+  auto toMemref = [&](Type t, Location loc) -> FailureOr<MemRefType> {
+    auto rt = dyn_cast<RankedTensorType>(t);
+    if (!rt || !rt.hasStaticShape())
+      return emitError(loc) << "the oneDNN backend needs statically shaped "
+                               "tensors, got "
+                            << t;
+    return MemRefType::get(rt.getShape(), rt.getElementType());
+  };
+  b.setInsertionPointToStart(&entry);
+  for (BlockArgument arg : entry.getArguments()) {
+    auto mt = toMemref(arg.getType(), arg.getLoc());
+    if (failed(mt))
+      return failure();
+    Type tensorType = arg.getType();
+    arg.setType(*mt);
+    auto cast = UnrealizedConversionCastOp::create(b, arg.getLoc(), tensorType, arg);
+    arg.replaceAllUsesExcept(cast.getResult(0), cast);
+  }
+  auto ret = cast<func::ReturnOp>(entry.getTerminator());
+  SmallVector<Value> outs;
+  for (Value r : ret.getOperands()) {
+    auto mt = toMemref(r.getType(), ret.getLoc());
+    if (failed(mt))
+      return failure();
+    outs.push_back(entry.addArgument(*mt, ret.getLoc()));
+  }
+  b.setInsertionPoint(ret);
+  for (auto [r, out] : llvm::zip(ret.getOperands(), outs)) {
+    auto cast = UnrealizedConversionCastOp::create(b, ret.getLoc(), out.getType(), r);
+    onednn::ReorderOp::create(b, ret.getLoc(), cast.getResult(0), out);
+  }
+  unsigned numInputs = func.getNumArguments();
+  func::ReturnOp::create(b, ret.getLoc());
+  ret.erase();
+  func.setType(b.getFunctionType(entry.getArgumentTypes(), {}));
+  for (unsigned i = numInputs; i < entry.getNumArguments(); ++i)
+    func.setArgAttr(i, "onednn.result", b.getUnitAttr());
+  return success();
+}
+
+struct ConvertTfmToOneDNNPass
+    : tfm::impl::ConvertTfmToOneDNNBase<ConvertTfmToOneDNNPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+      if (failed(bufferizeSignature(func)))
+        return signalPassFailure();
+
+    TypeConverter converter;
+    converter.addConversion([](Type t) { return t; });
+    converter.addConversion([](RankedTensorType t) -> std::optional<Type> {
+      if (!t.hasStaticShape())
+        return std::nullopt;
+      return MemRefType::get(t.getShape(), t.getElementType());
+    });
+    auto castMaterialization = [](OpBuilder &b, Type type, ValueRange inputs,
+                                  Location loc) -> Value {
+      return UnrealizedConversionCastOp::create(b, loc, type, inputs).getResult(0);
+    };
+    converter.addSourceMaterialization(castMaterialization);
+    converter.addTargetMaterialization(castMaterialization);
+
+    ConversionTarget target(getContext());
+    // Everything in tfm must go; what the lowering produces is legal.
+    target.addIllegalDialect<TfmDialect>();
+    // onednn: the primitives themselves.
+    target.addLegalDialect<onednn::OneDNNDialect>();
+    // memref: buffers, views and constant globals.
+    target.addLegalDialect<memref::MemRefDialect>();
+    // arith and func: constants and the (already bufferized) functions.
+    target.addLegalDialect<arith::ArithDialect, func::FuncDialect>();
+    // Casts bridge the bufferized signatures; reconciled below.
+    target.addLegalOp<UnrealizedConversionCastOp>();
+
+    RewritePatternSet patterns(&getContext());
+    populateTfmToOneDNNPatterns(converter, patterns);
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+
+    SmallVector<UnrealizedConversionCastOp> casts;
+    module.walk([&](UnrealizedConversionCastOp c) { casts.push_back(c); });
+    SmallVector<UnrealizedConversionCastOp> remaining;
+    reconcileUnrealizedCasts(casts, &remaining);
+    if (!remaining.empty()) {
+      remaining.front()->emitError()
+          << "internal error: a tensor value was left without a buffer";
+      return signalPassFailure();
+    }
+  }
+};
+} // namespace
+
+void tfm::populateTfmToOneDNNPatterns(TypeConverter &converter,
+                                      RewritePatternSet &patterns) {
+  using K = onednn::EltwiseKind;
+  using R = onednn::ReductionKind;
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<MatmulLowering, LinearLowering, SoftmaxLowering,
+               LayerNormLowering, TransposeLowering, ReshapeLowering,
+               SliceLowering, SplitLowering, ConcatLowering, ConstantLowering,
+               BinaryLowering<AddOp>, BinaryLowering<SubOp>,
+               BinaryLowering<MulOp>, BinaryLowering<DivOp>,
+               BinaryLowering<PowOp>, UnaryLowering<RsqrtOp, K::pow>,
+               UnaryLowering<SqrtOp, K::sqrt>, UnaryLowering<TanhOp, K::tanh>,
+               UnaryLowering<ExpOp, K::exp>, UnaryLowering<ErfOp, K::erf>,
+               UnaryLowering<ReluOp, K::relu>,
+               ReduceLowering<ReduceMeanOp, R::mean>,
+               ReduceLowering<ReduceMaxOp, R::max>,
+               ReduceLowering<ReduceSumOp, R::sum>>(converter, ctx);
+}

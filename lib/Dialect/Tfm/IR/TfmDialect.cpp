@@ -1,0 +1,604 @@
+//===- TfmDialect.cpp - The tfm dialect: registration, verifiers, folders -===//
+//
+// Registers the tfm dialect and implements its op verifiers and folders. The
+// op classes themselves are generated from TfmOps.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Dialect/Tfm/IR/Tfm.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace tfm;
+
+#include "tfm/Dialect/Tfm/IR/TfmOpsDialect.cpp.inc"
+#include "tfm/Dialect/Tfm/IR/TfmEnums.cpp.inc"
+
+void TfmDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "tfm/Dialect/Tfm/IR/TfmOps.cpp.inc"
+      >();
+}
+
+Operation *TfmDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                           Type type, Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return ConstantOp::create(builder, loc, type, elements);
+}
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+LogicalResult tfm::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
+                                   SmallVectorImpl<int64_t> &result) {
+  size_t rank = std::max(a.size(), b.size());
+  result.assign(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da == 1) {
+      result[i] = db;
+    } else if (db == 1) {
+      result[i] = da;
+    } else if (ShapedType::isDynamic(da) || ShapedType::isDynamic(db)) {
+      result[i] = ShapedType::isDynamic(da) ? db : da;
+    } else if (da != db) {
+      return failure();
+    } else {
+      result[i] = da;
+    }
+  }
+  return success();
+}
+
+namespace {
+/// Prints a shape as `[4, 16]` with `?` for dynamic dimensions.
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(shape, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << "?";
+    else
+      os << d;
+  });
+  os << "]";
+  return s;
+}
+
+/// True if two dimensions may be equal (either is dynamic, or they match).
+bool dimsCompatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// True if two shapes have the same rank and compatible dimensions.
+bool shapesCompatible(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return false;
+  for (auto [x, y] : llvm::zip(a, b))
+    if (!dimsCompatible(x, y))
+      return false;
+  return true;
+}
+
+/// Checks that `axis` lies in [-rank, rank) and returns it normalized.
+FailureOr<int64_t> checkAxis(Operation *op, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank) {
+    op->emitOpError() << "axis " << axis << " is out of range for rank "
+                      << rank << " (expected -" << rank << " <= axis < "
+                      << rank << ")";
+    return failure();
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// Verifies a NumPy-broadcasting elementwise op: operand element types match
+/// the result's and the broadcast of the operand shapes is the result shape.
+LogicalResult verifyBroadcast(Operation *op, ValueRange operands,
+                              RankedTensorType resultType) {
+  SmallVector<int64_t> shape;
+  for (Value v : operands) {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> next;
+    if (failed(broadcastShapes(shape, type.getShape(), next)))
+      return op->emitOpError()
+             << "operand shapes do not broadcast: " << shapeStr(shape)
+             << " and " << shapeStr(type.getShape());
+    shape = std::move(next);
+  }
+  if (!shapesCompatible(shape, resultType.getShape()))
+    return op->emitOpError() << "result shape " << shapeStr(resultType.getShape())
+                             << " does not match the broadcast shape "
+                             << shapeStr(shape);
+  return success();
+}
+
+/// Verifies that every value has `elementType` as its element type.
+LogicalResult verifySameElementType(Operation *op, TypeRange types,
+                                    Type elementType) {
+  for (Type t : types) {
+    Type et = cast<ShapedType>(t).getElementType();
+    if (et != elementType)
+      return op->emitOpError() << "expected element type " << elementType
+                               << " for every float operand and result, got "
+                               << et;
+  }
+  return success();
+}
+
+/// Returns the splat float value of a constant tensor operand, if it is one.
+std::optional<double> getSplatValue(Attribute attr) {
+  auto dense = dyn_cast_if_present<DenseFPElementsAttr>(attr);
+  if (!dense || !dense.isSplat())
+    return std::nullopt;
+  return dense.getSplatValue<APFloat>().convertToDouble();
+}
+
+/// Folds `x op c` to `x` when `c` is a splat of `identity` and the result
+/// type equals x's (so no broadcast happens).
+OpFoldResult foldRightIdentity(Value lhs, Attribute rhsAttr, Type resultType,
+                               double identity) {
+  if (lhs.getType() != resultType)
+    return {};
+  if (auto v = getSplatValue(rhsAttr); v && *v == identity)
+    return lhs;
+  return {};
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ParamOp, ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParamOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "expected a non-empty weight name";
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops
+//===----------------------------------------------------------------------===//
+
+#define TFM_BINARY_VERIFIER(OP)                                                \
+  LogicalResult OP::verify() {                                                 \
+    if (failed(verifySameElementType(*this, getOperation()->getOperandTypes(), \
+                                     getType().getElementType())))             \
+      return failure();                                                        \
+    return verifyBroadcast(*this, getOperands(), getType());                   \
+  }
+TFM_BINARY_VERIFIER(AddOp)
+TFM_BINARY_VERIFIER(SubOp)
+TFM_BINARY_VERIFIER(MulOp)
+TFM_BINARY_VERIFIER(DivOp)
+TFM_BINARY_VERIFIER(PowOp)
+#undef TFM_BINARY_VERIFIER
+
+OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
+  if (auto r = foldRightIdentity(getLhs(), adaptor.getRhs(), getType(), 0.0))
+    return r;
+  return foldRightIdentity(getRhs(), adaptor.getLhs(), getType(), 0.0);
+}
+OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
+  return foldRightIdentity(getLhs(), adaptor.getRhs(), getType(), 0.0);
+}
+OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
+  if (auto r = foldRightIdentity(getLhs(), adaptor.getRhs(), getType(), 1.0))
+    return r;
+  return foldRightIdentity(getRhs(), adaptor.getLhs(), getType(), 1.0);
+}
+OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
+  return foldRightIdentity(getLhs(), adaptor.getRhs(), getType(), 1.0);
+}
+
+LogicalResult SelectOp::verify() {
+  if (failed(verifySameElementType(
+          *this, {getTrueValue().getType(), getFalseValue().getType()},
+          getType().getElementType())))
+    return failure();
+  return verifyBroadcast(*this, getOperands(), getType());
+}
+
+LogicalResult CausalMaskOp::verify() {
+  if (getType().getRank() != 2)
+    return emitOpError() << "expected a rank-2 [queries, keys] mask, got rank "
+                         << getType().getRank();
+  auto shape = getType().getShape();
+  if (!getOffset() && !ShapedType::isDynamic(shape[0]) &&
+      !ShapedType::isDynamic(shape[1]) && shape[1] < shape[0])
+    return emitOpError() << "without an offset the mask needs at least as many "
+                            "keys as queries, got "
+                         << shapeStr(shape);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and softmax
+//===----------------------------------------------------------------------===//
+
+#define TFM_REDUCE_VERIFIER(OP)                                                \
+  LogicalResult OP::verify() {                                                 \
+    auto inType = getInput().getType();                                        \
+    auto axis = checkAxis(*this, getAxisAttr().getInt(), inType.getRank());                 \
+    if (failed(axis))                                                          \
+      return failure();                                                        \
+    if (inType.getElementType() != getType().getElementType())                 \
+      return emitOpError() << "result element type " << getType().getElementType() \
+                           << " differs from the input's "                     \
+                           << inType.getElementType();                         \
+    SmallVector<int64_t> expected(inType.getShape());                          \
+    expected[*axis] = 1;                                                       \
+    if (!shapesCompatible(expected, getType().getShape()))                     \
+      return emitOpError() << "expected result shape " << shapeStr(expected)   \
+                           << " (axis " << *axis << " kept with size 1), got " \
+                           << shapeStr(getType().getShape());                  \
+    return success();                                                          \
+  }
+TFM_REDUCE_VERIFIER(ReduceMeanOp)
+TFM_REDUCE_VERIFIER(ReduceMaxOp)
+TFM_REDUCE_VERIFIER(ReduceSumOp)
+#undef TFM_REDUCE_VERIFIER
+
+LogicalResult SoftmaxOp::verify() {
+  return checkAxis(*this, getAxisAttr().getInt(), getInput().getType().getRank());
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  auto lt = getLhs().getType(), rt = getRhs().getType();
+  if (failed(verifySameElementType(*this, {lt, rt}, getType().getElementType())))
+    return failure();
+  if (lt.getRank() < 2 || rt.getRank() < 2)
+    return emitOpError() << "expected operands of rank >= 2, got ranks "
+                         << lt.getRank() << " and " << rt.getRank();
+  auto ls = lt.getShape(), rs = rt.getShape();
+  int64_t m = ls[ls.size() - 2], k = ls.back();
+  int64_t k2 = rs[rs.size() - 2], n = rs.back();
+  if (!dimsCompatible(k, k2))
+    return emitOpError() << "contraction dimensions differ: lhs " << shapeStr(ls)
+                         << " has K = " << k << ", rhs " << shapeStr(rs)
+                         << " has K = " << k2;
+  SmallVector<int64_t> batch;
+  if (failed(broadcastShapes(ls.drop_back(2), rs.drop_back(2), batch)))
+    return emitOpError() << "batch dimensions do not broadcast: " << shapeStr(ls)
+                         << " and " << shapeStr(rs);
+  batch.push_back(m);
+  batch.push_back(n);
+  if (!shapesCompatible(batch, getType().getShape()))
+    return emitOpError() << "expected result shape " << shapeStr(batch)
+                         << ", got " << shapeStr(getType().getShape());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shape ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::verify() {
+  auto in = getInput().getType();
+  ArrayRef<int64_t> perm = getPermutation();
+  if ((int64_t)perm.size() != in.getRank())
+    return emitOpError() << "permutation has " << perm.size()
+                         << " entries for an input of rank " << in.getRank();
+  SmallVector<bool> seen(perm.size(), false);
+  SmallVector<int64_t> expected;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= in.getRank() || seen[p])
+      return emitOpError() << "permutation " << shapeStr(perm)
+                           << " is not a permutation of [0, " << in.getRank()
+                           << ")";
+    seen[p] = true;
+    expected.push_back(in.getShape()[p]);
+  }
+  if (in.getElementType() != getType().getElementType())
+    return emitOpError() << "element types differ";
+  if (!shapesCompatible(expected, getType().getShape()))
+    return emitOpError() << "expected result shape " << shapeStr(expected)
+                         << ", got " << shapeStr(getType().getShape());
+  return success();
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  if (llvm::equal(getPermutation(),
+                  llvm::seq<int64_t>(0, getPermutation().size())) &&
+      getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto in = getInput().getType();
+  if (in.getElementType() != getType().getElementType())
+    return emitOpError() << "element types differ";
+  if (in.hasStaticShape() && getType().hasStaticShape() &&
+      in.getNumElements() != getType().getNumElements())
+    return emitOpError() << "cannot reshape " << shapeStr(in.getShape()) << " ("
+                         << in.getNumElements() << " elements) into "
+                         << shapeStr(getType().getShape()) << " ("
+                         << getType().getNumElements() << " elements)";
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // reshape(reshape(x)) = reshape(x).
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
+
+LogicalResult SliceOp::verify() {
+  auto in = getInput().getType();
+  ArrayRef<int64_t> offsets = getOffsets();
+  if ((int64_t)offsets.size() != in.getRank() ||
+      getType().getRank() != in.getRank())
+    return emitOpError() << "expected " << in.getRank()
+                         << " offsets and a result of rank " << in.getRank();
+  if (in.getElementType() != getType().getElementType())
+    return emitOpError() << "element types differ";
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    int64_t size = getType().getShape()[i], dim = in.getShape()[i];
+    if (offsets[i] < 0)
+      return emitOpError() << "offset " << offsets[i] << " in dimension " << i
+                           << " is negative";
+    if (!ShapedType::isDynamic(size) && !ShapedType::isDynamic(dim) &&
+        offsets[i] + size > dim)
+      return emitOpError() << "slice [" << offsets[i] << ", "
+                           << offsets[i] + size << ") exceeds dimension " << i
+                           << " of size " << dim;
+  }
+  return success();
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType() &&
+      llvm::all_of(getOffsets(), [](int64_t o) { return o == 0; }))
+    return getInput();
+  return {};
+}
+
+LogicalResult SplitOp::verify() {
+  auto in = getInput().getType();
+  auto axis = checkAxis(*this, getAxisAttr().getInt(), in.getRank());
+  if (failed(axis))
+    return failure();
+  if (getResults().empty())
+    return emitOpError() << "expected at least one result";
+  int64_t total = 0;
+  bool dynamic = false;
+  for (auto [i, r] : llvm::enumerate(getResults())) {
+    auto rt = cast<RankedTensorType>(r.getType());
+    if (rt.getRank() != in.getRank() || rt.getElementType() != in.getElementType())
+      return emitOpError() << "result #" << i
+                           << " must have the input's rank and element type";
+    for (int64_t d = 0; d < in.getRank(); ++d)
+      if (d != *axis && !dimsCompatible(rt.getShape()[d], in.getShape()[d]))
+        return emitOpError() << "result #" << i << " differs from the input in "
+                             << "dimension " << d << " (not the split axis)";
+    int64_t size = rt.getShape()[*axis];
+    dynamic |= ShapedType::isDynamic(size);
+    total += ShapedType::isDynamic(size) ? 0 : size;
+  }
+  int64_t dim = in.getShape()[*axis];
+  if (!dynamic && !ShapedType::isDynamic(dim) && total != dim)
+    return emitOpError() << "result sizes along axis " << *axis << " add up to "
+                         << total << ", but the input has " << dim;
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "expected at least one input";
+  auto out = getType();
+  auto axis = checkAxis(*this, getAxisAttr().getInt(), out.getRank());
+  if (failed(axis))
+    return failure();
+  int64_t total = 0;
+  bool dynamic = false;
+  for (auto [i, v] : llvm::enumerate(getInputs())) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t.getRank() != out.getRank() || t.getElementType() != out.getElementType())
+      return emitOpError() << "input #" << i
+                           << " must have the result's rank and element type";
+    for (int64_t d = 0; d < out.getRank(); ++d)
+      if (d != *axis && !dimsCompatible(t.getShape()[d], out.getShape()[d]))
+        return emitOpError() << "input #" << i << " differs from the result in "
+                             << "dimension " << d << " (not the concat axis)";
+    int64_t size = t.getShape()[*axis];
+    dynamic |= ShapedType::isDynamic(size);
+    total += ShapedType::isDynamic(size) ? 0 : size;
+  }
+  int64_t dim = out.getShape()[*axis];
+  if (!dynamic && !ShapedType::isDynamic(dim) && total != dim)
+    return emitOpError() << "input sizes along axis " << *axis << " add up to "
+                         << total << ", but the result has " << dim;
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  auto table = getTable().getType(), idx = getIndices().getType();
+  if (table.getRank() < 1)
+    return emitOpError() << "expected a table of rank >= 1";
+  if (table.getElementType() != getType().getElementType())
+    return emitOpError() << "result element type differs from the table's";
+  SmallVector<int64_t> expected(idx.getShape());
+  llvm::append_range(expected, table.getShape().drop_front());
+  if (!shapesCompatible(expected, getType().getShape()))
+    return emitOpError() << "expected result shape " << shapeStr(expected)
+                         << " (indices shape, then table rows), got "
+                         << shapeStr(getType().getShape());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Fused ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::verify() {
+  auto tokens = getTokens().getType(), table = getTable().getType();
+  if (tokens.getRank() != 1)
+    return emitOpError() << "expected rank-1 tokens, got rank " << tokens.getRank();
+  if (table.getRank() != 2)
+    return emitOpError() << "expected a rank-2 [vocab, width] table";
+  int64_t width = table.getShape()[1];
+  bool learned = getPosition() == PositionKind::learned;
+  if (learned != (getPositions() != nullptr))
+    return emitOpError() << (learned ? "position = learned needs a positions table"
+                                     : "a positions table is only allowed with "
+                                       "position = learned");
+  if (auto pos = getPositions()) {
+    auto pt = pos.getType();
+    if (pt.getRank() != 2 || !dimsCompatible(pt.getShape()[1], width) ||
+        pt.getElementType() != table.getElementType())
+      return emitOpError() << "expected a positions table [n, " << width
+                           << "] of the table's element type";
+  }
+  if (getPosition() == PositionKind::sinusoidal && !ShapedType::isDynamic(width) &&
+      width % 2 != 0)
+    return emitOpError() << "sinusoidal positions need an even width, got "
+                         << width;
+  SmallVector<int64_t> expected = {tokens.getShape()[0], width};
+  if (!shapesCompatible(expected, getType().getShape()) ||
+      getType().getElementType() != table.getElementType())
+    return emitOpError() << "expected result " << shapeStr(expected) << " of "
+                         << table.getElementType();
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  auto in = getInput().getType();
+  if (in.getRank() < 1)
+    return emitOpError() << "expected an input of rank >= 1";
+  int64_t c = in.getShape().back();
+  if (getEpsilon().convertToDouble() < 0)
+    return emitOpError() << "epsilon must be non-negative";
+  for (Value v : {getScale(), getBias()}) {
+    if (!v)
+      continue;
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t.getRank() != 1 || !dimsCompatible(t.getShape()[0], c))
+      return emitOpError() << "expected scale and bias of shape [" << c
+                           << "], got " << shapeStr(t.getShape());
+  }
+  if (getResidual() && getResidual().getType() != in)
+    return emitOpError() << "residual must have the input's type";
+  if (getOutput().getType() != in)
+    return emitOpError() << "output must have the input's type";
+  if ((getResidual() != nullptr) != (getSum() != nullptr))
+    return emitOpError() << "the sum result is present exactly when a residual "
+                            "operand is";
+  if (getSum() && getSum().getType() != in)
+    return emitOpError() << "sum must have the input's type";
+  return verifySameElementType(*this, getOperation()->getOperandTypes(),
+                               in.getElementType());
+}
+
+LogicalResult LinearOp::verify() {
+  auto in = getInput().getType(), w = getWeight().getType();
+  if (failed(verifySameElementType(*this, getOperation()->getOperandTypes(),
+                                   getType().getElementType())))
+    return failure();
+  if (in.getRank() < 1 || w.getRank() != 2)
+    return emitOpError() << "expected an input of rank >= 1 and a rank-2 weight";
+  int64_t k = w.getShape()[getWeightTransposed() ? 1 : 0];
+  int64_t n = w.getShape()[getWeightTransposed() ? 0 : 1];
+  if (!dimsCompatible(in.getShape().back(), k))
+    return emitOpError() << "input " << shapeStr(in.getShape())
+                         << " does not contract with weight "
+                         << shapeStr(w.getShape())
+                         << (getWeightTransposed() ? " (transposed)" : "");
+  SmallVector<int64_t> expected(in.getShape().drop_back());
+  expected.push_back(n);
+  if (!shapesCompatible(expected, getType().getShape()))
+    return emitOpError() << "expected result shape " << shapeStr(expected)
+                         << ", got " << shapeStr(getType().getShape());
+  if (auto b = getBias()) {
+    auto bt = b.getType();
+    if (bt.getRank() != 1 || !dimsCompatible(bt.getShape()[0], n))
+      return emitOpError() << "expected bias of shape [" << n << "], got "
+                           << shapeStr(bt.getShape());
+  }
+  if (auto r = getResidual(); r && r.getType() != getType())
+    return emitOpError() << "residual must have the result's type";
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  auto q = getQ().getType();
+  if (failed(verifySameElementType(*this, getOperation()->getOperandTypes(),
+                                   q.getElementType())) ||
+      failed(verifySameElementType(*this, getOperation()->getResultTypes(),
+                                   q.getElementType())))
+    return failure();
+  for (Value v : {getQ(), getK(), getV()})
+    if (cast<RankedTensorType>(v.getType()).getRank() != 2)
+      return emitOpError() << "expected rank-2 [tokens, heads*head_dim] q, k, v";
+  int64_t heads = getNumHeads();
+  int64_t width = q.getShape()[1];
+  if (heads <= 0)
+    return emitOpError() << "num_heads must be positive, got " << heads;
+  if (!ShapedType::isDynamic(width) && width % heads != 0)
+    return emitOpError() << "width " << width << " is not divisible by "
+                         << heads << " heads";
+  if (getK().getType() != q || getV().getType() != q)
+    return emitOpError() << "q, k and v must have one type";
+  if (getOutput().getType() != q)
+    return emitOpError() << "output must have q's type";
+  if ((getPastK() != nullptr) != (getPastV() != nullptr))
+    return emitOpError() << "past_k and past_v come together";
+  bool hasPast = getPastK() != nullptr;
+  if (getPresent().size() != (hasPast ? 2u : 0u))
+    return emitOpError() << "expected " << (hasPast ? 2 : 0)
+                         << " present (key, value) results, got "
+                         << getPresent().size();
+  if (hasPast) {
+    auto pk = getPastK().getType();
+    if (pk.getRank() != 2 || !dimsCompatible(pk.getShape()[1], width) ||
+        getPastV().getType() != pk)
+      return emitOpError() << "expected past_k and past_v of shape [P, "
+                           << width << "]";
+    int64_t p = pk.getShape()[0], t = q.getShape()[0];
+    int64_t total = ShapedType::isDynamic(p) || ShapedType::isDynamic(t)
+                        ? ShapedType::kDynamic
+                        : p + t;
+    for (Value pr : getPresent()) {
+      auto prt = cast<RankedTensorType>(pr.getType());
+      if (!shapesCompatible(prt.getShape(), {total, width}))
+        return emitOpError() << "expected present results of shape "
+                             << shapeStr({total, width});
+    }
+  }
+  if (getRopeDim().has_value() != getRopeTheta().has_value())
+    return emitOpError() << "rope_dim and rope_theta come together";
+  if (auto r = getRopeDim()) {
+    int64_t headDim = ShapedType::isDynamic(width) ? 0 : width / heads;
+    if (*r <= 0 || *r % 2 != 0 || (headDim && *r > headDim))
+      return emitOpError() << "rope_dim must be even, positive and at most "
+                              "the head dim ("
+                           << headDim << "), got " << *r;
+    if (getRopeTheta()->convertToDouble() <= 0)
+      return emitOpError() << "rope_theta must be positive";
+  }
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "tfm/Dialect/Tfm/IR/TfmOps.cpp.inc"

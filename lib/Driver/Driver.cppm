@@ -1,0 +1,255 @@
+//===- Driver.cppm - The tfm compilation driver ----------------*- C++ -*-===//
+//
+// The `tfm.driver` module: everything tfmc does after parsing its command
+// line. It parses the input IR, runs the named pipeline for the requested
+// stage, translates to LLVM IR, emits an object file with the host's
+// TargetMachine and links it with the tfm runtime into an executable.
+// Outputs are written atomically: a failure leaves no partial file.
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include "tfm/Driver/Paths.h"
+#include "tfm/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+#include <string>
+#include <vector>
+export module tfm.driver;
+
+export namespace tfm::driver {
+
+/// The stage tfmc stops at.
+enum class Emit { Tfm, OneDNN, LLVM, Obj, Exe };
+
+/// What to compile and where to put it.
+struct Options {
+  std::string input;
+  std::string output; ///< empty: stdout for text stages, derived name otherwise
+  Emit emit = Emit::Exe;
+  unsigned optLevel = 2;
+};
+
+/// Registers the MLIR command-line options (--mlir-print-ir-after-all,
+/// --mlir-timing, ...) and parses `args` with them. Returns false (after
+/// printing why) on an unknown option.
+bool parseMlirOptions(const std::vector<std::string> &args, const char *argv0);
+
+/// Runs the compilation; returns the process exit code. Diagnostics go to
+/// stderr with their locations.
+int compile(const Options &options);
+
+} // namespace tfm::driver
+
+namespace tfm::driver {
+using namespace mlir;
+
+namespace {
+/// Prints `error: message` to stderr; returns 1.
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "tfmc: error: " << message << "\n";
+  return 1;
+}
+
+/// The default output name for binary stages: the input's stem (+ ".o").
+std::string defaultOutput(const Options &o) {
+  llvm::SmallString<128> stem(llvm::sys::path::stem(o.input));
+  if (stem.empty())
+    stem = "a";
+  if (o.emit == Emit::Obj)
+    stem += ".o";
+  return std::string(stem);
+}
+
+/// Translates the LLVM-dialect module and emits a host object file into `obj`.
+LogicalResult emitObject(ModuleOp module, unsigned optLevel, llvm::SmallVectorImpl<char> &obj,
+                         std::string *llvmIR) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = translateModuleToLLVMIR(module, llvmContext, "tfm_model");
+  if (!llvmModule) {
+    module.emitError() << "translation to LLVM IR failed";
+    return failure();
+  }
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target) {
+    module.emitError() << "no LLVM target for " << triple.str() << ": " << error;
+    return failure();
+  }
+  llvm::SubtargetFeatures features;
+  for (auto &f : llvm::sys::getHostCPUFeatures())
+    features.AddFeature(f.first(), f.second);
+  llvm::TargetOptions targetOptions;
+  auto level = optLevel == 0 ? llvm::CodeGenOptLevel::None
+               : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+               : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                               : llvm::CodeGenOptLevel::Aggressive;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, llvm::sys::getHostCPUName(), features.getString(), targetOptions,
+      llvm::Reloc::PIC_, std::nullopt, level));
+  llvmModule->setTargetTriple(triple);
+  llvmModule->setDataLayout(tm->createDataLayout());
+  if (llvmIR) {
+    llvm::raw_string_ostream os(*llvmIR);
+    llvmModule->print(os, nullptr);
+    return success();
+  }
+  llvm::raw_svector_ostream os(obj);
+  llvm::legacy::PassManager pm;
+  if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    module.emitError() << "the target cannot emit object files";
+    return failure();
+  }
+  pm.run(*llvmModule);
+  return success();
+}
+
+/// Writes `data` to `path` atomically ("-" is stdout).
+int writeOutput(const std::string &path, llvm::StringRef data) {
+  if (path == "-") {
+    llvm::outs() << data;
+    return 0;
+  }
+  if (llvm::Error e = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+        os << data;
+        return llvm::Error::success();
+      }))
+    return fail("cannot write '" + path + "': " + llvm::toString(std::move(e)));
+  return 0;
+}
+
+/// Links `obj` with the runtime into the executable `output`.
+int link(llvm::StringRef obj, const std::string &output) {
+  llvm::SmallString<128> objPath;
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm", "o", fd, objPath))
+    return fail("cannot create a temporary object file: " + ec.message());
+  llvm::FileRemover removeObj(objPath);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << obj;
+  }
+  // Link next to the output, then rename: no half-written executable.
+  std::string tmpExe = output + ".tmp-link";
+  llvm::FileRemover removeTmp(tmpExe);
+  std::vector<std::string> args = {TFM_LINKER, "-fuse-ld=lld", std::string(objPath), "-o", tmpExe};
+  llvm::SmallVector<llvm::StringRef> libs;
+  llvm::StringRef(TFM_RUNTIME_LIBS).split(libs, ';');
+  for (llvm::StringRef lib : libs)
+    args.push_back(lib.str());
+  for (const char *extra : {"-lpthread", "-lm"})
+    args.push_back(extra);
+  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(TFM_LINKER, argRefs, std::nullopt, {}, 0, 0, &error);
+  if (rc != 0)
+    return fail("linking '" + output + "' failed" + (error.empty() ? "" : ": " + error));
+  if (std::error_code ec = llvm::sys::fs::rename(tmpExe, output))
+    return fail("cannot write '" + output + "': " + ec.message());
+  return 0;
+}
+} // namespace
+
+bool parseMlirOptions(const std::vector<std::string> &args, const char *argv0) {
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  registerAsmPrinterCLOptions();
+  std::vector<const char *> argv = {argv0};
+  for (const std::string &a : args)
+    argv.push_back(a.c_str());
+  return llvm::cl::ParseCommandLineOptions(static_cast<int>(argv.size()), argv.data(),
+                                           "tfmc", &llvm::errs());
+}
+
+int compile(const Options &options) {
+  DialectRegistry registry;
+  registerTfmDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  std::string error;
+  auto file = openInputFile(options.input, &error);
+  if (!file)
+    return fail("cannot open input '" + options.input + "': " + error);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  PassManager pm(&context, ModuleOp::getOperationName());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return fail("invalid pass manager options");
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope timingRoot = timing.getRootScope();
+  pm.enableTiming(timingRoot);
+  PipelineOptions pipeline;
+  pipeline.optLevel = options.optLevel;
+  switch (options.emit) {
+  case Emit::Tfm:
+    if (options.optLevel > 0)
+      buildTfmOptimizePipeline(pm);
+    break;
+  case Emit::OneDNN:
+    buildTfmToOneDNNPipeline(pm, pipeline);
+    break;
+  default:
+    buildTfmToLLVMPipeline(pm, pipeline);
+  }
+  if (failed(pm.run(*module)))
+    return 1;
+
+  std::string output = options.output;
+  if (output.empty())
+    output = options.emit <= Emit::LLVM ? "-" : defaultOutput(options);
+  if (options.emit == Emit::Tfm || options.emit == Emit::OneDNN) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    return writeOutput(output, text);
+  }
+  llvm::SmallVector<char, 0> obj;
+  std::string llvmIR;
+  if (failed(emitObject(*module, options.optLevel, obj,
+                        options.emit == Emit::LLVM ? &llvmIR : nullptr)))
+    return 1;
+  if (options.emit == Emit::LLVM)
+    return writeOutput(output, llvmIR);
+  if (options.emit == Emit::Obj)
+    return writeOutput(output, llvm::StringRef(obj.data(), obj.size()));
+  return link(llvm::StringRef(obj.data(), obj.size()), output);
+}
+
+} // namespace tfm::driver

@@ -1,0 +1,73 @@
+//===- Pipelines.cpp - Named pass pipelines shared by the tools -----------===//
+//
+// Builds tfm-optimize, tfm-to-onednn and tfm-to-llvm, and registers them (with
+// every tfm pass) for tfm-opt. tfmc calls the same builders.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Pipelines/Pipelines.h"
+
+#include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/OneDNN/IR/OneDNN.h"
+#include "tfm/Dialect/Tfm/IR/Tfm.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void tfm::buildTfmOptimizePipeline(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void tfm::buildTfmToOneDNNPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  if (options.optLevel > 0)
+    buildTfmOptimizePipeline(pm);
+  pm.addPass(createConvertTfmToOneDNN());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createSymbolDCEPass());
+  pm.addNestedPass<func::FuncOp>(createOneDNNPlanMemory());
+}
+
+void tfm::buildTfmToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  buildTfmToOneDNNPipeline(pm, options);
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertOneDNNToLLVM());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void tfm::registerTfmDialects(DialectRegistry &registry) {
+  registry.insert<TfmDialect, onednn::OneDNNDialect, func::FuncDialect,
+                  arith::ArithDialect, memref::MemRefDialect, affine::AffineDialect,
+                  LLVM::LLVMDialect>();
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+void tfm::registerTfmPassesAndPipelines() {
+  registerTfmConversionPasses();
+  PassPipelineRegistration<>("tfm-optimize",
+                             "Canonicalize and CSE the tfm graph (and fuse, as fusions land)",
+                             [](OpPassManager &pm) { buildTfmOptimizePipeline(pm); });
+  PassPipelineRegistration<>("tfm-to-onednn",
+                             "tfm-optimize, then lower to onednn primitives and plan memory",
+                             [](OpPassManager &pm) { buildTfmToOneDNNPipeline(pm); });
+  PassPipelineRegistration<>("tfm-to-llvm",
+                             "tfm-to-onednn, then lower to the LLVM dialect (runtime calls)",
+                             [](OpPassManager &pm) { buildTfmToLLVMPipeline(pm); });
+}

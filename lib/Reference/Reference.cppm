@@ -1,0 +1,586 @@
+//===- Reference.cppm - Naive evaluator of tfm IR ---------------*- C++ -*-===//
+//
+// The `tfm.reference` module: interprets a tfm function op by op with plain
+// loops in double precision. It shares nothing with the backend (no oneDNN,
+// no lowering), so tests can compare compiled executables against it. Every
+// tfm op, primitive or fused, is covered; errors are emitted as diagnostics
+// at the failing op.
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include "tfm/Dialect/Tfm/IR/Tfm.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <vector>
+export module tfm.reference;
+
+export namespace tfm::reference {
+
+/// A dense row-major tensor of doubles (integers and booleans included).
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<double> data;
+
+  int64_t numElements() const {
+    return std::accumulate(shape.begin(), shape.end(), int64_t(1), std::multiplies<>());
+  }
+};
+
+/// Supplies the data of `tfm.param name`; returns nullopt and sets `error`
+/// when it cannot.
+using ParamLoader =
+    std::function<std::optional<Tensor>(llvm::StringRef name, std::string &error)>;
+
+/// Evaluates `func` on `inputs` and returns its results, or fails after
+/// emitting an error at the op that could not be evaluated.
+mlir::FailureOr<std::vector<Tensor>> evaluate(mlir::func::FuncOp func,
+                                              llvm::ArrayRef<Tensor> inputs,
+                                              const ParamLoader &params = {});
+
+} // namespace tfm::reference
+
+namespace tfm::reference {
+using namespace mlir;
+
+namespace {
+
+std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+std::vector<int64_t> shapeOf(Type t) {
+  auto rt = cast<RankedTensorType>(t);
+  return {rt.getShape().begin(), rt.getShape().end()};
+}
+
+/// Evaluates `f` elementwise over operands broadcast (NumPy rules) to `shape`.
+Tensor broadcastMap(const std::vector<int64_t> &shape, llvm::ArrayRef<const Tensor *> ops,
+                    const std::function<double(llvm::ArrayRef<double>)> &f) {
+  Tensor out{shape, {}};
+  int64_t n = out.numElements();
+  out.data.resize(n);
+  size_t rank = shape.size();
+  std::vector<std::vector<int64_t>> strides;
+  for (const Tensor *t : ops) {
+    auto s = stridesOf(t->shape);
+    std::vector<int64_t> full(rank, 0);
+    size_t lead = rank - t->shape.size();
+    for (size_t d = 0; d < t->shape.size(); ++d)
+      full[lead + d] = t->shape[d] == 1 ? 0 : s[d];
+    strides.push_back(full);
+  }
+  std::vector<int64_t> idx(rank, 0);
+  std::vector<double> args(ops.size());
+  for (int64_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < ops.size(); ++k) {
+      int64_t off = 0;
+      for (size_t d = 0; d < rank; ++d)
+        off += idx[d] * strides[k][d];
+      args[k] = ops[k]->data[off];
+    }
+    out.data[i] = f(args);
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < shape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+Tensor unaryMap(const Tensor &x, const std::function<double(double)> &f) {
+  Tensor out = x;
+  for (double &v : out.data)
+    v = f(v);
+  return out;
+}
+
+/// Splits `shape` at `axis` into (outer, size, inner) extents.
+std::tuple<int64_t, int64_t, int64_t> around(const std::vector<int64_t> &shape, int64_t axis) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  return {outer, shape[axis], inner};
+}
+
+Tensor reduce(const Tensor &x, int64_t axis, int kind) {
+  auto [outer, size, inner] = around(x.shape, axis);
+  Tensor out{x.shape, {}};
+  out.shape[axis] = 1;
+  out.data.assign(outer * inner, 0);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      double acc = kind == 1 ? -std::numeric_limits<double>::infinity() : 0.0;
+      for (int64_t s = 0; s < size; ++s) {
+        double v = x.data[(o * size + s) * inner + i];
+        acc = kind == 1 ? std::max(acc, v) : acc + v;
+      }
+      out.data[o * inner + i] = kind == 0 ? acc / size : acc;
+    }
+  return out;
+}
+
+Tensor softmax(const Tensor &x, int64_t axis) {
+  auto [outer, size, inner] = around(x.shape, axis);
+  Tensor out = x;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      double m = -std::numeric_limits<double>::infinity(), sum = 0;
+      for (int64_t s = 0; s < size; ++s)
+        m = std::max(m, x.data[(o * size + s) * inner + i]);
+      for (int64_t s = 0; s < size; ++s)
+        sum += std::exp(x.data[(o * size + s) * inner + i] - m);
+      for (int64_t s = 0; s < size; ++s) {
+        double &v = out.data[(o * size + s) * inner + i];
+        v = std::exp(x.data[(o * size + s) * inner + i] - m) / sum;
+      }
+    }
+  return out;
+}
+
+/// Batched matmul with NumPy-broadcast batch dims; `transposeB` reads b as [.., N, K].
+Tensor matmul(const Tensor &a, const Tensor &b, const std::vector<int64_t> &outShape,
+              bool transposeB = false) {
+  size_t rank = outShape.size();
+  int64_t m = outShape[rank - 2], n = outShape[rank - 1];
+  int64_t k = a.shape.back();
+  Tensor out{outShape, std::vector<double>(std::accumulate(outShape.begin(), outShape.end(),
+                                                           int64_t(1), std::multiplies<>()))};
+  std::vector<int64_t> batch(outShape.begin(), outShape.end() - 2);
+  int64_t numBatch = std::accumulate(batch.begin(), batch.end(), int64_t(1), std::multiplies<>());
+  auto batchOffset = [&](const Tensor &t, int64_t bi) {
+    // Offset of batch index bi (over `batch`) in t, with broadcasting.
+    std::vector<int64_t> tb(t.shape.begin(), t.shape.end() - 2);
+    int64_t matrix = t.shape[t.shape.size() - 2] * t.shape.back();
+    int64_t off = 0, stride = matrix;
+    for (int64_t d = static_cast<int64_t>(batch.size()) - 1, td = static_cast<int64_t>(tb.size()) - 1;
+         d >= 0; --d, --td) {
+      int64_t i = bi % batch[d];
+      bi /= batch[d];
+      if (td >= 0) {
+        if (tb[td] != 1)
+          off += i * stride;
+        stride *= tb[td];
+      }
+    }
+    return off;
+  };
+  for (int64_t bi = 0; bi < numBatch; ++bi) {
+    const double *pa = a.data.data() + batchOffset(a, bi);
+    const double *pb = b.data.data() + batchOffset(b, bi);
+    double *pc = out.data.data() + bi * m * n;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int64_t kk = 0; kk < k; ++kk)
+          acc += pa[i * k + kk] * (transposeB ? pb[j * k + kk] : pb[kk * n + j]);
+        pc[i * n + j] = acc;
+      }
+  }
+  return out;
+}
+
+double geluTanh(double x) {
+  return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+}
+double geluErf(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+
+Tensor copyBox(const Tensor &x, const std::vector<int64_t> &offsets,
+               const std::vector<int64_t> &shape) {
+  Tensor out{shape, {}};
+  out.data.resize(out.numElements());
+  auto xs = stridesOf(x.shape);
+  std::vector<int64_t> idx(shape.size(), 0);
+  for (int64_t i = 0; i < out.numElements(); ++i) {
+    int64_t off = 0;
+    for (size_t d = 0; d < shape.size(); ++d)
+      off += (idx[d] + offsets[d]) * xs[d];
+    out.data[i] = x.data[off];
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++idx[d] < shape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/// Applies rotate-half RoPE in place to rows of `x` ([T, H*Dh]) at positions
+/// first..first+T-1.
+void rope(Tensor &x, int64_t heads, int64_t r, double theta, int64_t first) {
+  int64_t t = x.shape[0], width = x.shape[1], dh = width / heads, half = r / 2;
+  for (int64_t row = 0; row < t; ++row)
+    for (int64_t h = 0; h < heads; ++h) {
+      double *p = x.data.data() + row * width + h * dh;
+      for (int64_t i = 0; i < half; ++i) {
+        double angle = (first + row) * std::pow(theta, -2.0 * i / r);
+        double x1 = p[i], x2 = p[i + half];
+        p[i] = x1 * std::cos(angle) - x2 * std::sin(angle);
+        p[i + half] = x2 * std::cos(angle) + x1 * std::sin(angle);
+      }
+    }
+}
+
+Tensor fromElements(ElementsAttr attr) {
+  Tensor t{shapeOf(attr.getType()), {}};
+  Type et = attr.getElementType();
+  if (isa<FloatType>(et)) {
+    for (APFloat v : attr.getValues<APFloat>())
+      t.data.push_back(v.convertToDouble());
+  } else if (et.isInteger(1)) {
+    for (bool v : attr.getValues<bool>())
+      t.data.push_back(v ? 1.0 : 0.0);
+  } else {
+    for (APInt v : attr.getValues<APInt>())
+      t.data.push_back(static_cast<double>(v.getSExtValue()));
+  }
+  return t;
+}
+
+/// The op-by-op interpreter.
+class Evaluator {
+public:
+  explicit Evaluator(const ParamLoader &params) : params(params) {}
+
+  FailureOr<std::vector<Tensor>> run(func::FuncOp func, llvm::ArrayRef<Tensor> inputs) {
+    if (!func.getBody().hasOneBlock())
+      return func.emitError() << "the reference evaluator expects a single-block function";
+    Block &block = func.front();
+    if (inputs.size() != block.getNumArguments())
+      return func.emitError() << "expected " << block.getNumArguments() << " inputs, got "
+                              << inputs.size();
+    for (auto [arg, in] : llvm::zip(block.getArguments(), inputs)) {
+      if (shapeOf(arg.getType()) != in.shape)
+        return func.emitError() << "input #" << arg.getArgNumber() << " has the wrong shape";
+      values[arg] = in;
+    }
+    for (Operation &op : block) {
+      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        std::vector<Tensor> results;
+        for (Value v : ret.getOperands())
+          results.push_back(values.lookup(v));
+        return results;
+      }
+      if (failed(step(&op)))
+        return failure();
+    }
+    return func.emitError() << "function has no return";
+  }
+
+private:
+  const Tensor &get(Value v) { return values[v]; }
+  void set(Value v, Tensor t) { values[v] = std::move(t); }
+
+  LogicalResult binary(Operation *op, const std::function<double(double, double)> &f) {
+    const Tensor &a = get(op->getOperand(0)), &b = get(op->getOperand(1));
+    set(op->getResult(0), broadcastMap(shapeOf(op->getResult(0).getType()), {&a, &b},
+                                       [&](llvm::ArrayRef<double> x) { return f(x[0], x[1]); }));
+    return success();
+  }
+  LogicalResult unary(Operation *op, const std::function<double(double)> &f) {
+    set(op->getResult(0), unaryMap(get(op->getOperand(0)), f));
+    return success();
+  }
+
+  LogicalResult step(Operation *op) {
+    return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+        .Case([&](ParamOp p) -> LogicalResult {
+          std::string error;
+          if (!params)
+            return p.emitError() << "no weights are available for tfm.param \"" << p.getName()
+                                 << "\"";
+          auto t = params(p.getName(), error);
+          if (!t)
+            return p.emitError() << error;
+          if (t->shape != shapeOf(p.getType()))
+            return p.emitError() << "weight \"" << p.getName() << "\" has the wrong shape";
+          set(p, std::move(*t));
+          return success();
+        })
+        .Case([&](ConstantOp c) {
+          set(c, fromElements(c.getValue()));
+          return success();
+        })
+        .Case([&](AddOp o) { return binary(o, [](double a, double b) { return a + b; }); })
+        .Case([&](SubOp o) { return binary(o, [](double a, double b) { return a - b; }); })
+        .Case([&](MulOp o) { return binary(o, [](double a, double b) { return a * b; }); })
+        .Case([&](DivOp o) { return binary(o, [](double a, double b) { return a / b; }); })
+        .Case([&](PowOp o) { return binary(o, [](double a, double b) { return std::pow(a, b); }); })
+        .Case([&](RsqrtOp o) { return unary(o, [](double x) { return 1 / std::sqrt(x); }); })
+        .Case([&](SqrtOp o) { return unary(o, [](double x) { return std::sqrt(x); }); })
+        .Case([&](TanhOp o) { return unary(o, [](double x) { return std::tanh(x); }); })
+        .Case([&](ExpOp o) { return unary(o, [](double x) { return std::exp(x); }); })
+        .Case([&](ErfOp o) { return unary(o, [](double x) { return std::erf(x); }); })
+        .Case([&](ReluOp o) { return unary(o, [](double x) { return std::max(x, 0.0); }); })
+        .Case([&](SelectOp o) {
+          const Tensor &c = get(o.getCond()), &a = get(o.getTrueValue()),
+                       &b = get(o.getFalseValue());
+          set(o, broadcastMap(shapeOf(o.getType()), {&c, &a, &b},
+                              [](llvm::ArrayRef<double> x) { return x[0] != 0 ? x[1] : x[2]; }));
+          return success();
+        })
+        .Case([&](CausalMaskOp o) {
+          auto shape = shapeOf(o.getType());
+          int64_t offset = o.getOffset() ? static_cast<int64_t>(get(o.getOffset()).data[0])
+                                         : shape[1] - shape[0];
+          Tensor m{shape, std::vector<double>(shape[0] * shape[1])};
+          for (int64_t i = 0; i < shape[0]; ++i)
+            for (int64_t j = 0; j < shape[1]; ++j)
+              m.data[i * shape[1] + j] = j <= i + offset ? 1 : 0;
+          set(o, std::move(m));
+          return success();
+        })
+        .Case([&](ReduceMeanOp o) {
+          set(o, reduce(get(o.getInput()), o.getNormalizedAxis(), 0));
+          return success();
+        })
+        .Case([&](ReduceMaxOp o) {
+          set(o, reduce(get(o.getInput()), o.getNormalizedAxis(), 1));
+          return success();
+        })
+        .Case([&](ReduceSumOp o) {
+          set(o, reduce(get(o.getInput()), o.getNormalizedAxis(), 2));
+          return success();
+        })
+        .Case([&](SoftmaxOp o) {
+          set(o, softmax(get(o.getInput()), o.getNormalizedAxis()));
+          return success();
+        })
+        .Case([&](MatmulOp o) {
+          set(o, matmul(get(o.getLhs()), get(o.getRhs()), shapeOf(o.getType())));
+          return success();
+        })
+        .Case([&](TransposeOp o) {
+          const Tensor &x = get(o.getInput());
+          auto shape = shapeOf(o.getType());
+          auto xs = stridesOf(x.shape);
+          auto perm = o.getPermutation();
+          Tensor out{shape, std::vector<double>(x.data.size())};
+          std::vector<int64_t> idx(shape.size(), 0);
+          for (int64_t i = 0; i < out.numElements(); ++i) {
+            int64_t off = 0;
+            for (size_t d = 0; d < shape.size(); ++d)
+              off += idx[d] * xs[perm[d]];
+            out.data[i] = x.data[off];
+            for (size_t d = shape.size(); d-- > 0;) {
+              if (++idx[d] < shape[d])
+                break;
+              idx[d] = 0;
+            }
+          }
+          set(o, std::move(out));
+          return success();
+        })
+        .Case([&](ReshapeOp o) {
+          Tensor t = get(o.getInput());
+          t.shape = shapeOf(o.getType());
+          set(o, std::move(t));
+          return success();
+        })
+        .Case([&](SliceOp o) {
+          set(o, copyBox(get(o.getInput()), {o.getOffsets().begin(), o.getOffsets().end()},
+                         shapeOf(o.getType())));
+          return success();
+        })
+        .Case([&](SplitOp o) {
+          const Tensor &x = get(o.getInput());
+          int64_t axis = o.getNormalizedAxis();
+          std::vector<int64_t> offsets(x.shape.size(), 0);
+          for (Value r : o.getResults()) {
+            auto shape = shapeOf(r.getType());
+            set(r, copyBox(x, offsets, shape));
+            offsets[axis] += shape[axis];
+          }
+          return success();
+        })
+        .Case([&](ConcatOp o) {
+          auto shape = shapeOf(o.getType());
+          int64_t axis = o.getNormalizedAxis();
+          auto [outer, size, inner] = around(shape, axis);
+          Tensor out{shape, {}};
+          out.data.reserve(out.numElements());
+          for (int64_t i = 0; i < outer; ++i)
+            for (Value in : o.getInputs()) {
+              const Tensor &x = get(in);
+              int64_t chunk = x.shape[axis] * inner;
+              out.data.insert(out.data.end(), x.data.begin() + i * chunk,
+                              x.data.begin() + (i + 1) * chunk);
+            }
+          set(o, std::move(out));
+          return success();
+        })
+        .Case([&](GatherOp o) -> LogicalResult {
+          const Tensor &table = get(o.getTable()), &idx = get(o.getIndices());
+          int64_t rows = table.shape[0], row = table.numElements() / std::max<int64_t>(rows, 1);
+          Tensor out{shapeOf(o.getType()), {}};
+          for (double d : idx.data) {
+            int64_t i = static_cast<int64_t>(d);
+            if (i < 0 || i >= rows)
+              return o.emitError() << "index " << i << " is out of range [0, " << rows << ")";
+            out.data.insert(out.data.end(), table.data.begin() + i * row,
+                            table.data.begin() + (i + 1) * row);
+          }
+          set(o, std::move(out));
+          return success();
+        })
+        .Case([&](EmbeddingOp o) -> LogicalResult {
+          const Tensor &tok = get(o.getTokens()), &table = get(o.getTable());
+          int64_t vocab = table.shape[0], d = table.shape[1];
+          int64_t start = o.getStart() ? static_cast<int64_t>(get(o.getStart()).data[0]) : 0;
+          Tensor out{shapeOf(o.getType()), {}};
+          out.data.resize(out.numElements());
+          for (size_t t = 0; t < tok.data.size(); ++t) {
+            int64_t id = static_cast<int64_t>(tok.data[t]), pos = start + t;
+            if (id < 0 || id >= vocab)
+              return o.emitError() << "token id " << id << " is out of range [0, " << vocab << ")";
+            for (int64_t j = 0; j < d; ++j) {
+              double pe = 0;
+              if (o.getPosition() == PositionKind::learned) {
+                const Tensor &wpe = get(o.getPositions());
+                if (pos >= wpe.shape[0])
+                  return o.emitError() << "position " << pos << " is beyond the "
+                                       << wpe.shape[0] << " learned positions";
+                pe = wpe.data[pos * d + j];
+              } else if (o.getPosition() == PositionKind::sinusoidal) {
+                double angle = pos / std::pow(10000.0, (2.0 * (j / 2)) / d);
+                pe = j % 2 == 0 ? std::sin(angle) : std::cos(angle);
+              }
+              out.data[t * d + j] = table.data[id * d + j] + pe;
+            }
+          }
+          set(o, std::move(out));
+          return success();
+        })
+        .Case([&](LayerNormOp o) {
+          Tensor s = get(o.getInput());
+          if (o.getResidual()) {
+            const Tensor &r = get(o.getResidual());
+            for (size_t i = 0; i < s.data.size(); ++i)
+              s.data[i] += r.data[i];
+          }
+          int64_t c = s.shape.back(), rows = s.numElements() / c;
+          double eps = o.getEpsilon().convertToDouble();
+          Tensor out = s;
+          for (int64_t r = 0; r < rows; ++r) {
+            double mean = 0, var = 0;
+            for (int64_t j = 0; j < c; ++j) mean += s.data[r * c + j];
+            mean /= c;
+            for (int64_t j = 0; j < c; ++j) {
+              double dv = s.data[r * c + j] - mean;
+              var += dv * dv;
+            }
+            var /= c;
+            for (int64_t j = 0; j < c; ++j) {
+              double y = (s.data[r * c + j] - mean) / std::sqrt(var + eps);
+              if (o.getScale()) y *= get(o.getScale()).data[j];
+              if (o.getBias()) y += get(o.getBias()).data[j];
+              out.data[r * c + j] = y;
+            }
+          }
+          set(o.getOutput(), std::move(out));
+          if (o.getSum())
+            set(o.getSum(), std::move(s));
+          return success();
+        })
+        .Case([&](LinearOp o) {
+          const Tensor &x = get(o.getInput()), &w = get(o.getWeight());
+          auto shape = shapeOf(o.getType());
+          int64_t k = x.shape.back(), n = shape.back(), rows = x.numElements() / k;
+          Tensor x2{{rows, k}, x.data};
+          Tensor y = matmul(x2, w, {rows, n}, o.getWeightTransposed());
+          y.shape = shape;
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t j = 0; j < n; ++j) {
+              double &v = y.data[r * n + j];
+              if (o.getBias()) v += get(o.getBias()).data[j];
+              switch (o.getActivation()) {
+              case Activation::none: break;
+              case Activation::gelu_tanh: v = geluTanh(v); break;
+              case Activation::gelu_erf: v = geluErf(v); break;
+              case Activation::relu: v = std::max(v, 0.0); break;
+              }
+              if (o.getResidual()) v += get(o.getResidual()).data[r * n + j];
+            }
+          set(o, std::move(y));
+          return success();
+        })
+        .Case([&](AttentionOp o) {
+          Tensor q = get(o.getQ()), k = get(o.getK());
+          const Tensor &v = get(o.getV());
+          int64_t t = q.shape[0], width = q.shape[1], heads = o.getNumHeads(),
+                  dh = width / heads;
+          int64_t past = o.getPastK() ? get(o.getPastK()).shape[0] : 0;
+          if (auto r = o.getRopeDim()) {
+            double theta = o.getRopeTheta()->convertToDouble();
+            rope(q, heads, *r, theta, past);
+            rope(k, heads, *r, theta, past);
+          }
+          Tensor keys = k, vals = v;
+          if (past) {
+            keys = get(o.getPastK());
+            vals = get(o.getPastV());
+            keys.data.insert(keys.data.end(), k.data.begin(), k.data.end());
+            vals.data.insert(vals.data.end(), v.data.begin(), v.data.end());
+            keys.shape[0] = vals.shape[0] = past + t;
+          }
+          int64_t s = past + t;
+          double scale = o.getScale().convertToDouble();
+          Tensor out{q.shape, std::vector<double>(q.data.size(), 0)};
+          std::vector<double> p(s);
+          for (int64_t h = 0; h < heads; ++h)
+            for (int64_t i = 0; i < t; ++i) {
+              double m = -std::numeric_limits<double>::infinity();
+              for (int64_t j = 0; j < s; ++j) {
+                if (o.getCausal() && j > past + i) {
+                  p[j] = -std::numeric_limits<double>::infinity();
+                  continue;
+                }
+                double dot = 0;
+                for (int64_t e = 0; e < dh; ++e)
+                  dot += q.data[i * width + h * dh + e] * keys.data[j * width + h * dh + e];
+                p[j] = dot * scale;
+                m = std::max(m, p[j]);
+              }
+              double sum = 0;
+              for (int64_t j = 0; j < s; ++j) sum += p[j] = std::exp(p[j] - m);
+              for (int64_t j = 0; j < s; ++j)
+                for (int64_t e = 0; e < dh; ++e)
+                  out.data[i * width + h * dh + e] += p[j] / sum * vals.data[j * width + h * dh + e];
+            }
+          set(o.getOutput(), std::move(out));
+          if (past) {
+            set(o.getPresent()[0], std::move(keys));
+            set(o.getPresent()[1], std::move(vals));
+          }
+          return success();
+        })
+        .Default([&](Operation *other) {
+          return other->emitError() << "the reference evaluator does not know '"
+                                    << other->getName() << "'";
+        });
+  }
+
+  const ParamLoader &params;
+  llvm::DenseMap<Value, Tensor> values;
+};
+} // namespace
+
+FailureOr<std::vector<Tensor>> evaluate(func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
+                                        const ParamLoader &params) {
+  return Evaluator(params).run(func, inputs);
+}
+
+} // namespace tfm::reference

@@ -1,0 +1,398 @@
+//===- Runtime.cppm - oneDNN primitives behind the tfm C ABI ---*- C++ -*-===//
+//
+// The `tfm.runtime` module: turns the buffers that generated code passes
+// (MLIR memref descriptors) into oneDNN memory descriptors, creates the
+// primitive for each distinct shape once, caches it, and executes it.
+// Functions throw (dnnl::error or std::runtime_error); the C ABI in CAbi.cpp
+// catches everything and records the first error.
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+#include <oneapi/dnnl/dnnl.hpp>
+#include "tfm/Runtime/tfm_runtime.h"
+export module tfm.runtime;
+
+export namespace tfm::runtime {
+
+/// One buffer as generated code describes it.
+struct Buffer {
+  char *data = nullptr; ///< address of element [0, ..., 0]
+  int32_t dtype = 0;
+  std::vector<int64_t> dims, strides;
+
+  bool present() const { return data != nullptr; }
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : dims)
+      n *= d;
+    return n;
+  }
+};
+
+/// Reads an MLIR ranked memref descriptor {allocated, aligned, offset,
+/// sizes[rank], strides[rank]}.
+inline Buffer fromDescriptor(const void *desc, int64_t rank, int32_t dtype) {
+  Buffer b;
+  if (!desc)
+    return b;
+  struct Header {
+    void *allocated;
+    char *aligned;
+    int64_t offset;
+  };
+  const auto *h = static_cast<const Header *>(desc);
+  const auto *rest = reinterpret_cast<const int64_t *>(h + 1);
+  static const size_t elemSize[] = {4, 2, 2, 4, 8, 1};
+  b.dtype = dtype;
+  b.data = h->aligned + h->offset * static_cast<int64_t>(elemSize[dtype]);
+  b.dims.assign(rest, rest + rank);
+  b.strides.assign(rest + rank, rest + 2 * rank);
+  return b;
+}
+
+/// The runtime: one CPU engine and stream, and a primitive cache keyed by
+/// the primitive's kind, shapes, strides, types and attributes.
+class Runtime {
+public:
+  Runtime() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+
+  static Runtime &get() {
+    static Runtime rt;
+    return rt;
+  }
+
+  void matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
+              const Buffer &residual, const Buffer &dst, int32_t activation,
+              bool transposeB);
+  void layerNorm(const Buffer &src, const Buffer &scale, const Buffer &shift,
+                 const Buffer &dst, double epsilon);
+  void eltwise(const Buffer &src, const Buffer &dst, int32_t kind, double alpha,
+               double beta);
+  void binary(const Buffer &lhs, const Buffer &rhs, const Buffer &dst, int32_t kind);
+  void softmax(const Buffer &src, const Buffer &dst, int64_t axis);
+  void reorder(const Buffer &src, const Buffer &dst);
+  void reduction(const Buffer &src, const Buffer &dst, int32_t kind);
+
+  /// Implementation names oneDNN chose, per primitive created (for --verbose).
+  const std::vector<std::string> &implementations() const { return impls_; }
+
+private:
+  dnnl::memory::desc desc(const Buffer &b, size_t rank) const;
+  dnnl::memory mem(const dnnl::memory::desc &md, const Buffer &b) const {
+    return dnnl::memory(md, engine_, b.data);
+  }
+  template <typename Prim>
+  dnnl::primitive &cached(const std::string &key,
+                          const std::function<typename Prim::primitive_desc()> &make);
+
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  std::unordered_map<std::string, dnnl::primitive> cache_;
+  std::vector<std::string> impls_;
+};
+
+} // namespace tfm::runtime
+
+namespace tfm::runtime {
+using dnnl::algorithm;
+using dnnl::memory;
+
+namespace {
+memory::data_type toDnnl(int32_t dtype) {
+  switch (dtype) {
+  case TFM_DTYPE_F32: return memory::data_type::f32;
+  case TFM_DTYPE_F16: return memory::data_type::f16;
+  case TFM_DTYPE_BF16: return memory::data_type::bf16;
+  case TFM_DTYPE_I32: return memory::data_type::s32;
+  case TFM_DTYPE_U8: return memory::data_type::u8;
+  default: throw std::runtime_error("unsupported element type code " + std::to_string(dtype));
+  }
+}
+
+/// Appends a buffer's shape, strides and type to a cache key.
+void keyOf(std::string &key, const Buffer &b) {
+  key += '|';
+  if (!b.present())
+    return;
+  key += std::to_string(b.dtype) + ':';
+  for (int64_t d : b.dims) key += std::to_string(d) + ',';
+  key += ':';
+  for (int64_t s : b.strides) key += std::to_string(s) + ',';
+}
+
+/// A copy of `b` whose dims and strides are padded with leading 1s to `rank`.
+Buffer padded(const Buffer &b, size_t rank) {
+  Buffer p = b;
+  int64_t outer = 1;
+  for (size_t i = 0; i < b.dims.size(); ++i)
+    outer = std::max(outer, b.dims[i] * b.strides[i]);
+  while (p.dims.size() < rank) {
+    p.dims.insert(p.dims.begin(), 1);
+    p.strides.insert(p.strides.begin(), outer);
+  }
+  return p;
+}
+
+/// Calls `f(offsetDst, offsetA, offsetB)` (element offsets) for every element
+/// of `dst`, with `a` and `b` broadcast to it (plain loops for the few cases
+/// oneDNN does not cover).
+template <typename F>
+void forEachBroadcast(const Buffer &dst, const Buffer &a, const Buffer &b, F f) {
+  size_t rank = dst.dims.size();
+  Buffer pa = padded(a, rank), pb = b.present() ? padded(b, rank) : Buffer{};
+  std::vector<int64_t> idx(rank, 0);
+  int64_t n = dst.numElements();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t od = 0, oa = 0, ob = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      od += idx[d] * dst.strides[d];
+      oa += (pa.dims[d] == 1 ? 0 : idx[d]) * pa.strides[d];
+      if (pb.present())
+        ob += (pb.dims[d] == 1 ? 0 : idx[d]) * pb.strides[d];
+    }
+    f(od, oa, ob);
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < dst.dims[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+}
+
+void requireF32(const Buffer &b, const char *what) {
+  if (b.dtype != TFM_DTYPE_F32)
+    throw std::runtime_error(std::string(what) + " is implemented for f32 buffers only");
+}
+} // namespace
+
+memory::desc Runtime::desc(const Buffer &b, size_t rank) const {
+  Buffer p = padded(b, std::max<size_t>(rank, 1));
+  return memory::desc(memory::dims(p.dims.begin(), p.dims.end()), toDnnl(b.dtype),
+                      memory::dims(p.strides.begin(), p.strides.end()));
+}
+
+template <typename Prim>
+dnnl::primitive &Runtime::cached(const std::string &key,
+                                 const std::function<typename Prim::primitive_desc()> &make) {
+  auto it = cache_.find(key);
+  if (it != cache_.end())
+    return it->second;
+  auto pd = make();
+  impls_.push_back(key.substr(0, key.find('|')) + ": " + pd.impl_info_str());
+  return cache_.emplace(key, Prim(pd)).first->second;
+}
+
+void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
+                     const Buffer &residual, const Buffer &dst, int32_t activation,
+                     bool transposeB) {
+  size_t rank = dst.dims.size();
+  std::string key = "matmul";
+  for (const Buffer *x : {&a, &b, &bias, &residual, &dst})
+    keyOf(key, *x);
+  key += "|" + std::to_string(activation) + (transposeB ? "t" : "n");
+  memory::desc aMd = desc(a, rank), dMd = desc(dst, rank);
+  Buffer bb = padded(b, rank);
+  if (transposeB) {
+    std::swap(bb.dims[rank - 1], bb.dims[rank - 2]);
+    std::swap(bb.strides[rank - 1], bb.strides[rank - 2]);
+  }
+  memory::desc bMd = desc(bb, rank);
+  memory::desc biasMd;
+  if (bias.present()) {
+    Buffer bi = bias;
+    bi.dims.assign(rank, 1);
+    bi.dims.back() = bias.dims.back();
+    bi.strides.assign(rank, bias.dims.back());
+    bi.strides.back() = bias.strides.back();
+    biasMd = desc(bi, rank);
+  }
+  memory::desc resMd = residual.present() ? desc(residual, rank) : memory::desc();
+  auto &prim = cached<dnnl::matmul>(key, [&] {
+    dnnl::post_ops po;
+    static const algorithm acts[] = {algorithm::undef, algorithm::eltwise_gelu_tanh,
+                                     algorithm::eltwise_gelu_erf, algorithm::eltwise_relu};
+    if (activation != 0)
+      po.append_eltwise(1.f, acts[activation], 0.f, 0.f);
+    if (residual.present())
+      po.append_binary(algorithm::binary_add, resMd);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(po);
+    auto d = bias.present() ? dnnl::matmul::desc(aMd, bMd, biasMd, dMd)
+                            : dnnl::matmul::desc(aMd, bMd, dMd);
+    return dnnl::matmul::primitive_desc(d, attr, engine_);
+  });
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, mem(aMd, a)}, {DNNL_ARG_WEIGHTS, mem(bMd, b)}, {DNNL_ARG_DST, mem(dMd, dst)}};
+  if (bias.present())
+    args[DNNL_ARG_BIAS] = mem(biasMd, bias);
+  if (residual.present())
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(activation != 0 ? 1 : 0) | DNNL_ARG_SRC_1] =
+        mem(resMd, residual);
+  prim.execute(stream_, args);
+  stream_.wait();
+}
+
+void Runtime::layerNorm(const Buffer &src, const Buffer &scale, const Buffer &shift,
+                        const Buffer &dst, double epsilon) {
+  if (src.dims != dst.dims || src.strides != dst.strides) {
+    reorder(src, dst);
+    return layerNorm(dst, scale, shift, dst, epsilon);
+  }
+  size_t rank = src.dims.size();
+  std::string key = "layer_norm";
+  for (const Buffer *x : {&src, &scale, &shift})
+    keyOf(key, *x);
+  key += "|" + std::to_string(epsilon);
+  memory::desc md = desc(src, rank);
+  auto flags = dnnl::normalization_flags::none;
+  if (scale.present()) flags |= dnnl::normalization_flags::use_scale;
+  if (shift.present()) flags |= dnnl::normalization_flags::use_shift;
+  auto &prim = cached<dnnl::layer_normalization_forward>(key, [&] {
+    dnnl::layer_normalization_forward::desc d(dnnl::prop_kind::forward_inference, md,
+                                              static_cast<float>(epsilon), flags);
+    return dnnl::layer_normalization_forward::primitive_desc(d, engine_);
+  });
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, mem(md, src)},
+                                          {DNNL_ARG_DST, mem(md, dst)}};
+  if (scale.present()) args[DNNL_ARG_SCALE] = mem(desc(scale, 1), scale);
+  if (shift.present()) args[DNNL_ARG_SHIFT] = mem(desc(shift, 1), shift);
+  prim.execute(stream_, args);
+  stream_.wait();
+}
+
+void Runtime::eltwise(const Buffer &src, const Buffer &dst, int32_t kind, double alpha,
+                      double beta) {
+  if (src.strides != dst.strides) { // oneDNN eltwise keeps the layout: copy first
+    reorder(src, dst);
+    return eltwise(dst, dst, kind, alpha, beta);
+  }
+  if (kind == 8) { // erf: no oneDNN algorithm in 2.6
+    requireF32(src, "erf");
+    auto *s = reinterpret_cast<const float *>(src.data);
+    auto *d = reinterpret_cast<float *>(dst.data);
+    forEachBroadcast(dst, src, Buffer{}, [&](int64_t od, int64_t os, int64_t) {
+      d[od] = std::erf(s[os]);
+    });
+    return;
+  }
+  static const algorithm algs[] = {
+      algorithm::eltwise_tanh,      algorithm::eltwise_exp,      algorithm::eltwise_relu,
+      algorithm::eltwise_gelu_tanh, algorithm::eltwise_gelu_erf, algorithm::eltwise_sqrt,
+      algorithm::eltwise_pow,       algorithm::eltwise_linear};
+  if (kind < 0 || kind > 7)
+    throw std::runtime_error("unknown eltwise kind " + std::to_string(kind));
+  size_t rank = src.dims.size();
+  std::string key = "eltwise";
+  keyOf(key, src);
+  key += "|" + std::to_string(kind) + "," + std::to_string(alpha) + "," + std::to_string(beta);
+  memory::desc md = desc(src, rank);
+  auto &prim = cached<dnnl::eltwise_forward>(key, [&] {
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, algs[kind], md,
+                                  static_cast<float>(alpha), static_cast<float>(beta));
+    return dnnl::eltwise_forward::primitive_desc(d, engine_);
+  });
+  prim.execute(stream_, {{DNNL_ARG_SRC, mem(md, src)}, {DNNL_ARG_DST, mem(md, dst)}});
+  stream_.wait();
+}
+
+void Runtime::binary(const Buffer &lhs, const Buffer &rhs, const Buffer &dst, int32_t kind) {
+  static const algorithm algs[] = {algorithm::binary_add, algorithm::binary_sub,
+                                   algorithm::binary_mul, algorithm::binary_div,
+                                   algorithm::binary_max, algorithm::binary_min};
+  if (kind < 0 || kind > 5)
+    throw std::runtime_error("unknown binary kind " + std::to_string(kind));
+  size_t rank = dst.dims.size();
+  const Buffer *a = &lhs, *b = &rhs;
+  bool commutative = kind == 0 || kind == 2 || kind == 4 || kind == 5;
+  if (padded(lhs, rank).dims != dst.dims) {
+    if (commutative && padded(rhs, rank).dims == dst.dims) {
+      std::swap(a, b);
+    } else {
+      // oneDNN broadcasts only its second source: plain loop (f32).
+      requireF32(dst, "binary with a broadcast first operand");
+      auto *x = reinterpret_cast<const float *>(lhs.data);
+      auto *y = reinterpret_cast<const float *>(rhs.data);
+      auto *z = reinterpret_cast<float *>(dst.data);
+      forEachBroadcast(dst, lhs, rhs, [&](int64_t od, int64_t oa, int64_t ob) {
+        float u = x[oa], v = y[ob];
+        z[od] = kind == 0 ? u + v : kind == 1 ? u - v : kind == 2 ? u * v
+              : kind == 3 ? u / v : kind == 4 ? std::max(u, v) : std::min(u, v);
+      });
+      return;
+    }
+  }
+  std::string key = "binary";
+  for (const Buffer *x : {a, b, &dst})
+    keyOf(key, *x);
+  key += "|" + std::to_string(kind);
+  memory::desc aMd = desc(*a, rank), bMd = desc(*b, rank), dMd = desc(dst, rank);
+  auto &prim = cached<dnnl::binary>(key, [&] {
+    dnnl::binary::desc d(algs[kind], aMd, bMd, dMd);
+    return dnnl::binary::primitive_desc(d, engine_);
+  });
+  prim.execute(stream_, {{DNNL_ARG_SRC_0, mem(aMd, *a)},
+                         {DNNL_ARG_SRC_1, mem(bMd, *b)},
+                         {DNNL_ARG_DST, mem(dMd, dst)}});
+  stream_.wait();
+}
+
+void Runtime::softmax(const Buffer &src, const Buffer &dst, int64_t axis) {
+  size_t rank = src.dims.size();
+  std::string key = "softmax";
+  keyOf(key, src);
+  keyOf(key, dst);
+  key += "|" + std::to_string(axis);
+  memory::desc sMd = desc(src, rank), dMd = desc(dst, rank);
+  auto &prim = cached<dnnl::softmax_v2_forward>(key, [&] {
+    dnnl::softmax_v2_forward::desc d(dnnl::prop_kind::forward_inference,
+                                     algorithm::softmax_accurate, sMd, dMd,
+                                     static_cast<int>(axis));
+    return dnnl::softmax_v2_forward::primitive_desc(d, engine_);
+  });
+  prim.execute(stream_, {{DNNL_ARG_SRC, mem(sMd, src)}, {DNNL_ARG_DST, mem(dMd, dst)}});
+  stream_.wait();
+}
+
+void Runtime::reorder(const Buffer &src, const Buffer &dst) {
+  size_t rank = dst.dims.size();
+  std::string key = "reorder";
+  keyOf(key, src);
+  keyOf(key, dst);
+  memory::desc sMd = desc(src, rank), dMd = desc(dst, rank);
+  auto &prim = cached<dnnl::reorder>(key, [&] {
+    return dnnl::reorder::primitive_desc(engine_, sMd, engine_, dMd);
+  });
+  prim.execute(stream_, {{DNNL_ARG_FROM, mem(sMd, src)}, {DNNL_ARG_TO, mem(dMd, dst)}});
+  stream_.wait();
+}
+
+void Runtime::reduction(const Buffer &src, const Buffer &dst, int32_t kind) {
+  static const algorithm algs[] = {algorithm::reduction_mean, algorithm::reduction_max,
+                                   algorithm::reduction_sum};
+  if (kind < 0 || kind > 2)
+    throw std::runtime_error("unknown reduction kind " + std::to_string(kind));
+  size_t rank = src.dims.size();
+  std::string key = "reduction";
+  keyOf(key, src);
+  keyOf(key, dst);
+  key += "|" + std::to_string(kind);
+  memory::desc sMd = desc(src, rank), dMd = desc(dst, rank);
+  auto &prim = cached<dnnl::reduction>(key, [&] {
+    dnnl::reduction::desc d(algs[kind], sMd, dMd, 0.f, 0.f);
+    return dnnl::reduction::primitive_desc(d, engine_);
+  });
+  prim.execute(stream_, {{DNNL_ARG_SRC, mem(sMd, src)}, {DNNL_ARG_DST, mem(dMd, dst)}});
+  stream_.wait();
+}
+
+} // namespace tfm::runtime

@@ -1,0 +1,102 @@
+//===- tfmc.cpp - The tfm compiler ---------------------------------*- C++ -*-===//
+//
+// Parses tfmc's command line (Boost.Program_options) and hands the work to
+// the tfm.driver module. MLIR's own debugging options (--mlir-*, -debug*)
+// are forwarded to LLVM's option parser.
+//
+//===----------------------------------------------------------------------===//
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+import tfm.driver;
+
+namespace po = boost::program_options;
+
+int main(int argc, char **argv) {
+  po::options_description visible(
+      "usage: tfmc INPUT.mlir [options]\n\n"
+      "Compiles a model in the tfm dialect to a native executable (or stops at an\n"
+      "earlier stage). MLIR's debugging options are accepted too:\n"
+      "--mlir-print-ir-after-all, --mlir-print-ir-before=PASS, --mlir-timing, ...\n\n"
+      "options");
+  std::string emit = "exe";
+  unsigned opt = 2;
+  visible.add_options()
+      ("help,h", "print this help and exit")
+      ("emit", po::value<std::string>(&emit)->default_value("exe"),
+       "stage to produce:\n"
+       "  tfm     the tfm graph after optimization (-O1+)\n"
+       "  onednn  onednn primitives on planned buffers\n"
+       "  llvm    LLVM IR for the host\n"
+       "  obj     a host object file\n"
+       "  exe     an executable linked with the runtime")
+      ("output,o", po::value<std::string>(), "output file (default: stdout for "
+       "text stages, INPUT's stem for exe, INPUT's stem + .o for obj)")
+      ("O", po::value<unsigned>(&opt)->default_value(2), "optimization level 0-3 (-O0 ... -O3)");
+  po::options_description hidden;
+  hidden.add_options()("input", po::value<std::vector<std::string>>(), "input file");
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description positional;
+  positional.add("input", -1);
+
+  po::variables_map vm;
+  std::vector<std::string> mlirArgs;
+  try {
+    auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    auto parsed = po::command_line_parser(argc, argv)
+                      .options(all)
+                      .positional(positional)
+                      .style(style)
+                      .allow_unregistered()
+                      .run();
+    for (const std::string &u : po::collect_unrecognized(parsed.options, po::exclude_positional)) {
+      std::string name = u.substr(0, u.find('='));
+      if (name.rfind("--mlir-", 0) == 0 || name.rfind("-mlir-", 0) == 0 ||
+          name.rfind("--debug", 0) == 0 || name.rfind("-debug", 0) == 0) {
+        mlirArgs.push_back(u);
+        continue;
+      }
+      std::cerr << "tfmc: error: unknown option '" << u << "' (see --help)\n";
+      return 2;
+    }
+    po::store(parsed, vm);
+    po::notify(vm);
+  } catch (const po::error &e) {
+    std::cerr << "tfmc: error: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << visible << "\n";
+    return 0;
+  }
+  if (!vm.count("input") || vm["input"].as<std::vector<std::string>>().size() != 1) {
+    std::cerr << "tfmc: error: expected exactly one input file (see --help)\n";
+    return 2;
+  }
+  tfm::driver::Options options;
+  options.input = vm["input"].as<std::vector<std::string>>().front();
+  if (vm.count("output"))
+    options.output = vm["output"].as<std::string>();
+  if (opt > 3) {
+    std::cerr << "tfmc: error: optimization level must be 0 to 3, got " << opt << "\n";
+    return 2;
+  }
+  options.optLevel = opt;
+  if (emit == "tfm") options.emit = tfm::driver::Emit::Tfm;
+  else if (emit == "onednn") options.emit = tfm::driver::Emit::OneDNN;
+  else if (emit == "llvm") options.emit = tfm::driver::Emit::LLVM;
+  else if (emit == "obj") options.emit = tfm::driver::Emit::Obj;
+  else if (emit == "exe") options.emit = tfm::driver::Emit::Exe;
+  else {
+    std::cerr << "tfmc: error: unknown --emit value '" << emit
+              << "' (expected tfm, onednn, llvm, obj or exe)\n";
+    return 2;
+  }
+  if (!tfm::driver::parseMlirOptions(mlirArgs, argv[0]))
+    return 2;
+  return tfm::driver::compile(options);
+}
