@@ -1,0 +1,20 @@
+# -*- Python -*-
+# lit configuration of the tfm regression tests.
+import os
+
+import lit.formats
+
+config.name = "tfm"
+config.test_format = lit.formats.ShTest(True)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tfm_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+# tfm's tools first, then LLVM's FileCheck, not, count, split-file.
+config.environment["PATH"] = os.pathsep.join(
+    [config.tfm_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
+)
+# Debian's python3 (numpy, torch), never a pyenv shim that cannot import them.
+config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%examples", os.path.join(config.tfm_src_root, "examples")))
