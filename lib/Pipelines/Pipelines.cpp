@@ -61,6 +61,10 @@ void tfm::registerTfmDialects(DialectRegistry &registry) {
 
 void tfm::registerTfmPassesAndPipelines() {
   registerTfmConversionPasses();
+  // The upstream passes the pipelines use, so each stage can be run alone.
+  registerPass([] { return memref::createExpandStridedMetadataPass(); });
+  registerPass([] { return createLowerAffinePass(); });
+  registerPass([] { return createReconcileUnrealizedCastsPass(); });
   PassPipelineRegistration<>("tfm-optimize",
                              "Canonicalize and CSE the tfm graph (and fuse, as fusions land)",
                              [](OpPassManager &pm) { buildTfmOptimizePipeline(pm); });

@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
        "  exe     an executable linked with the runtime")
       ("output,o", po::value<std::string>(), "output file (default: stdout for "
        "text stages, INPUT's stem for exe, INPUT's stem + .o for obj)")
-      ("O", po::value<unsigned>(&opt)->default_value(2), "optimization level 0-3 (-O0 ... -O3)");
+      (",O", po::value<unsigned>(&opt)->default_value(2), "optimization level 0-3 (-O0 ... -O3)");
   po::options_description hidden;
   hidden.add_options()("input", po::value<std::vector<std::string>>(), "input file");
   po::options_description all;

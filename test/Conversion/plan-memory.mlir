@@ -1,0 +1,39 @@
+// RUN: tfm-opt %s -onednn-plan-memory | FileCheck %s
+// Buffers whose live ranges do not overlap share arena bytes; buffers that
+// are live together never do.
+
+// CHECK-LABEL: func @chain
+// CHECK-SAME: attributes {onednn.arena_bytes = 512 : i64}
+// CHECK: %[[ARENA:.*]] = memref.alloc() {alignment = 64 : i64} : memref<512xi8>
+// CHECK: memref.view %[[ARENA]][%c0][] : memref<512xi8> to memref<4x16xf32>
+// CHECK: memref.view %[[ARENA]][%c256][] : memref<512xi8> to memref<4x16xf32>
+// b0 is dead once b1 is written, so b2 reuses its bytes:
+// CHECK: memref.view %[[ARENA]][%c0{{.*}}][] : memref<512xi8> to memref<4x16xf32>
+// CHECK: memref.dealloc %[[ARENA]] : memref<512xi8>
+// CHECK-NEXT: return
+func.func @chain(%x: memref<4x16xf32>, %out: memref<4x16xf32>) {
+  %b0 = memref.alloc() {alignment = 64 : i64} : memref<4x16xf32>
+  onednn.eltwise tanh %x into %b0 alpha = 0.0 beta = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  %b1 = memref.alloc() {alignment = 64 : i64} : memref<4x16xf32>
+  onednn.eltwise exp %b0 into %b1 alpha = 0.0 beta = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  %b2 = memref.alloc() {alignment = 64 : i64} : memref<4x16xf32>
+  onednn.eltwise relu %b1 into %b2 alpha = 0.0 beta = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  onednn.reorder %b2 into %out : memref<4x16xf32>, memref<4x16xf32>
+  return
+}
+
+// A buffer read through a view stays live until the view's last use.
+// CHECK-LABEL: func @views
+// CHECK-SAME: onednn.arena_bytes = 512
+// CHECK: memref.view %{{.*}}[%c0][] : memref<512xi8> to memref<4x16xf32>
+// CHECK: memref.view %{{.*}}[%c256][] : memref<512xi8> to memref<4x16xf32>
+// CHECK-NOT: memref.alloc() {alignment = 64 : i64} : memref<4x16xf32>
+func.func @views(%x: memref<4x16xf32>, %out: memref<4x16xf32>) {
+  %b0 = memref.alloc() {alignment = 64 : i64} : memref<4x16xf32>
+  onednn.eltwise tanh %x into %b0 alpha = 0.0 beta = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  %v = memref.reinterpret_cast %b0 to offset: [0], sizes: [4, 16], strides: [16, 1] : memref<4x16xf32> to memref<4x16xf32>
+  %b1 = memref.alloc() {alignment = 64 : i64} : memref<4x16xf32>
+  onednn.eltwise exp %x into %b1 alpha = 0.0 beta = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  onednn.binary add %v, %b1 into %out : memref<4x16xf32>, memref<4x16xf32>, memref<4x16xf32>
+  return
+}

@@ -1,0 +1,136 @@
+// RUN: tfm-opt %s -split-input-file -verify-diagnostics
+// Every onednn verifier.
+
+func.func @matmul_k(%a: memref<4x8xf32>, %b: memref<7x16xf32>, %c: memref<4x16xf32>) {
+  // expected-error @+1 {{contraction dimensions differ: a [4, 8], b [7, 16]}}
+  onednn.matmul %a, %b into %c activation = none : memref<4x8xf32>, memref<7x16xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_dst(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x15xf32>) {
+  // expected-error @+1 {{expected dst [..., 4, 16], got [4, 15]}}
+  onednn.matmul %a, %b into %c activation = none : memref<4x8xf32>, memref<8x16xf32>, memref<4x15xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_bias(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %bias: memref<8xf32>, %c: memref<4x16xf32>) {
+  // expected-error @+1 {{expected bias of shape [16]}}
+  onednn.matmul %a, %b bias %bias into %c activation = none : memref<4x8xf32>, memref<8x16xf32>, memref<8xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_residual(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %r: memref<16xf32>, %c: memref<4x16xf32>) {
+  // expected-error @+1 {{expected residual of dst's shape [4, 16]}}
+  onednn.matmul %a, %b residual %r into %c activation = none : memref<4x8xf32>, memref<8x16xf32>, memref<16xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch(%a: memref<3x4x8xf32>, %b: memref<2x8x16xf32>, %c: memref<3x4x16xf32>) {
+  // expected-error @+1 {{batch dimensions of a and b must broadcast to dst's}}
+  onednn.matmul %a, %b into %c activation = none : memref<3x4x8xf32>, memref<2x8x16xf32>, memref<3x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_dynamic(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf32>) {
+  // expected-error @+1 {{expected statically shaped buffers, got 'memref<?x8xf32>'}}
+  onednn.matmul %a, %b into %c activation = none : memref<?x8xf32>, memref<8x16xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_int(%a: memref<4x8xi32>, %b: memref<8x16xf32>, %c: memref<4x16xf32>) {
+  // expected-error @+1 {{operand #0 must be memref of 32-bit float or 16-bit float or bfloat16 type values}}
+  onednn.matmul %a, %b into %c activation = none : memref<4x8xi32>, memref<8x16xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_shape(%x: memref<4x16xf32>, %y: memref<4x8xf32>) {
+  // expected-error @+1 {{expected src and dst of one shape, rank >= 1}}
+  onednn.layer_norm %x into %y eps = 1.0e-5 : memref<4x16xf32>, memref<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_scale(%x: memref<4x16xf32>, %g: memref<4xf32>) {
+  // expected-error @+1 {{expected scale and shift of shape [16]}}
+  onednn.layer_norm %x scale %g into %x eps = 1.0e-5 : memref<4x16xf32>, memref<4xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @eltwise_shape(%x: memref<4x16xf32>, %y: memref<16x4xf32>) {
+  // expected-error @+1 {{src [4, 16] and dst [16, 4] differ in shape}}
+  onednn.eltwise tanh %x into %y alpha = 0.0 beta = 0.0 : memref<4x16xf32>, memref<16x4xf32>
+  return
+}
+
+// -----
+
+func.func @eltwise_kind(%x: memref<4x16xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'kind'}}
+  onednn.eltwise swish %x into %x alpha = 0.0 beta = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @binary_broadcast(%x: memref<4x16xf32>, %b: memref<8xf32>, %y: memref<4x16xf32>) {
+  // expected-error @+1 {{inputs [4, 16] and [8] must broadcast to dst [4, 16]}}
+  onednn.binary add %x, %b into %y : memref<4x16xf32>, memref<8xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%x: memref<4x16xf32>) {
+  // expected-error @+1 {{axis 2 is out of range [0, 2)}}
+  onednn.softmax %x into %x axis = 2 : memref<4x16xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_shape(%x: memref<4x16xf32>, %y: memref<4x8xf32>) {
+  // expected-error @+1 {{src and dst differ in shape}}
+  onednn.softmax %x into %y axis = 1 : memref<4x16xf32>, memref<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @reorder_shape(%x: memref<4x16xf32>, %y: memref<16x4xf32>) {
+  // expected-error @+1 {{src [4, 16] and dst [16, 4] differ in shape}}
+  onednn.reorder %x into %y : memref<4x16xf32>, memref<16x4xf32>
+  return
+}
+
+// -----
+
+func.func @reduction_dst(%x: memref<4x16xf32>, %y: memref<4x2xf32>) {
+  // expected-error @+1 {{dst dimension 1 must be 16 or 1, got 2}}
+  onednn.reduction sum %x into %y : memref<4x16xf32>, memref<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @reduction_rank(%x: memref<4x16xf32>, %y: memref<4xf32>) {
+  // expected-error @+1 {{src and dst must have one rank}}
+  onednn.reduction max %x into %y : memref<4x16xf32>, memref<4xf32>
+  return
+}

@@ -1,0 +1,35 @@
+// RUN: tfm-opt %s | tfm-opt | FileCheck %s
+// RUN: tfm-opt %s --mlir-print-op-generic | tfm-opt | FileCheck %s
+// Round trip of every onednn op.
+
+// CHECK-LABEL: func @primitives
+func.func @primitives(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %bias: memref<16xf32>,
+                      %r: memref<4x16xf32>, %c: memref<4x16xf32>, %m: memref<4x1xf32>,
+                      %bt: memref<16x8xbf16>) {
+  // CHECK: onednn.matmul %{{.*}}, %{{.*}} bias %{{.*}} residual %{{.*}} into %{{.*}} activation = gelu_tanh : memref<4x8xf32>, memref<8x16xf32>, memref<16xf32>, memref<4x16xf32>, memref<4x16xf32>
+  onednn.matmul %a, %b bias %bias residual %r into %c activation = gelu_tanh
+      : memref<4x8xf32>, memref<8x16xf32>, memref<16xf32>, memref<4x16xf32>, memref<4x16xf32>
+  // CHECK: onednn.matmul %{{.*}}, %{{.*}} transpose_b into %{{.*}} activation = none : memref<4x8xf32>, memref<16x8xbf16>, memref<4x16xf32>
+  onednn.matmul %a, %bt transpose_b into %c activation = none : memref<4x8xf32>, memref<16x8xbf16>, memref<4x16xf32>
+  // CHECK: onednn.layer_norm %{{.*}} scale %{{.*}} shift %{{.*}} into %{{.*}} eps = 1.000000e-05
+  onednn.layer_norm %r scale %bias shift %bias into %c eps = 1.0e-5
+      : memref<4x16xf32>, memref<16xf32>, memref<16xf32>, memref<4x16xf32>
+  // CHECK: onednn.layer_norm %{{.*}} into %{{.*}} eps = 0.000000e+00 : memref<4x16xf32>, memref<4x16xf32>
+  onednn.layer_norm %r into %c eps = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  // CHECK: onednn.eltwise pow %{{.*}} into %{{.*}} alpha = 1.000000e+00 beta = -5.000000e-01 : memref<4x16xf32>, memref<4x16xf32>
+  onednn.eltwise pow %r into %c alpha = 1.0 beta = -0.5 : memref<4x16xf32>, memref<4x16xf32>
+  // CHECK: onednn.eltwise erf
+  onednn.eltwise erf %r into %c alpha = 0.0 beta = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  // CHECK: onednn.binary sub %{{.*}}, %{{.*}} into %{{.*}} : memref<4x16xf32>, memref<16xf32>, memref<4x16xf32>
+  onednn.binary sub %r, %bias into %c : memref<4x16xf32>, memref<16xf32>, memref<4x16xf32>
+  // CHECK: onednn.softmax %{{.*}} into %{{.*}} axis = 1 : memref<4x16xf32>, memref<4x16xf32>
+  onednn.softmax %r into %c axis = 1 : memref<4x16xf32>, memref<4x16xf32>
+  // CHECK: onednn.reduction mean %{{.*}} into %{{.*}} : memref<4x16xf32>, memref<4x1xf32>
+  onednn.reduction mean %r into %m : memref<4x16xf32>, memref<4x1xf32>
+  // CHECK: onednn.reorder %{{.*}} into %{{.*}} : memref<4x16xf32, strided<[1, 4]>>, memref<4x16xf32>
+  %t = memref.transpose %r (i, j) -> (j, i) : memref<4x16xf32> to memref<16x4xf32, strided<[1, 16]>>
+  %v = memref.reinterpret_cast %r to offset: [0], sizes: [4, 16], strides: [1, 4]
+      : memref<4x16xf32> to memref<4x16xf32, strided<[1, 4]>>
+  onednn.reorder %v into %c : memref<4x16xf32, strided<[1, 4]>>, memref<4x16xf32>
+  return
+}
