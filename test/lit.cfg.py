@@ -18,3 +18,5 @@ config.environment["PATH"] = os.pathsep.join(
 # Debian's python3 (numpy, torch), never a pyenv shim that cannot import them.
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%examples", os.path.join(config.tfm_src_root, "examples")))
+config.substitutions.append(("%tfm_src_root", config.tfm_src_root))
+config.substitutions.append(("%tfm_obj_root", config.tfm_obj_root))
