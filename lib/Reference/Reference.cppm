@@ -66,6 +66,32 @@ std::vector<int64_t> shapeOf(Type t) {
   return {rt.getShape().begin(), rt.getShape().end()};
 }
 
+/// True if a value of shape `actual` may have type shape `declared` (whose
+/// dynamic dimensions match anything).
+bool fits(const std::vector<int64_t> &declared, const std::vector<int64_t> &actual) {
+  if (declared.size() != actual.size())
+    return false;
+  for (size_t i = 0; i < declared.size(); ++i)
+    if (!ShapedType::isDynamic(declared[i]) && declared[i] != actual[i])
+      return false;
+  return true;
+}
+
+/// NumPy broadcast of concrete shapes (the verifier already checked them).
+std::vector<int64_t> broadcast(llvm::ArrayRef<const std::vector<int64_t> *> shapes) {
+  size_t rank = 0;
+  for (auto *s : shapes)
+    rank = std::max(rank, s->size());
+  std::vector<int64_t> out(rank, 1);
+  for (auto *s : shapes)
+    for (size_t i = 0; i < s->size(); ++i) {
+      int64_t &d = out[rank - s->size() + i];
+      if ((*s)[i] != 1)
+        d = (*s)[i];
+    }
+  return out;
+}
+
 /// Evaluates `f` elementwise over operands broadcast (NumPy rules) to `shape`.
 Tensor broadcastMap(const std::vector<int64_t> &shape, llvm::ArrayRef<const Tensor *> ops,
                     const std::function<double(llvm::ArrayRef<double>)> &f) {
@@ -263,7 +289,7 @@ public:
       return func.emitError() << "expected " << block.getNumArguments() << " inputs, got "
                               << inputs.size();
     for (auto [arg, in] : llvm::zip(block.getArguments(), inputs)) {
-      if (shapeOf(arg.getType()) != in.shape)
+      if (!fits(shapeOf(arg.getType()), in.shape))
         return func.emitError() << "input #" << arg.getArgNumber() << " has the wrong shape";
       values[arg] = in;
     }
@@ -286,7 +312,7 @@ private:
 
   LogicalResult binary(Operation *op, const std::function<double(double, double)> &f) {
     const Tensor &a = get(op->getOperand(0)), &b = get(op->getOperand(1));
-    set(op->getResult(0), broadcastMap(shapeOf(op->getResult(0).getType()), {&a, &b},
+    set(op->getResult(0), broadcastMap(broadcast({&a.shape, &b.shape}), {&a, &b},
                                        [&](llvm::ArrayRef<double> x) { return f(x[0], x[1]); }));
     return success();
   }
@@ -325,15 +351,22 @@ private:
         .Case([&](ExpOp o) { return unary(o, [](double x) { return std::exp(x); }); })
         .Case([&](ErfOp o) { return unary(o, [](double x) { return std::erf(x); }); })
         .Case([&](ReluOp o) { return unary(o, [](double x) { return std::max(x, 0.0); }); })
+        .Case([&](SinOp o) { return unary(o, [](double x) { return std::sin(x); }); })
+        .Case([&](CosOp o) { return unary(o, [](double x) { return std::cos(x); }); })
+        .Case([&](CastOp o) {
+          bool toInt = isa<IntegerType>(o.getType().getElementType());
+          return unary(o, [toInt](double x) { return toInt ? std::trunc(x) : x; });
+        })
         .Case([&](SelectOp o) {
           const Tensor &c = get(o.getCond()), &a = get(o.getTrueValue()),
                        &b = get(o.getFalseValue());
-          set(o, broadcastMap(shapeOf(o.getType()), {&c, &a, &b},
+          set(o, broadcastMap(broadcast({&c.shape, &a.shape, &b.shape}), {&c, &a, &b},
                               [](llvm::ArrayRef<double> x) { return x[0] != 0 ? x[1] : x[2]; }));
           return success();
         })
         .Case([&](CausalMaskOp o) {
-          auto shape = shapeOf(o.getType());
+          const auto &ss = get(o.getScores()).shape;
+          std::vector<int64_t> shape = {ss[ss.size() - 2], ss.back()};
           int64_t offset = o.getOffset() ? static_cast<int64_t>(get(o.getOffset()).data[0])
                                          : shape[1] - shape[0];
           Tensor m{shape, std::vector<double>(shape[0] * shape[1])};
@@ -360,14 +393,22 @@ private:
           return success();
         })
         .Case([&](MatmulOp o) {
-          set(o, matmul(get(o.getLhs()), get(o.getRhs()), shapeOf(o.getType())));
+          const Tensor &a = get(o.getLhs()), &b = get(o.getRhs());
+          std::vector<int64_t> ab(a.shape.begin(), a.shape.end() - 2);
+          std::vector<int64_t> bb(b.shape.begin(), b.shape.end() - 2);
+          std::vector<int64_t> shape = broadcast({&ab, &bb});
+          shape.push_back(a.shape[a.shape.size() - 2]);
+          shape.push_back(b.shape.back());
+          set(o, matmul(a, b, shape));
           return success();
         })
         .Case([&](TransposeOp o) {
           const Tensor &x = get(o.getInput());
-          auto shape = shapeOf(o.getType());
-          auto xs = stridesOf(x.shape);
           auto perm = o.getPermutation();
+          std::vector<int64_t> shape;
+          for (int64_t p : perm)
+            shape.push_back(x.shape[p]);
+          auto xs = stridesOf(x.shape);
           Tensor out{shape, std::vector<double>(x.data.size())};
           std::vector<int64_t> idx(shape.size(), 0);
           for (int64_t i = 0; i < out.numElements(); ++i) {
@@ -384,13 +425,31 @@ private:
           set(o, std::move(out));
           return success();
         })
-        .Case([&](ReshapeOp o) {
+        .Case([&](ReshapeOp o) -> LogicalResult {
           Tensor t = get(o.getInput());
-          t.shape = shapeOf(o.getType());
+          auto shape = shapeOf(o.getType());
+          int64_t known = 1, dynamic = -1;
+          for (size_t i = 0; i < shape.size(); ++i) {
+            if (!ShapedType::isDynamic(shape[i])) {
+              known *= shape[i];
+            } else if (dynamic >= 0) {
+              return o.emitError() << "the reference evaluator resolves at most "
+                                      "one dynamic dimension in a reshape";
+            } else {
+              dynamic = i;
+            }
+          }
+          if (dynamic >= 0)
+            shape[dynamic] = known ? t.numElements() / known : 0;
+          t.shape = shape;
+          if (t.numElements() != static_cast<int64_t>(t.data.size()))
+            return o.emitError() << "cannot reshape " << t.data.size() << " elements";
           set(o, std::move(t));
           return success();
         })
-        .Case([&](SliceOp o) {
+        .Case([&](SliceOp o) -> LogicalResult {
+          if (!o.getType().hasStaticShape())
+            return o.emitError() << "the reference evaluator needs a static slice size";
           set(o, copyBox(get(o.getInput()), {o.getOffsets().begin(), o.getOffsets().end()},
                          shapeOf(o.getType())));
           return success();
@@ -400,15 +459,19 @@ private:
           int64_t axis = o.getNormalizedAxis();
           std::vector<int64_t> offsets(x.shape.size(), 0);
           for (Value r : o.getResults()) {
-            auto shape = shapeOf(r.getType());
+            auto shape = x.shape;
+            shape[axis] = cast<RankedTensorType>(r.getType()).getShape()[axis];
             set(r, copyBox(x, offsets, shape));
             offsets[axis] += shape[axis];
           }
           return success();
         })
         .Case([&](ConcatOp o) {
-          auto shape = shapeOf(o.getType());
           int64_t axis = o.getNormalizedAxis();
+          auto shape = get(o.getInputs().front()).shape;
+          shape[axis] = 0;
+          for (Value in : o.getInputs())
+            shape[axis] += get(in).shape[axis];
           auto [outer, size, inner] = around(shape, axis);
           Tensor out{shape, {}};
           out.data.reserve(out.numElements());
@@ -425,7 +488,8 @@ private:
         .Case([&](GatherOp o) -> LogicalResult {
           const Tensor &table = get(o.getTable()), &idx = get(o.getIndices());
           int64_t rows = table.shape[0], row = table.numElements() / std::max<int64_t>(rows, 1);
-          Tensor out{shapeOf(o.getType()), {}};
+          Tensor out{idx.shape, {}};
+          out.shape.insert(out.shape.end(), table.shape.begin() + 1, table.shape.end());
           for (double d : idx.data) {
             int64_t i = static_cast<int64_t>(d);
             if (i < 0 || i >= rows)
@@ -439,18 +503,19 @@ private:
         .Case([&](EmbeddingOp o) -> LogicalResult {
           const Tensor &tok = get(o.getTokens()), &table = get(o.getTable());
           int64_t vocab = table.shape[0], d = table.shape[1];
-          int64_t start = o.getStart() ? static_cast<int64_t>(get(o.getStart()).data[0]) : 0;
-          Tensor out{shapeOf(o.getType()), {}};
+          const Tensor *positions = o.getPositions() ? &get(o.getPositions()) : nullptr;
+          Tensor out{{static_cast<int64_t>(tok.data.size()), d}, {}};
           out.data.resize(out.numElements());
           for (size_t t = 0; t < tok.data.size(); ++t) {
-            int64_t id = static_cast<int64_t>(tok.data[t]), pos = start + t;
+            int64_t id = static_cast<int64_t>(tok.data[t]);
+            int64_t pos = positions ? static_cast<int64_t>(positions->data[t]) : t;
             if (id < 0 || id >= vocab)
               return o.emitError() << "token id " << id << " is out of range [0, " << vocab << ")";
             for (int64_t j = 0; j < d; ++j) {
               double pe = 0;
               if (o.getPosition() == PositionKind::learned) {
-                const Tensor &wpe = get(o.getPositions());
-                if (pos >= wpe.shape[0])
+                const Tensor &wpe = get(o.getPositionTable());
+                if (pos < 0 || pos >= wpe.shape[0])
                   return o.emitError() << "position " << pos << " is beyond the "
                                        << wpe.shape[0] << " learned positions";
                 pe = wpe.data[pos * d + j];
@@ -497,8 +562,10 @@ private:
         })
         .Case([&](LinearOp o) {
           const Tensor &x = get(o.getInput()), &w = get(o.getWeight());
-          auto shape = shapeOf(o.getType());
-          int64_t k = x.shape.back(), n = shape.back(), rows = x.numElements() / k;
+          int64_t k = x.shape.back(), n = w.shape[o.getWeightTransposed() ? 0 : 1];
+          int64_t rows = x.numElements() / k;
+          auto shape = x.shape;
+          shape.back() = n;
           Tensor x2{{rows, k}, x.data};
           Tensor y = matmul(x2, w, {rows, n}, o.getWeightTransposed());
           y.shape = shape;

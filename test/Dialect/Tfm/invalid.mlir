@@ -57,18 +57,34 @@ func.func @select_no_broadcast(%m: tensor<4x4xi1>, %a: tensor<4x5xf32>, %b: tens
 
 // -----
 
-func.func @causal_mask_rank() -> tensor<4xi1> {
+func.func @causal_mask_rank(%s: tensor<4x4xf32>) -> tensor<16xi1> {
   // expected-error @+1 {{expected a rank-2 [queries, keys] mask, got rank 1}}
-  %0 = tfm.causal_mask : tensor<4xi1>
-  return %0 : tensor<4xi1>
+  %0 = tfm.causal_mask %s : tensor<4x4xf32> -> tensor<16xi1>
+  return %0 : tensor<16xi1>
 }
 
 // -----
 
-func.func @causal_mask_too_few_keys() -> tensor<4x2xi1> {
+func.func @causal_mask_shape(%s: tensor<2x4x5xf32>) -> tensor<4x4xi1> {
+  // expected-error @+1 {{expected a mask of shape [4, 5] (the last two dimensions of the scores), got [4, 4]}}
+  %0 = tfm.causal_mask %s : tensor<2x4x5xf32> -> tensor<4x4xi1>
+  return %0 : tensor<4x4xi1>
+}
+
+// -----
+
+func.func @causal_mask_too_few_keys(%s: tensor<4x2xf32>) -> tensor<4x2xi1> {
   // expected-error @+1 {{without an offset the mask needs at least as many keys as queries, got [4, 2]}}
-  %0 = tfm.causal_mask : tensor<4x2xi1>
+  %0 = tfm.causal_mask %s : tensor<4x2xf32> -> tensor<4x2xi1>
   return %0 : tensor<4x2xi1>
+}
+
+// -----
+
+func.func @cast_shape(%x: tensor<4xf16>) -> tensor<5xf32> {
+  // expected-error @+1 {{cannot change the shape: [4] to [5]}}
+  %0 = tfm.cast %x : tensor<4xf16> -> tensor<5xf32>
+  return %0 : tensor<5xf32>
 }
 
 // -----
@@ -234,7 +250,7 @@ func.func @gather_result(%t: tensor<100x16xf32>, %i: tensor<4xi64>) -> tensor<4x
 // -----
 
 func.func @embedding_learned_without_table(%i: tensor<4xi64>, %t: tensor<100x16xf32>) -> tensor<4x16xf32> {
-  // expected-error @+1 {{position = learned needs a positions table}}
+  // expected-error @+1 {{position = learned needs a position table}}
   %0 = tfm.embedding %i, %t position = learned : (tensor<4xi64>, tensor<100x16xf32>) -> tensor<4x16xf32>
   return %0 : tensor<4x16xf32>
 }
@@ -242,7 +258,7 @@ func.func @embedding_learned_without_table(%i: tensor<4xi64>, %t: tensor<100x16x
 // -----
 
 func.func @embedding_table_with_sinusoidal(%i: tensor<4xi64>, %t: tensor<100x16xf32>, %p: tensor<32x16xf32>) -> tensor<4x16xf32> {
-  // expected-error @+1 {{a positions table is only allowed with position = learned}}
+  // expected-error @+1 {{a position table is only allowed with position = learned}}
   %0 = tfm.embedding %i, %t, %p position = sinusoidal : (tensor<4xi64>, tensor<100x16xf32>, tensor<32x16xf32>) -> tensor<4x16xf32>
   return %0 : tensor<4x16xf32>
 }
@@ -253,6 +269,14 @@ func.func @embedding_odd_sinusoidal(%i: tensor<4xi64>, %t: tensor<100x15xf32>) -
   // expected-error @+1 {{sinusoidal positions need an even width, got 15}}
   %0 = tfm.embedding %i, %t position = sinusoidal : (tensor<4xi64>, tensor<100x15xf32>) -> tensor<4x15xf32>
   return %0 : tensor<4x15xf32>
+}
+
+// -----
+
+func.func @embedding_positions(%i: tensor<4xi64>, %t: tensor<100x16xf32>, %p: tensor<5xi64>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{expected one position per token, got positions [5] for tokens [4]}}
+  %0 = tfm.embedding %i, %t position = none positions %p : (tensor<4xi64>, tensor<100x16xf32>, tensor<5xi64>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
 }
 
 // -----

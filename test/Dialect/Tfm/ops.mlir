@@ -37,15 +37,25 @@ func.func @elementwise(%x: tensor<4x16xf32>, %b: tensor<16xf32>, %s: tensor<f32>
   %9 = tfm.erf %8 : tensor<4x16xf32>
   // CHECK: tfm.relu
   %10 = tfm.relu %9 : tensor<4x16xf32>
-  return %10 : tensor<4x16xf32>
+  // CHECK: tfm.sin
+  %11 = tfm.sin %10 : tensor<4x16xf32>
+  // CHECK: tfm.cos
+  %12 = tfm.cos %11 : tensor<4x16xf32>
+  // CHECK: tfm.cast %{{.*}} : tensor<4x16xf32> -> tensor<4x16xbf16>
+  %13 = tfm.cast %12 : tensor<4x16xf32> -> tensor<4x16xbf16>
+  // CHECK: tfm.cast %{{.*}} : tensor<4x16xbf16> -> tensor<4x16xf32>
+  %14 = tfm.cast %13 : tensor<4x16xbf16> -> tensor<4x16xf32>
+  return %14 : tensor<4x16xf32>
 }
 
 // CHECK-LABEL: func @masks
 func.func @masks(%scores: tensor<2x4x4xf32>, %ninf: tensor<f32>, %pos: tensor<i64>) -> (tensor<2x4x4xf32>, tensor<1x8xi1>) {
-  // CHECK: tfm.causal_mask : tensor<4x4xi1>
-  %m = tfm.causal_mask : tensor<4x4xi1>
-  // CHECK: tfm.causal_mask offset %{{.*}} : tensor<1x8xi1>
-  %m2 = tfm.causal_mask offset %pos : tensor<1x8xi1>
+  // CHECK: tfm.causal_mask %{{.*}} : tensor<2x4x4xf32> -> tensor<4x4xi1>
+  %m = tfm.causal_mask %scores : tensor<2x4x4xf32> -> tensor<4x4xi1>
+  %d = tfm.reshape %scores : tensor<2x4x4xf32> -> tensor<4x8xf32>
+  %d1 = tfm.slice %d, offsets = [0, 0] : tensor<4x8xf32> -> tensor<1x8xf32>
+  // CHECK: tfm.causal_mask %{{.*}} offset %{{.*}} : tensor<1x8xf32> -> tensor<1x8xi1>
+  %m2 = tfm.causal_mask %d1 offset %pos : tensor<1x8xf32> -> tensor<1x8xi1>
   // CHECK: tfm.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x4xi1>, tensor<2x4x4xf32>, tensor<f32> -> tensor<2x4x4xf32>
   %s = tfm.select %m, %scores, %ninf : tensor<4x4xi1>, tensor<2x4x4xf32>, tensor<f32> -> tensor<2x4x4xf32>
   return %s, %m2 : tensor<2x4x4xf32>, tensor<1x8xi1>
@@ -84,15 +94,30 @@ func.func @shapes(%x: tensor<4x48xf32>, %a: tensor<2x4x8xf32>, %b: tensor<8x5xf3
   return %0, %1 : tensor<2x4x5xf32>, tensor<4x2x8xf32>
 }
 
+// Dynamic sequence lengths are accepted everywhere.
+// CHECK-LABEL: func @dynamic
+func.func @dynamic(%x: tensor<?x16xf32>, %w: tensor<16x48xf32>) -> tensor<?x?xi1> {
+  // CHECK: tfm.matmul %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<16x48xf32> -> tensor<?x48xf32>
+  %0 = tfm.matmul %x, %w : tensor<?x16xf32>, tensor<16x48xf32> -> tensor<?x48xf32>
+  %q, %k, %v = tfm.split %0, axis = 1 : tensor<?x48xf32> -> tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>
+  %h = tfm.reshape %q : tensor<?x16xf32> -> tensor<?x2x8xf32>
+  %t = tfm.transpose %h, permutation = [1, 0, 2] : tensor<?x2x8xf32> -> tensor<2x?x8xf32>
+  %kt = tfm.transpose %h, permutation = [1, 2, 0] : tensor<?x2x8xf32> -> tensor<2x8x?xf32>
+  %s = tfm.matmul %t, %kt : tensor<2x?x8xf32>, tensor<2x8x?xf32> -> tensor<2x?x?xf32>
+  // CHECK: tfm.causal_mask %{{.*}} : tensor<2x?x?xf32> -> tensor<?x?xi1>
+  %m = tfm.causal_mask %s : tensor<2x?x?xf32> -> tensor<?x?xi1>
+  return %m : tensor<?x?xi1>
+}
+
 // CHECK-LABEL: func @fused
 func.func @fused(%ids: tensor<4xi64>, %wte: tensor<100x16xf32>, %wpe: tensor<32x16xf32>,
-                 %start: tensor<i64>, %g: tensor<16xf32>, %b: tensor<16xf32>,
+                 %start: tensor<4xi64>, %g: tensor<16xf32>, %b: tensor<16xf32>,
                  %w: tensor<16x64xf32>, %bias: tensor<64xf32>, %r: tensor<4x64xf32>,
                  %past: tensor<3x16xf32>) -> tensor<4x100xf32> {
   // CHECK: tfm.embedding %{{.*}}, %{{.*}}, %{{.*}} position = learned : (tensor<4xi64>, tensor<100x16xf32>, tensor<32x16xf32>) -> tensor<4x16xf32>
   %x = tfm.embedding %ids, %wte, %wpe position = learned : (tensor<4xi64>, tensor<100x16xf32>, tensor<32x16xf32>) -> tensor<4x16xf32>
-  // CHECK: tfm.embedding %{{.*}}, %{{.*}} position = sinusoidal start %{{.*}} : (tensor<4xi64>, tensor<100x16xf32>, tensor<i64>) -> tensor<4x16xf32>
-  %xs = tfm.embedding %ids, %wte position = sinusoidal start %start : (tensor<4xi64>, tensor<100x16xf32>, tensor<i64>) -> tensor<4x16xf32>
+  // CHECK: tfm.embedding %{{.*}}, %{{.*}} position = sinusoidal positions %{{.*}} : (tensor<4xi64>, tensor<100x16xf32>, tensor<4xi64>) -> tensor<4x16xf32>
+  %xs = tfm.embedding %ids, %wte position = sinusoidal positions %start : (tensor<4xi64>, tensor<100x16xf32>, tensor<4xi64>) -> tensor<4x16xf32>
   // CHECK: tfm.layer_norm %{{.*}} scale %{{.*}} bias %{{.*}} eps = 1.000000e-05 : (tensor<4x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
   %n = tfm.layer_norm %x scale %g bias %b eps = 1.0e-5 : (tensor<4x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
   // CHECK: tfm.layer_norm %{{.*}} residual %{{.*}} eps = 1.000000e-05 : (tensor<4x16xf32>, tensor<4x16xf32>) -> (tensor<4x16xf32>, tensor<4x16xf32>)

@@ -212,16 +212,38 @@ LogicalResult SelectOp::verify() {
 }
 
 LogicalResult CausalMaskOp::verify() {
+  auto scores = getScores().getType();
+  if (scores.getRank() < 2)
+    return emitOpError() << "expected scores of rank >= 2, got rank " << scores.getRank();
   if (getType().getRank() != 2)
     return emitOpError() << "expected a rank-2 [queries, keys] mask, got rank "
                          << getType().getRank();
-  auto shape = getType().getShape();
-  if (!getOffset() && !ShapedType::isDynamic(shape[0]) &&
-      !ShapedType::isDynamic(shape[1]) && shape[1] < shape[0])
+  auto s = scores.getShape();
+  SmallVector<int64_t> expected = {s[s.size() - 2], s.back()};
+  if (!shapesCompatible(expected, getType().getShape()))
+    return emitOpError() << "expected a mask of shape " << shapeStr(expected)
+                         << " (the last two dimensions of the scores), got "
+                         << shapeStr(getType().getShape());
+  if (!getOffset() && !ShapedType::isDynamic(expected[0]) &&
+      !ShapedType::isDynamic(expected[1]) && expected[1] < expected[0])
     return emitOpError() << "without an offset the mask needs at least as many "
                             "keys as queries, got "
-                         << shapeStr(shape);
+                         << shapeStr(expected);
   return success();
+}
+
+LogicalResult CastOp::verify() {
+  if (!shapesCompatible(getInput().getType().getShape(), getType().getShape()))
+    return emitOpError() << "cannot change the shape: "
+                         << shapeStr(getInput().getType().getShape()) << " to "
+                         << shapeStr(getType().getShape());
+  return success();
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
 }
 
 //===----------------------------------------------------------------------===//
@@ -460,16 +482,23 @@ LogicalResult EmbeddingOp::verify() {
     return emitOpError() << "expected a rank-2 [vocab, width] table";
   int64_t width = table.getShape()[1];
   bool learned = getPosition() == PositionKind::learned;
-  if (learned != (getPositions() != nullptr))
-    return emitOpError() << (learned ? "position = learned needs a positions table"
-                                     : "a positions table is only allowed with "
+  if (learned != (getPositionTable() != nullptr))
+    return emitOpError() << (learned ? "position = learned needs a position table"
+                                     : "a position table is only allowed with "
                                        "position = learned");
-  if (auto pos = getPositions()) {
+  if (auto pos = getPositionTable()) {
     auto pt = pos.getType();
     if (pt.getRank() != 2 || !dimsCompatible(pt.getShape()[1], width) ||
         pt.getElementType() != table.getElementType())
-      return emitOpError() << "expected a positions table [n, " << width
+      return emitOpError() << "expected a position table [n, " << width
                            << "] of the table's element type";
+  }
+  if (auto p = getPositions()) {
+    auto pt = p.getType();
+    if (pt.getRank() != 1 || !dimsCompatible(pt.getShape()[0], tokens.getShape()[0]))
+      return emitOpError() << "expected one position per token, got positions "
+                           << shapeStr(pt.getShape()) << " for tokens "
+                           << shapeStr(tokens.getShape());
   }
   if (getPosition() == PositionKind::sinusoidal && !ShapedType::isDynamic(width) &&
       width % 2 != 0)

@@ -114,6 +114,26 @@ def Tfm_TanhOp : Tfm_UnaryOp<"tanh", "hyperbolic tangent">;
 def Tfm_ExpOp : Tfm_UnaryOp<"exp", "exponential">;
 def Tfm_ErfOp : Tfm_UnaryOp<"erf", "Gauss error function">;
 def Tfm_ReluOp : Tfm_UnaryOp<"relu", "rectified linear unit, max(x, 0)">;
+def Tfm_SinOp : Tfm_UnaryOp<"sin", "sine">;
+def Tfm_CosOp : Tfm_UnaryOp<"cos", "cosine">;
+
+def Tfm_CastOp : Tfm_Op<"cast", [Pure]> {
+  let summary = "elementwise conversion to another element type";
+  let description = [{
+    Converts each element to the result's element type (same shape): f16 or
+    bf16 weights to f32, integer positions to float, and so on. Float to
+    integer conversion truncates toward zero.
+
+    ```mlir
+    %w32 = tfm.cast %w : tensor<8x16xf16> -> tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_AnyTensor:$input);
+  let results = (outs Tfm_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
 
 def Tfm_SelectOp : Tfm_Op<"select", [Pure]> {
   let summary = "elementwise choice between two tensors by a boolean mask";
@@ -137,22 +157,25 @@ def Tfm_SelectOp : Tfm_Op<"select", [Pure]> {
 }
 
 def Tfm_CausalMaskOp : Tfm_Op<"causal_mask", [Pure]> {
-  let summary = "a lower-triangular boolean attention mask";
+  let summary = "a lower-triangular boolean mask for a score tensor";
   let description = [{
-    Produces a `[T, S]` boolean mask for T queries over S keys where
-    `mask[i, j] = j <= i + offset`: query i may attend to key j. Without the
-    optional `offset` operand (a scalar i64), the offset is `S - T`, which is
-    right both for a plain prefill (S = T) and for queries that follow S - T
-    cached keys.
+    For `scores` of shape `[..., T, S]` (T queries over S keys), produces the
+    `[T, S]` boolean mask `mask[i, j] = j <= i + offset`: query i may attend
+    to key j. Without the optional `offset` operand (a scalar i64) the offset
+    is `S - T`, which is right both for a plain prefill (S = T) and for T new
+    queries that follow S - T cached keys. Only the shape of `scores` is read,
+    so the mask works for any (also dynamic) sequence length.
 
     ```mlir
-    %m = tfm.causal_mask : tensor<4x4xi1>
-    %m2 = tfm.causal_mask offset %pos : tensor<1x8xi1>
+    %m = tfm.causal_mask %scores : tensor<2x4x4xf32> -> tensor<4x4xi1>
+    %m2 = tfm.causal_mask %s offset %pos : tensor<2x?x?xf32> -> tensor<?x?xi1>
     ```
   }];
-  let arguments = (ins Optional<Tfm_ScalarIndex>:$offset);
+  let arguments = (ins Tfm_FloatTensor:$scores, Optional<Tfm_ScalarIndex>:$offset);
   let results = (outs Tfm_BoolTensor:$result);
-  let assemblyFormat = "(`offset` $offset^)? attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    $scores (`offset` $offset^)? attr-dict `:` type($scores) `->` type($result)
+  }];
   let hasVerifier = 1;
 }
 
@@ -368,29 +391,28 @@ def Tfm_GatherOp : Tfm_Op<"gather", [Pure]> {
 def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure, AttrSizedOperandSegments]> {
   let summary = "token embedding with the positional encoding folded in";
   let description = [{
-    `result[t, :] = table[tokens[t], :] + pe(start + t)` where the positional
-    term `pe` is, by `position`:
+    `result[t, :] = table[tokens[t], :] + pe(p_t)` where `p_t` is
+    `positions[t]` (default: t) and the positional term `pe` is, by
+    `position`:
 
-    * `learned`: rows of the `positions` table (required);
+    * `learned`: rows of the `position_table` (required);
     * `sinusoidal`: `pe(p, 2i) = sin(p / 10000^(2i/d))`,
       `pe(p, 2i+1) = cos(p / 10000^(2i/d))`, d the embedding width;
     * `none`: zero.
 
-    `start` (a scalar i64, default 0) is the position of the first token.
-
     ```mlir
-    %x = tfm.embedding %tokens, %wte, %wpe position = learned
-        : (tensor<4xi64>, tensor<50257x768xf32>, tensor<1024x768xf32>) -> tensor<4x768xf32>
+    %x = tfm.embedding %tokens, %wte, %wpe position = learned positions %pos
+        : (tensor<?xi64>, tensor<50257x768xf32>, tensor<1024x768xf32>, tensor<?xi64>) -> tensor<?x768xf32>
     ```
   }];
   let arguments = (ins Tfm_IndexTensor:$tokens, Tfm_FloatTensor:$table,
-                       Optional<Tfm_FloatTensor>:$positions,
-                       Optional<Tfm_ScalarIndex>:$start,
+                       Optional<Tfm_FloatTensor>:$position_table,
+                       Optional<Tfm_IndexTensor>:$positions,
                        Tfm_PositionKind:$position);
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = [{
-    $tokens `,` $table (`,` $positions^)? `position` `=` $position
-    (`start` $start^)? attr-dict `:` functional-type(operands, results)
+    $tokens `,` $table (`,` $position_table^)? `position` `=` $position
+    (`positions` $positions^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
