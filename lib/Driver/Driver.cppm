@@ -15,6 +15,7 @@ module;
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/Parser/Parser.h"
@@ -39,9 +40,13 @@ module;
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
+#include <optional>
 #include <string>
 #include <vector>
 export module tfm.driver;
+
+import tfm.frontend;
+import tfm.safetensors;
 
 export namespace tfm::driver {
 
@@ -50,10 +55,13 @@ enum class Emit { Tfm, OneDNN, LLVM, Obj, Exe };
 
 /// What to compile and where to put it.
 struct Options {
-  std::string input;
+  std::string input; ///< a model directory, a config.json, or a .mlir file
   std::string output; ///< empty: stdout for text stages, derived name otherwise
   Emit emit = Emit::Exe;
   unsigned optLevel = 2;
+  /// Build deterministic random weights from this seed instead of reading a
+  /// weights file (model descriptions only).
+  std::optional<uint64_t> randomWeights;
 };
 
 /// Registers the MLIR command-line options (--mlir-print-ir-after-all,
@@ -79,7 +87,10 @@ int fail(const llvm::Twine &message) {
 
 /// The default output name for binary stages: the input's stem (+ ".o").
 std::string defaultOutput(const Options &o) {
-  llvm::SmallString<128> stem(llvm::sys::path::stem(o.input));
+  llvm::StringRef in = llvm::StringRef(o.input).rtrim('/');
+  if (llvm::sys::path::filename(in) == "config.json")
+    in = llvm::sys::path::parent_path(in);
+  llvm::SmallString<128> stem(llvm::sys::path::stem(in));
   if (stem.empty())
     stem = "a";
   if (o.emit == Emit::Obj)
@@ -197,16 +208,63 @@ int compile(const Options &options) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
-  std::string error;
-  auto file = openInputFile(options.input, &error);
-  if (!file)
-    return fail("cannot open input '" + options.input + "': " + error);
+  // A model description (directory or config.json) goes through the frontend;
+  // anything else is parsed as MLIR.
+  llvm::SmallString<256> configPath;
+  bool isDirectory = llvm::sys::fs::is_directory(options.input);
+  if (isDirectory) {
+    configPath = options.input;
+    llvm::sys::path::append(configPath, "config.json");
+    if (!llvm::sys::fs::exists(configPath))
+      return fail("model directory '" + options.input + "' has no config.json");
+  } else if (llvm::StringRef(options.input).ends_with(".json")) {
+    configPath = options.input;
+  }
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return 1;
+  OwningOpRef<ModuleOp> module;
+  if (!configPath.empty()) {
+    auto config = frontend::parseConfig(std::string(configPath));
+    if (!config)
+      return fail(llvm::toString(config.takeError()));
+    frontend::Weights weights;
+    std::unique_ptr<safetensors::File> file;
+    if (options.randomWeights) {
+      weights.randomSeed = options.randomWeights;
+      llvm::errs() << "tfmc: note: no weights file is read: deterministic random weights "
+                      "from seed "
+                   << *options.randomWeights << "\n";
+    } else {
+      llvm::SmallString<256> weightsPath(llvm::sys::path::parent_path(configPath));
+      llvm::sys::path::append(weightsPath, "model.safetensors");
+      if (!llvm::sys::fs::exists(weightsPath))
+        return fail("no weights file '" + weightsPath +
+                    "' (pass --random-weights=SEED to build random weights from config.json alone)");
+      auto opened = safetensors::File::open(std::string(weightsPath));
+      if (!opened)
+        return fail(llvm::toString(opened.takeError()));
+      file = std::move(*opened);
+      weights.file = file.get();
+    }
+    auto imported = frontend::importGPT2(context, *config, weights);
+    if (!imported)
+      return fail(llvm::toString(imported.takeError()));
+    module = std::move(*imported);
+    if (failed(verify(*module)))
+      return fail("internal error: the frontend built invalid IR");
+  } else {
+    if (options.randomWeights)
+      return fail("--random-weights applies to model descriptions (a directory or "
+                  "config.json), not to '" + options.input + "'");
+    std::string error;
+    auto file = openInputFile(options.input, &error);
+    if (!file)
+      return fail("cannot open input '" + options.input + "': " + error);
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  }
 
   PassManager pm(&context, ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))

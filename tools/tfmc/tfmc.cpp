@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -17,9 +18,10 @@ namespace po = boost::program_options;
 
 int main(int argc, char **argv) {
   po::options_description visible(
-      "usage: tfmc INPUT.mlir [options]\n\n"
-      "Compiles a model in the tfm dialect to a native executable (or stops at an\n"
-      "earlier stage). MLIR's debugging options are accepted too:\n"
+      "usage: tfmc MODEL [options]\n\n"
+      "Compiles a model to a native executable (or stops at an earlier stage).\n"
+      "MODEL is a model directory (config.json + model.safetensors), a config.json,\n"
+      "or a .mlir file in the tfm dialect. MLIR's debugging options are accepted too:\n"
       "--mlir-print-ir-after-all, --mlir-print-ir-before=PASS, --mlir-timing, ...\n\n"
       "options");
   std::string emit = "exe";
@@ -35,7 +37,9 @@ int main(int argc, char **argv) {
        "  exe     an executable linked with the runtime")
       ("output,o", po::value<std::string>(), "output file (default: stdout for "
        "text stages, INPUT's stem for exe, INPUT's stem + .o for obj)")
-      (",O", po::value<unsigned>(&opt)->default_value(2), "optimization level 0-3 (-O0 ... -O3)");
+      (",O", po::value<unsigned>(&opt)->default_value(2), "optimization level 0-3 (-O0 ... -O3)")
+      ("random-weights", po::value<uint64_t>(), "SEED: build deterministic random weights "
+       "from config.json alone instead of reading model.safetensors");
   po::options_description hidden;
   hidden.add_options()("input", po::value<std::vector<std::string>>(), "input file");
   po::options_description all;
@@ -86,6 +90,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   options.optLevel = opt;
+  if (vm.count("random-weights"))
+    options.randomWeights = vm["random-weights"].as<uint64_t>();
   if (emit == "tfm") options.emit = tfm::driver::Emit::Tfm;
   else if (emit == "onednn") options.emit = tfm::driver::Emit::OneDNN;
   else if (emit == "llvm") options.emit = tfm::driver::Emit::LLVM;
