@@ -21,8 +21,11 @@ module;
 #include <numeric>
 #include <optional>
 #include <string>
+#include <cstring>
 #include <vector>
 export module tfm.reference;
+
+import tfm.safetensors;
 
 export namespace tfm::reference {
 
@@ -40,6 +43,10 @@ struct Tensor {
 /// when it cannot.
 using ParamLoader =
     std::function<std::optional<Tensor>(llvm::StringRef name, std::string &error)>;
+
+/// Reads tensor `name` of a safetensors file (F32, F16 or BF16) as doubles.
+std::optional<Tensor> loadTensor(const safetensors::File &file, llvm::StringRef name,
+                                 std::string &error);
 
 /// Evaluates `func` on `inputs` and returns its results, or fails after
 /// emitting an error at the op that could not be evaluated.
@@ -644,6 +651,50 @@ private:
   llvm::DenseMap<Value, Tensor> values;
 };
 } // namespace
+
+std::optional<Tensor> loadTensor(const safetensors::File &file, llvm::StringRef name,
+                                 std::string &error) {
+  const safetensors::TensorInfo *info = file.lookup(name);
+  if (!info) {
+    error = file.path() + ": no tensor '" + name.str() + "'";
+    return std::nullopt;
+  }
+  Tensor t{info->shape, std::vector<double>(info->numElements())};
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    switch (info->dtype) {
+    case safetensors::DType::F32: {
+      float f;
+      std::memcpy(&f, info->data + 4 * i, 4);
+      t.data[i] = f;
+      break;
+    }
+    case safetensors::DType::BF16: {
+      uint16_t h;
+      std::memcpy(&h, info->data + 2 * i, 2);
+      uint32_t bits = static_cast<uint32_t>(h) << 16;
+      float f;
+      std::memcpy(&f, &bits, 4);
+      t.data[i] = f;
+      break;
+    }
+    case safetensors::DType::F16: {
+      uint16_t h;
+      std::memcpy(&h, info->data + 2 * i, 2);
+      int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+      double m = exp == 0 ? std::ldexp(mant, -24)
+                 : exp == 31 ? (mant ? NAN : INFINITY)
+                             : std::ldexp(mant | 0x400, exp - 25);
+      t.data[i] = (h >> 15) ? -m : m;
+      break;
+    }
+    default:
+      error = file.path() + ": tensor '" + name.str() + "' has dtype " +
+              safetensors::dtypeName(info->dtype) + "; supported are F32, F16 and BF16";
+      return std::nullopt;
+    }
+  }
+  return t;
+}
 
 FailureOr<std::vector<Tensor>> evaluate(func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
                                         const ParamLoader &params) {

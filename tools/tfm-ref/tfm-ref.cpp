@@ -19,6 +19,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -28,6 +29,7 @@
 #include "llvm/Support/Format.h"
 
 import tfm.reference;
+import tfm.safetensors;
 import tfm.support;
 
 namespace cl = llvm::cl;
@@ -133,7 +135,23 @@ int main(int argc, char **argv) {
       return fail(error);
     inputs.push_back({a.shape, tfm::npy::toDoubles(a)});
   }
-  auto results = tfm::reference::evaluate(entry, inputs);
+  // Weights: the safetensors file the module names (tfm.weights).
+  std::unique_ptr<tfm::safetensors::File> weights;
+  if (auto path = (*module)->getAttrOfType<StringAttr>("tfm.weights")) {
+    auto opened = tfm::safetensors::File::open(path.str());
+    if (!opened)
+      return fail(llvm::toString(opened.takeError()));
+    weights = std::move(*opened);
+  }
+  tfm::reference::ParamLoader params = [&](llvm::StringRef name,
+                                           std::string &err) -> std::optional<Tensor> {
+    if (!weights) {
+      err = "the module names no weights file (tfm.weights)";
+      return std::nullopt;
+    }
+    return tfm::reference::loadTensor(*weights, name, err);
+  };
+  auto results = tfm::reference::evaluate(entry, inputs, params);
   if (failed(results))
     return 1;
   if (outFiles.size() > results->size() || compareFiles.size() > results->size())

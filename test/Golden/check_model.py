@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Checks one committed golden model with tfm's tools (tfmc, tfm-ref on PATH).
+
+    check_model.py MODEL_DIR WORK_DIR
+
+1. golden:       tfmc -O0 (decomposed IR) on the reference evaluator reproduces
+                 the PyTorch logits (make_goldens.py): max abs error <= 1e-4.
+2. fused golden: the same after tfm-optimize (tfmc -O2: every fusion pass).
+3. differential: fused and unfused IR agree within rtol 1e-5 (atol 1e-6).
+4. KV cache:     prefill of the first 4 tokens, then the remaining tokens with
+                 the first call's present keys/values as past: the
+                 continuation's logits equal the golden rows.
+Prints tfm-ref's comparison lines; exits 1 on the first failure.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def run(*args):
+    p = subprocess.run(args, capture_output=True, text=True)
+    sys.stdout.write(p.stdout)
+    if p.returncode != 0:
+        sys.stdout.write(p.stderr)
+        print(f"FAILED: {' '.join(args)}")
+        sys.exit(1)
+    return p.stdout
+
+
+def main():
+    model, work = sys.argv[1], sys.argv[2]
+    os.makedirs(work, exist_ok=True)
+    cfg = json.load(open(os.path.join(model, "config.json")))
+    d, layers = cfg["n_embd"], cfg["n_layer"]
+    tokens = np.load(os.path.join(model, "tokens.npy"))
+    golden = os.path.join(model, "logits.npy")
+    T = len(tokens)
+
+    def save(name, array):
+        path = os.path.join(work, name)
+        np.save(path, array)
+        return path
+
+    empty = save("empty.npy", np.zeros((0, d), np.float32))
+
+    def inputs(tok, pos, past):
+        args = ["--in", save(f"tok{len(tok)}.npy", tok), "--in", save(f"pos{pos[0]}.npy", pos)]
+        for p in past:
+            args += ["--in", p]
+        return args
+
+    unfused = os.path.join(work, "unfused.mlir")
+    fused = os.path.join(work, "fused.mlir")
+    run("tfmc", "--emit=tfm", "-O0", model, "-o", unfused)
+    run("tfmc", "--emit=tfm", "-O2", model, "-o", fused)
+    full = inputs(tokens, np.arange(T, dtype=np.int64), [empty] * (2 * layers))
+
+    print("golden (unfused):")
+    run("tfm-ref", unfused, *full, "--compare", golden, "--rtol=0", "--atol=1e-4")
+    print("golden (fused):")
+    run("tfm-ref", fused, *full, "--compare", golden, "--rtol=0", "--atol=1e-4")
+    print("differential (fused vs unfused):")
+    ref = os.path.join(work, "unfused_logits.npy")
+    run("tfm-ref", unfused, *full, "-o", ref)
+    run("tfm-ref", fused, *full, "--compare", ref, "--rtol=1e-5", "--atol=1e-6")
+
+    print("kv cache (prefill 4, then the rest with the cache):")
+    split = 4
+    presents = [os.path.join(work, f"present{i}.npy") for i in range(2 * layers)]
+    outs = ["-o", os.path.join(work, "prefill_logits.npy")]
+    for p in presents:
+        outs += ["-o", p]
+    for ir in (unfused, fused):
+        run("tfm-ref", ir, *inputs(tokens[:split], np.arange(split, dtype=np.int64),
+                                   [empty] * (2 * layers)), *outs)
+        rest = save("golden_rest.npy", np.load(golden)[split:])
+        run("tfm-ref", ir, *inputs(tokens[split:], np.arange(split, T, dtype=np.int64), presents),
+            "--compare", rest, "--rtol=0", "--atol=1e-4")
+    print("OK")
+
+
+if __name__ == "__main__":
+    main()
