@@ -62,6 +62,8 @@ struct Options {
   /// Build deterministic random weights from this seed instead of reading a
   /// weights file (model descriptions only).
   std::optional<uint64_t> randomWeights;
+  /// Report what each fusion pass fused or refused (as remarks).
+  bool fusionRemarks = false;
 };
 
 /// Registers the MLIR command-line options (--mlir-print-ir-after-all,
@@ -275,10 +277,11 @@ int compile(const Options &options) {
   pm.enableTiming(timingRoot);
   PipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
+  pipeline.fusionRemarks = options.fusionRemarks;
   switch (options.emit) {
   case Emit::Tfm:
     if (options.optLevel > 0)
-      buildTfmOptimizePipeline(pm);
+      buildTfmOptimizePipeline(pm, options.fusionRemarks);
     break;
   case Emit::OneDNN:
     buildTfmToOneDNNPipeline(pm, pipeline);

@@ -8,6 +8,7 @@
 #include "tfm/Pipelines/Pipelines.h"
 
 #include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/Tfm/Transforms/Passes.h"
 #include "tfm/Dialect/OneDNN/IR/OneDNN.h"
 #include "tfm/Dialect/Tfm/IR/Tfm.h"
 
@@ -28,14 +29,21 @@
 
 using namespace mlir;
 
-void tfm::buildTfmOptimizePipeline(OpPassManager &pm) {
+void tfm::buildTfmOptimizePipeline(OpPassManager &pm, bool remarks) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createFuseLayerNorm(FuseLayerNormOptions{remarks}));
+  fn.addPass(createFuseAttention(FuseAttentionOptions{remarks}));
+  fn.addPass(createFusePositionalEncoding(FusePositionalEncodingOptions{remarks}));
+  fn.addPass(createFuseEpilogues(FuseEpiloguesOptions{remarks}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
 
 void tfm::buildTfmToOneDNNPipeline(OpPassManager &pm, const PipelineOptions &options) {
   if (options.optLevel > 0)
-    buildTfmOptimizePipeline(pm);
+    buildTfmOptimizePipeline(pm, options.fusionRemarks);
   pm.addPass(createConvertTfmToOneDNN());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createSymbolDCEPass());
@@ -61,13 +69,15 @@ void tfm::registerTfmDialects(DialectRegistry &registry) {
 
 void tfm::registerTfmPassesAndPipelines() {
   registerTfmConversionPasses();
+  registerTfmTransformsPasses();
   // The upstream passes the pipelines use, so each stage can be run alone.
   registerPass([] { return memref::createExpandStridedMetadataPass(); });
   registerPass([] { return createLowerAffinePass(); });
   registerPass([] { return createReconcileUnrealizedCastsPass(); });
-  PassPipelineRegistration<>("tfm-optimize",
-                             "Canonicalize and CSE the tfm graph (and fuse, as fusions land)",
-                             [](OpPassManager &pm) { buildTfmOptimizePipeline(pm); });
+  PassPipelineRegistration<>(
+      "tfm-optimize",
+      "Canonicalize and CSE, then fuse layer norm, attention, positional encodings and epilogues",
+      [](OpPassManager &pm) { buildTfmOptimizePipeline(pm); });
   PassPipelineRegistration<>("tfm-to-onednn",
                              "tfm-optimize, then lower to onednn primitives and plan memory",
                              [](OpPassManager &pm) { buildTfmToOneDNNPipeline(pm); });

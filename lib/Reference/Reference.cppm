@@ -251,15 +251,17 @@ Tensor copyBox(const Tensor &x, const std::vector<int64_t> &offsets,
   return out;
 }
 
-/// Applies rotate-half RoPE in place to rows of `x` ([T, H*Dh]) at positions
-/// first..first+T-1.
-void rope(Tensor &x, int64_t heads, int64_t r, double theta, int64_t first) {
+/// Applies rotate-half RoPE in place to rows of `x` ([T, H*Dh]) at
+/// positions[row] if given, else first + row.
+void rope(Tensor &x, int64_t heads, int64_t r, double theta, int64_t first,
+          const Tensor *positions) {
   int64_t t = x.shape[0], width = x.shape[1], dh = width / heads, half = r / 2;
   for (int64_t row = 0; row < t; ++row)
     for (int64_t h = 0; h < heads; ++h) {
       double *p = x.data.data() + row * width + h * dh;
       for (int64_t i = 0; i < half; ++i) {
-        double angle = (first + row) * std::pow(theta, -2.0 * i / r);
+        double pos = positions ? positions->data[row] : static_cast<double>(first + row);
+        double angle = pos * std::pow(theta, -2.0 * i / r);
         double x1 = p[i], x2 = p[i + half];
         p[i] = x1 * std::cos(angle) - x2 * std::sin(angle);
         p[i + half] = x2 * std::cos(angle) + x1 * std::sin(angle);
@@ -594,16 +596,18 @@ private:
         .Case([&](AttentionOp o) {
           Tensor q = get(o.getQ()), k = get(o.getK());
           const Tensor &v = get(o.getV());
-          int64_t t = q.shape[0], width = q.shape[1], heads = o.getNumHeads(),
+          int64_t t = q.shape[0], width = q.shape[1], heads = o.getNumHeadsAttr().getInt(),
                   dh = width / heads;
           int64_t past = o.getPastK() ? get(o.getPastK()).shape[0] : 0;
           if (auto r = o.getRopeDim()) {
             double theta = o.getRopeTheta()->convertToDouble();
-            rope(q, heads, *r, theta, past);
-            rope(k, heads, *r, theta, past);
+            const Tensor *positions = o.getPositions() ? &get(o.getPositions()) : nullptr;
+            rope(q, heads, *r, theta, past, positions);
+            rope(k, heads, *r, theta, past, positions);
           }
+          bool hasPast = o.getPastK() != nullptr;
           Tensor keys = k, vals = v;
-          if (past) {
+          if (hasPast) {
             keys = get(o.getPastK());
             vals = get(o.getPastV());
             keys.data.insert(keys.data.end(), k.data.begin(), k.data.end());
@@ -635,7 +639,7 @@ private:
                   out.data[i * width + h * dh + e] += p[j] / sum * vals.data[j * width + h * dh + e];
             }
           set(o.getOutput(), std::move(out));
-          if (past) {
+          if (hasPast) {
             set(o.getPresent()[0], std::move(keys));
             set(o.getPresent()[1], std::move(vals));
           }

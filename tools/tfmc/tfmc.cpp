@@ -38,6 +38,8 @@ int main(int argc, char **argv) {
       ("output,o", po::value<std::string>(), "output file (default: stdout for "
        "text stages, INPUT's stem for exe, INPUT's stem + .o for obj)")
       (",O", po::value<unsigned>(&opt)->default_value(2), "optimization level 0-3 (-O0 ... -O3)")
+      ("fusion-remarks", "report, as remarks, what each fusion pass fused and what it "
+       "refused and why")
       ("random-weights", po::value<uint64_t>(), "SEED: build deterministic random weights "
        "from config.json alone instead of reading model.safetensors");
   po::options_description hidden;
@@ -90,6 +92,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   options.optLevel = opt;
+  options.fusionRemarks = vm.count("fusion-remarks") > 0;
   if (vm.count("random-weights"))
     options.randomWeights = vm["random-weights"].as<uint64_t>();
   if (emit == "tfm") options.emit = tfm::driver::Emit::Tfm;

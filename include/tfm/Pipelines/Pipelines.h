@@ -19,11 +19,14 @@ namespace tfm {
 struct PipelineOptions {
   /// 0: no graph optimization; 1 and above: tfm-optimize first.
   unsigned optLevel = 2;
+  /// Emit a remark at every fusion candidate (what was fused, or why not).
+  bool fusionRemarks = false;
 };
 
-/// `tfm-optimize`: canonicalization and CSE of the tfm graph (the fusion
-/// passes join it as they land).
-void buildTfmOptimizePipeline(mlir::OpPassManager &pm);
+/// `tfm-optimize`: canonicalize, CSE, then tfm-fuse-layer-norm,
+/// tfm-fuse-attention, tfm-fuse-positional-encoding (embeddings, and RoPE into
+/// the fused attention), tfm-fuse-epilogues, and canonicalize + CSE again.
+void buildTfmOptimizePipeline(mlir::OpPassManager &pm, bool remarks = false);
 
 /// `tfm-to-onednn`: [tfm-optimize], convert-tfm-to-onednn, canonicalize,
 /// symbol-dce, onednn-plan-memory.

@@ -580,7 +580,7 @@ LogicalResult AttentionOp::verify() {
   for (Value v : {getQ(), getK(), getV()})
     if (cast<RankedTensorType>(v.getType()).getRank() != 2)
       return emitOpError() << "expected rank-2 [tokens, heads*head_dim] q, k, v";
-  int64_t heads = getNumHeads();
+  int64_t heads = getNumHeadsAttr().getInt();
   int64_t width = q.getShape()[1];
   if (heads <= 0)
     return emitOpError() << "num_heads must be positive, got " << heads;
@@ -617,12 +617,20 @@ LogicalResult AttentionOp::verify() {
   }
   if (getRopeDim().has_value() != getRopeTheta().has_value())
     return emitOpError() << "rope_dim and rope_theta come together";
-  if (auto r = getRopeDim()) {
+  if (auto p = getPositions()) {
+    if (!getRopeDim())
+      return emitOpError() << "positions are only used by rope";
+    if (p.getType().getRank() != 1 || !dimsCompatible(p.getType().getShape()[0], q.getShape()[0]))
+      return emitOpError() << "expected one position per query, got positions "
+                           << shapeStr(p.getType().getShape());
+  }
+  if (getRopeDim()) {
+    int64_t r = getRopeDimAttr().getInt(); // signed: I64Attr's accessor is unsigned
     int64_t headDim = ShapedType::isDynamic(width) ? 0 : width / heads;
-    if (*r <= 0 || *r % 2 != 0 || (headDim && *r > headDim))
+    if (r <= 0 || r % 2 != 0 || (headDim && r > headDim))
       return emitOpError() << "rope_dim must be even, positive and at most "
                               "the head dim ("
-                           << headDim << "), got " << *r;
+                           << headDim << "), got " << r;
     if (getRopeTheta()->convertToDouble() <= 0)
       return emitOpError() << "rope_theta must be positive";
   }

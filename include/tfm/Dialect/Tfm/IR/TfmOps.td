@@ -488,7 +488,8 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     * `causal`: query t attends to keys at positions up to its own.
     * `rope_dim` (even, at most Dh) and `rope_theta`: rotary position
       embedding on q and k before the product, rotate-half convention (element
-      i pairs with i + r/2 for i < r/2), angle `pos * theta^(-2i/r)`.
+      i pairs with i + r/2 for i < r/2), angle `pos * theta^(-2i/r)`, where
+      pos is `positions[t]` if given, else P + t.
     * `past_k`, `past_v` (`[P, H*Dh]`, both or neither): keys and values of P
       earlier positions; queries then sit at positions P..P+T-1, and the op
       returns the present keys and values (`[P+T, H*Dh]`, rotated keys) as two
@@ -502,6 +503,7 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let arguments = (ins Tfm_FloatTensor:$q, Tfm_FloatTensor:$k, Tfm_FloatTensor:$v,
                        Optional<Tfm_FloatTensor>:$past_k,
                        Optional<Tfm_FloatTensor>:$past_v,
+                       Optional<Tfm_IndexTensor>:$positions,
                        I64Attr:$num_heads, F64Attr:$scale, UnitAttr:$causal,
                        OptionalAttr<I64Attr>:$rope_dim,
                        OptionalAttr<F64Attr>:$rope_theta);
@@ -509,7 +511,7 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let assemblyFormat = [{
     $q `,` $k `,` $v (`past` `(` $past_k^ `,` $past_v `)`)?
     `heads` `=` $num_heads `scale` `=` $scale (`causal` $causal^)?
-    (`rope` `(` $rope_dim^ `,` $rope_theta `)`)?
+    (`rope` `(` $rope_dim^ `,` $rope_theta `)`)? (`positions` $positions^)?
     attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -1,0 +1,245 @@
+//===- FuseAttention.cpp - Fuse multi-head self-attention -----------------===//
+//
+// Recognizes multi-head scaled dot-product attention, starting at each
+// tfm.softmax, and replaces it with tfm.attention. Near misses (mask in the
+// wrong direction, softmax over the wrong axis, a scale applied to V) are
+// refused with a reason. See Passes.td for the accepted forms.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Match.h"
+#include "tfm/Dialect/Tfm/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "tfm-fuse-attention"
+
+namespace tfm {
+#define GEN_PASS_DEF_FUSEATTENTION
+#include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
+} // namespace tfm
+
+using namespace mlir;
+using namespace tfm;
+using namespace tfm::match;
+
+namespace {
+
+/// A recognized attention subgraph.
+struct AttentionMatch {
+  Value q, k, v;            ///< [T, H*Dh] new queries, keys, values
+  Value pastK, pastV;       ///< [P, H*Dh] or null
+  Value keysAll, valuesAll; ///< concat(past, new) values the presents replace
+  int64_t heads = 0, headDim = 0;
+  double scale = 1.0;
+  bool causal = false;
+  Value output;             ///< the [T, H*Dh] head-merged result
+};
+
+/// A value at least this negative masks a score out.
+bool isMaskingValue(Value v) {
+  auto s = splat(v);
+  return s && *s <= -1e9;
+}
+
+/// Matches `transpose(reshape(x, [N, H, Dh]), perm)` and returns x, H, Dh.
+/// `perm` is [1, 0, 2] (heads first) or [1, 2, 0] (heads first, transposed).
+bool matchHeads(Value v, ArrayRef<int64_t> perm, Value &x, int64_t &heads, int64_t &headDim) {
+  auto t = def<TransposeOp>(v);
+  if (!t)
+    return false;
+  Value in = t.getInput();
+  if (t.getPermutation() != perm) {
+    // transpose(transpose(h, [1,0,2]), [0,2,1]) is transpose(h, [1,2,0]).
+    auto inner = def<TransposeOp>(in);
+    if (!(perm == ArrayRef<int64_t>{1, 2, 0} && inner &&
+          inner.getPermutation() == ArrayRef<int64_t>{1, 0, 2} &&
+          t.getPermutation() == ArrayRef<int64_t>{0, 2, 1}))
+      return false;
+    in = inner.getInput();
+  }
+  auto r = def<ReshapeOp>(in);
+  if (!r)
+    return false;
+  auto rs = shape(r.getResult()), xs = shape(r.getInput());
+  if (rs.size() != 3 || xs.size() != 2 || ShapedType::isDynamic(rs[1]) ||
+      ShapedType::isDynamic(rs[2]) || xs[1] != rs[1] * rs[2])
+    return false;
+  x = r.getInput();
+  heads = rs[1];
+  headDim = rs[2];
+  return true;
+}
+
+/// Peels multiplications and divisions by splat constants off `v`,
+/// accumulating them into `scale`.
+Value peelScale(Value v, double &scale) {
+  while (true) {
+    if (auto d = def<DivOp>(v); d && splat(d.getRhs())) {
+      scale /= *splat(d.getRhs());
+      v = d.getLhs();
+      continue;
+    }
+    Value rest;
+    if (commuted(def<MulOp>(v), [&](Value a, Value b) {
+          if (auto s = splat(b)) {
+            scale *= *s;
+            rest = a;
+            return true;
+          }
+          return false;
+        })) {
+      v = rest;
+      continue;
+    }
+    return v;
+  }
+}
+
+/// Splits `all` into (past, new) if it is concat(past, new) along axis 0.
+void splitCache(Value all, Value &past, Value &fresh) {
+  auto c = def<ConcatOp>(all);
+  if (c && c.getInputs().size() == 2 && c.getNormalizedAxis() == 0) {
+    past = c.getInputs()[0];
+    fresh = c.getInputs()[1];
+  } else {
+    past = {};
+    fresh = all;
+  }
+}
+
+FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
+  AttentionMatch m;
+  auto st = softmax.getInput().getType();
+  if (st.getRank() != 3)
+    return refuse("the scores are not [heads, queries, keys]");
+  if (!overLastAxis(softmax))
+    return refuse("softmax is over axis " + llvm::Twine(softmax.getNormalizedAxis()) +
+                  ", not the key axis");
+  // The mask.
+  Value scores = softmax.getInput();
+  if (auto sel = def<SelectOp>(scores)) {
+    auto cm = def<CausalMaskOp>(sel.getCond());
+    if (!cm || cm.getOffset())
+      return refuse("the select condition is not a causal_mask without offset");
+    if (isMaskingValue(sel.getTrueValue()) && !isMaskingValue(sel.getFalseValue()))
+      return refuse("the mask keeps future positions (select arms are swapped)");
+    if (!isMaskingValue(sel.getFalseValue()))
+      return refuse("masked scores are not set to a large negative value");
+    scores = sel.getTrueValue();
+    m.causal = true;
+  } else if (auto add = def<AddOp>(scores)) {
+    // Additive mask: scores + select(causal_mask, 0, -inf).
+    Value raw;
+    bool ok = commuted(add, [&](Value a, Value b) {
+      auto sel = def<SelectOp>(b);
+      auto cm = sel ? def<CausalMaskOp>(sel.getCond()) : CausalMaskOp();
+      if (!cm || cm.getOffset())
+        return false;
+      if (!isSplat(sel.getTrueValue(), 0.0) || !isMaskingValue(sel.getFalseValue()))
+        return false;
+      raw = a;
+      return true;
+    });
+    if (!ok)
+      return refuse("the scores are added to something other than a causal mask");
+    scores = raw;
+    m.causal = true;
+  }
+  scores = peelScale(scores, m.scale);
+  auto qk = def<MatmulOp>(scores);
+  if (!qk)
+    return refuse("the softmax input is not a (scaled, masked) matmul");
+  Value qAll, kAll, vAll;
+  int64_t hq, dq, hk, dk, hv, dv;
+  Value qh = peelScale(qk.getLhs(), m.scale);
+  if (!matchHeads(qh, {1, 0, 2}, qAll, hq, dq))
+    return refuse("Q is not reshaped and transposed into [heads, queries, head_dim]");
+  if (!matchHeads(qk.getRhs(), {1, 2, 0}, kAll, hk, dk))
+    return refuse("K is not reshaped and transposed into [heads, head_dim, keys]");
+  qAll = peelScale(qAll, m.scale);
+  // The weighted sum and the head merge.
+  auto pv = dyn_cast_or_null<MatmulOp>(singleUser(softmax));
+  if (!pv || pv.getLhs() != softmax.getResult())
+    return refuse("the probabilities are not multiplied with V");
+  double vScale = 1.0;
+  Value vh = peelScale(pv.getRhs(), vScale);
+  if (!matchHeads(vh, {1, 0, 2}, vAll, hv, dv))
+    return refuse("V is not reshaped and transposed into [heads, keys, head_dim]");
+  if (vScale != 1.0 || peelScale(vAll, vScale) != vAll)
+    return refuse("a scale is applied to V");
+  if (hq != hk || hq != hv || dq != dk || dq != dv)
+    return refuse("Q, K and V are split into different heads");
+  auto merge = dyn_cast_or_null<TransposeOp>(singleUser(pv));
+  if (!merge || merge.getPermutation() != ArrayRef<int64_t>{1, 0, 2})
+    return refuse("the context is not transposed back to [queries, heads, head_dim]");
+  auto flat = dyn_cast_or_null<ReshapeOp>(singleUser(merge));
+  if (!flat || shape(flat).size() != 2 || shape(flat)[1] != hq * dq)
+    return refuse("the heads are not merged back into [queries, heads * head_dim]");
+  m.heads = hq;
+  m.headDim = dq;
+  m.output = flat;
+  m.q = qAll;
+  splitCache(kAll, m.pastK, m.k);
+  splitCache(vAll, m.pastV, m.v);
+  if ((m.pastK != nullptr) != (m.pastV != nullptr))
+    return refuse("only one of K and V is concatenated with a cache");
+  m.keysAll = kAll;
+  m.valuesAll = vAll;
+  if (m.q.getType() != m.k.getType() || m.q.getType() != m.v.getType())
+    return refuse("Q, K and V differ in type");
+  return m;
+}
+
+struct FuseAttentionPass : tfm::impl::FuseAttentionBase<FuseAttentionPass> {
+  using FuseAttentionBase::FuseAttentionBase;
+
+  void runOnOperation() override {
+    SmallVector<SoftmaxOp> roots;
+    getOperation().walk([&](SoftmaxOp op) { roots.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (SoftmaxOp root : roots) {
+      Refusal refuse;
+      auto m = matchAttention(root, refuse);
+      if (failed(m)) {
+        ++numRefused;
+        LLVM_DEBUG(llvm::dbgs() << "not fused: " << refuse.reason << "\n");
+        if (remarks)
+          root->emitRemark() << "tfm-fuse-attention: not fused: " << refuse.reason;
+        continue;
+      }
+      SmallVector<Value> replaced = {m->output};
+      if (m->pastK)
+        replaced.append({m->keysAll, m->valuesAll});
+      if (!setInsertionAfterOperands(rewriter, root->getBlock(),
+                                     {m->q, m->k, m->v, m->pastK, m->pastV}, replaced)) {
+        ++numRefused;
+        if (remarks)
+          root->emitRemark() << "tfm-fuse-attention: not fused: the cache concatenation is "
+                                "used before all of Q, K and V exist";
+        continue;
+      }
+      SmallVector<Type> presents;
+      if (m->pastK)
+        presents = {m->keysAll.getType(), m->valuesAll.getType()};
+      auto attn = AttentionOp::create(
+          rewriter, root.getLoc(), m->output.getType(), presents, m->q, m->k, m->v, m->pastK,
+          m->pastV, Value(), rewriter.getI64IntegerAttr(m->heads),
+          rewriter.getF64FloatAttr(m->scale), m->causal ? rewriter.getUnitAttr() : nullptr,
+          IntegerAttr(), FloatAttr());
+      rewriter.replaceAllUsesWith(m->output, attn.getOutput());
+      if (m->pastK) {
+        rewriter.replaceAllUsesWith(m->keysAll, attn.getPresent()[0]);
+        rewriter.replaceAllUsesWith(m->valuesAll, attn.getPresent()[1]);
+      }
+      ++numFused;
+      if (remarks)
+        attn->emitRemark() << "tfm-fuse-attention: fused " << m->heads << " heads of "
+                           << m->headDim << (m->causal ? ", causal" : ", bidirectional")
+                           << (m->pastK ? ", with a KV cache" : "");
+    }
+    eraseDeadOps(getOperation());
+  }
+};
+} // namespace

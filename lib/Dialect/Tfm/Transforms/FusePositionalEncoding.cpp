@@ -1,0 +1,323 @@
+//===- FusePositionalEncoding.cpp - Fold positional encodings -------------===//
+//
+// Two rewrites, one concern: where positions enter the model.
+//  * token gather (+ learned position gather | + sinusoidal table) =>
+//    tfm.embedding {position = learned | sinusoidal | none};
+//  * the rotate-half RoPE rotation of the q and k operands of a
+//    tfm.attention => its rope(rotary_dim, theta) attribute and positions.
+// The sinusoidal and rotary tables are recognized from their arithmetic on
+// the positions (cast, reshape, multiply by a frequency constant, sin/cos),
+// and the frequencies are checked against the formula.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Match.h"
+#include "tfm/Dialect/Tfm/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "tfm-fuse-positional-encoding"
+
+namespace tfm {
+#define GEN_PASS_DEF_FUSEPOSITIONALENCODING
+#include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
+} // namespace tfm
+
+using namespace mlir;
+using namespace tfm;
+using namespace tfm::match;
+
+namespace {
+
+/// Matches `reshape(cast(positions), [T, 1]) * freqs` and returns the
+/// positions and the frequency constants.
+bool matchAngles(Value v, Value &positions, SmallVectorImpl<double> &freqs) {
+  return commuted(def<MulOp>(v), [&](Value a, Value b) {
+    auto r = def<ReshapeOp>(a);
+    auto c = r ? def<CastOp>(r.getInput()) : CastOp();
+    DenseFPElementsAttr attr;
+    if (!c || shape(r).size() != 2 || shape(r)[1] != 1 ||
+        !isa<IntegerType>(cast<RankedTensorType>(c.getInput().getType()).getElementType()) ||
+        !matchPattern(b, m_Constant(&attr)) || attr.getType().getRank() != 1)
+      return false;
+    positions = c.getInput();
+    freqs.clear();
+    for (APFloat f : attr.getValues<APFloat>())
+      freqs.push_back(f.convertToDouble());
+    return true;
+  });
+}
+
+/// True if freqs[i] = base^(-2i/dim) (f32 precision).
+bool frequenciesMatch(ArrayRef<double> freqs, double base, int64_t dim) {
+  for (size_t i = 0; i < freqs.size(); ++i) {
+    double expected = std::pow(base, -2.0 * static_cast<double>(i) / dim);
+    if (std::fabs(freqs[i] - expected) > 1e-6 * std::max(1.0, expected) + 1e-7)
+      return false;
+  }
+  return true;
+}
+
+/// Matches the interleaved sinusoidal table of width d:
+/// reshape(concat(reshape(sin(A), [T,d/2,1]), reshape(cos(A), [T,d/2,1]), 2), [T, d]).
+LogicalResult matchSinusoid(Value v, int64_t d, Value &positions, Refusal &refuse) {
+  auto flat = def<ReshapeOp>(v);
+  auto cat = flat ? def<ConcatOp>(flat.getInput()) : ConcatOp();
+  if (!cat || cat.getInputs().size() != 2 || cat.getNormalizedAxis() != 2)
+    return refuse("the positional term is not an interleaved sin/cos table");
+  auto sinR = def<ReshapeOp>(cat.getInputs()[0]), cosR = def<ReshapeOp>(cat.getInputs()[1]);
+  auto sin = sinR ? def<SinOp>(sinR.getInput()) : SinOp();
+  auto cos = cosR ? def<CosOp>(cosR.getInput()) : CosOp();
+  if (!sin || !cos || sin.getInput() != cos.getInput())
+    return refuse("the table does not interleave sin and cos of one angle");
+  SmallVector<double> freqs;
+  if (!matchAngles(sin.getInput(), positions, freqs))
+    return refuse("the angles are not positions times constant frequencies");
+  if (static_cast<int64_t>(freqs.size()) * 2 != d || !frequenciesMatch(freqs, 10000.0, d))
+    return refuse("the frequencies are not 10000^(-2i/d)");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Embedding
+//===----------------------------------------------------------------------===//
+
+/// Fuses the embedding rooted at `add` (token gather + positional term), or at
+/// a lone token `gather`.
+LogicalResult fuseEmbedding(Operation *root, IRRewriter &rewriter, Refusal &refuse,
+                            StringRef &kind) {
+  auto isTokenGather = [](Value v) {
+    auto g = def<GatherOp>(v);
+    return g && g.getTable().getType().getRank() == 2 && g.getIndices().getType().getRank() == 1
+               ? g
+               : GatherOp();
+  };
+  GatherOp tok;
+  Value positions, positionTable, replaced;
+  PositionKind position = PositionKind::none;
+  if (auto add = dyn_cast<AddOp>(root)) {
+    bool ok = commuted(add, [&](Value a, Value b) {
+      tok = isTokenGather(a);
+      if (!tok || add.getType() != tok.getType())
+        return false;
+      int64_t d = shape(tok).back();
+      if (auto pg = isTokenGather(b)) { // learned: wpe[positions]
+        if (pg.getTable().getType() != RankedTensorType::get(
+                                            {shape(pg.getTable())[0], d},
+                                            tok.getType().getElementType()))
+          return false;
+        position = PositionKind::learned;
+        positionTable = pg.getTable();
+        positions = pg.getIndices();
+        return true;
+      }
+      Refusal inner;
+      if (succeeded(matchSinusoid(b, d, positions, inner))) {
+        position = PositionKind::sinusoidal;
+        return true;
+      }
+      return false;
+    });
+    if (!ok)
+      return refuse("the add is not a token embedding plus a positional term");
+    replaced = add;
+  } else {
+    tok = isTokenGather(root->getResult(0));
+    if (!tok)
+      return refuse("not a token gather");
+    replaced = tok;
+  }
+  if (!setInsertionAfterOperands(rewriter, root->getBlock(),
+                                 {tok.getIndices(), tok.getTable(), positionTable, positions},
+                                 {replaced}))
+    return refuse("the embedding is used before its positions exist");
+  auto emb = EmbeddingOp::create(rewriter, root->getLoc(), replaced.getType(), tok.getIndices(),
+                                 tok.getTable(), positionTable, positions, position);
+  rewriter.replaceAllUsesWith(replaced, emb);
+  kind = stringifyPositionKind(position);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RoPE
+//===----------------------------------------------------------------------===//
+
+/// A recognized rotate-half rotation of `input` ([T, H*Dh]).
+struct RopeMatch {
+  Value input, positions;
+  int64_t dim;
+  double theta;
+  Value cosTable; ///< shared by q and k
+};
+
+/// Matches cos/sin(reshape(concat(A, A, 1), [T, 1, r])) and returns A's
+/// positions, r and theta.
+bool matchTable(Value table, bool isCos, RopeMatch &m) {
+  Value arg = isCos ? (def<CosOp>(table) ? def<CosOp>(table).getInput() : Value())
+                    : (def<SinOp>(table) ? def<SinOp>(table).getInput() : Value());
+  auto r = def<ReshapeOp>(arg);
+  auto cat = r ? def<ConcatOp>(r.getInput()) : ConcatOp();
+  if (!cat || cat.getInputs().size() != 2 || cat.getInputs()[0] != cat.getInputs()[1] ||
+      cat.getNormalizedAxis() != 1 || shape(r).size() != 3 || shape(r)[1] != 1)
+    return false;
+  SmallVector<double> freqs;
+  if (!matchAngles(cat.getInputs()[0], m.positions, freqs))
+    return false;
+  m.dim = 2 * static_cast<int64_t>(freqs.size());
+  // freqs[i] = theta^(-2i/r): theta from freqs[1] (any theta if r == 2).
+  m.theta = freqs.size() > 1 ? std::pow(freqs[1], -m.dim / 2.0) : 10000.0;
+  if (freqs.empty() || !frequenciesMatch(freqs, m.theta, m.dim))
+    return false;
+  if (isCos)
+    m.cosTable = table;
+  return true;
+}
+
+/// Matches rope(x) = reshape([concat](rot * cos + rotate_half(rot) * sin, pass), [T, D]).
+LogicalResult matchRope(Value v, RopeMatch &m, Refusal &refuse) {
+  auto flat = def<ReshapeOp>(v);
+  if (!flat || shape(flat).size() != 2)
+    return refuse("not a rotary embedding (no head merge)");
+  Value y = flat.getInput(), pass;
+  if (auto cat = def<ConcatOp>(y); cat && cat.getInputs().size() == 2 && cat.getNormalizedAxis() == 2) {
+    y = cat.getInputs()[0];
+    pass = cat.getInputs()[1];
+  }
+  Value rot, rotated, cosT, sinT;
+  bool ok = commuted(def<AddOp>(y), [&](Value a, Value b) {
+    return commuted(def<MulOp>(a), [&](Value x, Value c) {
+             if (!def<CosOp>(c))
+               return false;
+             rot = x;
+             cosT = c;
+             return true;
+           }) &&
+           commuted(def<MulOp>(b), [&](Value x, Value s) {
+             if (!def<SinOp>(s))
+               return false;
+             rotated = x;
+             sinT = s;
+             return true;
+           });
+  });
+  if (!ok)
+    return refuse("not x * cos + rotate_half(x) * sin");
+  if (!matchTable(cosT, true, m) || !matchTable(sinT, false, m))
+    return refuse("the cos/sin tables are not of positions times theta^(-2i/r)");
+  // rotate_half(rot) = concat(-rot[r/2:], rot[:r/2]) along the head dim.
+  auto cat = def<ConcatOp>(rotated);
+  if (!cat || cat.getInputs().size() != 2 || cat.getNormalizedAxis() != 2)
+    return refuse("not rotate-half (no concatenation)");
+  auto neg = def<MulOp>(cat.getInputs()[0]);
+  Value x2;
+  if (!commuted(neg, [&](Value a, Value b) {
+        if (!isSplat(b, -1.0))
+          return false;
+        x2 = a;
+        return true;
+      }))
+    return refuse("not rotate-half (the second half is not negated)");
+  auto halves = def<SplitOp>(x2);
+  if (!halves || halves.getNumResults() != 2 || x2 != halves.getResult(1) ||
+      cat.getInputs()[1] != halves.getResult(0) || halves.getInput() != rot ||
+      halves.getNormalizedAxis() != 2)
+    return refuse("not rotate-half (the halves are not split from the rotated part)");
+  if (shape(halves.getResult(0))[2] * 2 != m.dim)
+    return refuse("the table width differs from the rotated width");
+  Value heads = rot;
+  if (pass) {
+    auto parts = def<SplitOp>(rot);
+    if (!parts || parts.getNumResults() != 2 || parts.getResult(0) != rot ||
+        parts.getResult(1) != pass || parts.getNormalizedAxis() != 2)
+      return refuse("the pass-through part is not split from the same heads");
+    heads = parts.getInput();
+  }
+  auto r = def<ReshapeOp>(heads);
+  if (!r || shape(r).size() != 3 || r.getInput().getType() != flat.getType())
+    return refuse("the rotation is not applied per head of a [T, H*Dh] tensor");
+  m.input = r.getInput();
+  return success();
+}
+
+LogicalResult fuseRope(AttentionOp attn, IRRewriter &rewriter, Refusal &refuse) {
+  if (attn.getRopeDim())
+    return refuse("the attention already has rope");
+  RopeMatch qm, km;
+  if (failed(matchRope(attn.getQ(), qm, refuse)) || failed(matchRope(attn.getK(), km, refuse)))
+    return failure();
+  if (qm.positions != km.positions || qm.dim != km.dim ||
+      std::fabs(qm.theta - km.theta) > 1e-3 * qm.theta)
+    return refuse("q and k are rotated differently");
+  int64_t headDim = shape(attn.getQ())[1] / attn.getNumHeadsAttr().getInt();
+  if (qm.dim > headDim)
+    return refuse("the rotary width exceeds the head dim");
+  rewriter.setInsertionPoint(attn);
+  SmallVector<Type> results(attn->getResultTypes().begin(), attn->getResultTypes().end());
+  auto fused = AttentionOp::create(
+      rewriter, attn.getLoc(), results[0], ArrayRef(results).drop_front(), qm.input, km.input,
+      attn.getV(), attn.getPastK(), attn.getPastV(), qm.positions, attn.getNumHeadsAttr(),
+      attn.getScaleAttr(), attn.getCausalAttr(), rewriter.getI64IntegerAttr(qm.dim),
+      rewriter.getF64FloatAttr(qm.theta));
+  rewriter.replaceOp(attn, fused->getResults());
+  return success();
+}
+
+struct FusePositionalEncodingPass
+    : tfm::impl::FusePositionalEncodingBase<FusePositionalEncodingPass> {
+  using FusePositionalEncodingBase::FusePositionalEncodingBase;
+
+  void report(Operation *op, LogicalResult result, const Refusal &refuse, const Twine &fused) {
+    if (succeeded(result)) {
+      ++numFused;
+      if (remarks)
+        op->emitRemark() << "tfm-fuse-positional-encoding: " << fused;
+    } else {
+      ++numRefused;
+      LLVM_DEBUG(llvm::dbgs() << "not fused: " << refuse.reason << "\n");
+      if (remarks)
+        op->emitRemark() << "tfm-fuse-positional-encoding: not fused: " << refuse.reason;
+    }
+  }
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    // Token embeddings with a positional term first, then lone token gathers.
+    SmallVector<Operation *> adds, gathers;
+    getOperation().walk([&](Operation *op) {
+      if (auto add = dyn_cast<AddOp>(op);
+          add && (def<GatherOp>(add.getLhs()) || def<GatherOp>(add.getRhs())))
+        adds.push_back(op);
+    });
+    for (Operation *add : adds) {
+      Refusal refuse;
+      StringRef kind;
+      LogicalResult r = fuseEmbedding(add, rewriter, refuse, kind);
+      report(add, r, refuse, "fused tfm.embedding with position = " + kind);
+    }
+    eraseDeadOps(getOperation());
+    getOperation().walk([&](GatherOp g) { gathers.push_back(g); });
+    for (Operation *g : gathers) {
+      Refusal refuse;
+      StringRef kind;
+      LogicalResult r = fuseEmbedding(g, rewriter, refuse, kind);
+      report(g, r, refuse, "fused tfm.embedding with position = none");
+    }
+    SmallVector<AttentionOp> attns;
+    getOperation().walk([&](AttentionOp a) { attns.push_back(a); });
+    for (AttentionOp a : attns) {
+      Refusal refuse;
+      Location loc = a.getLoc();
+      LogicalResult r = fuseRope(a, rewriter, refuse);
+      if (succeeded(r)) {
+        ++numFused;
+        if (remarks)
+          emitRemark(loc) << "tfm-fuse-positional-encoding: folded rope into tfm.attention";
+      } else if (refuse.reason != "not a rotary embedding (no head merge)") {
+        report(a, r, refuse, "");
+      }
+    }
+    eraseDeadOps(getOperation());
+  }
+};
+} // namespace
