@@ -572,8 +572,11 @@ LogicalResult LinearOp::verify() {
 
 LogicalResult AttentionOp::verify() {
   auto q = getQ().getType();
-  if (failed(verifySameElementType(*this, getOperation()->getOperandTypes(),
-                                   q.getElementType())) ||
+  SmallVector<Type> floats = {getK().getType(), getV().getType()};
+  for (Value past : {getPastK(), getPastV()})
+    if (past)
+      floats.push_back(past.getType());
+  if (failed(verifySameElementType(*this, floats, q.getElementType())) ||
       failed(verifySameElementType(*this, getOperation()->getResultTypes(),
                                    q.getElementType())))
     return failure();

@@ -59,17 +59,33 @@ bool matchHeads(Value v, ArrayRef<int64_t> perm, Value &x, int64_t &heads, int64
       return false;
     in = inner.getInput();
   }
-  auto r = def<ReshapeOp>(in);
-  if (!r)
+  auto hs = shape(in);
+  if (hs.size() != 3 || ShapedType::isDynamic(hs[1]) || ShapedType::isDynamic(hs[2]))
     return false;
-  auto rs = shape(r.getResult()), xs = shape(r.getInput());
-  if (rs.size() != 3 || xs.size() != 2 || ShapedType::isDynamic(rs[1]) ||
-      ShapedType::isDynamic(rs[2]) || xs[1] != rs[1] * rs[2])
-    return false;
-  x = r.getInput();
-  heads = rs[1];
-  headDim = rs[2];
+  heads = hs[1];
+  headDim = hs[2];
+  // Usually reshape([T, H*Dh] -> [T, H, Dh]); canonicalization may have folded
+  // that reshape into the producer, leaving the [T, H, Dh] value itself (the
+  // rewrite flattens it again).
+  if (auto r = def<ReshapeOp>(in)) {
+    auto xs = shape(r.getInput());
+    if (xs.size() == 2 && xs[1] == heads * headDim) {
+      x = r.getInput();
+      return true;
+    }
+  }
+  x = in;
   return true;
+}
+
+/// `x` as [T, H*Dh] (flattening a [T, H, Dh] value).
+Value flatten(OpBuilder &b, Location loc, Value x) {
+  auto t = cast<RankedTensorType>(x.getType());
+  if (t.getRank() == 2)
+    return x;
+  auto flat = RankedTensorType::get({t.getShape()[0], t.getShape()[1] * t.getShape()[2]},
+                                    t.getElementType());
+  return ReshapeOp::create(b, loc, flat, x);
 }
 
 /// Peels multiplications and divisions by splat constants off `v`,
@@ -187,7 +203,11 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
     return refuse("only one of K and V is concatenated with a cache");
   m.keysAll = kAll;
   m.valuesAll = vAll;
-  if (m.q.getType() != m.k.getType() || m.q.getType() != m.v.getType())
+  for (Value x : {m.q, m.k, m.v})
+    if (shape(x).size() == 3 && x != m.q)
+      return refuse("K or V reach the head split without a [T, H*Dh] form");
+  if (shape(m.k) != shape(m.v) || cast<RankedTensorType>(m.k.getType()).getElementType() !=
+                                      cast<RankedTensorType>(m.q.getType()).getElementType())
     return refuse("Q, K and V differ in type");
   return m;
 }
@@ -220,11 +240,18 @@ struct FuseAttentionPass : tfm::impl::FuseAttentionBase<FuseAttentionPass> {
                                 "used before all of Q, K and V exist";
         continue;
       }
+      Value q = flatten(rewriter, root.getLoc(), m->q);
+      if (q.getType() != m->k.getType()) {
+        ++numRefused;
+        if (remarks)
+          root->emitRemark() << "tfm-fuse-attention: not fused: Q, K and V differ in type";
+        continue;
+      }
       SmallVector<Type> presents;
       if (m->pastK)
         presents = {m->keysAll.getType(), m->valuesAll.getType()};
       auto attn = AttentionOp::create(
-          rewriter, root.getLoc(), m->output.getType(), presents, m->q, m->k, m->v, m->pastK,
+          rewriter, root.getLoc(), m->output.getType(), presents, q, m->k, m->v, m->pastK,
           m->pastV, Value(), rewriter.getI64IntegerAttr(m->heads),
           rewriter.getF64FloatAttr(m->scale), m->causal ? rewriter.getUnitAttr() : nullptr,
           IntegerAttr(), FloatAttr());

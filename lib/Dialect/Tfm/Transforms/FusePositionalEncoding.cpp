@@ -167,6 +167,9 @@ bool matchTable(Value table, bool isCos, RopeMatch &m) {
   m.dim = 2 * static_cast<int64_t>(freqs.size());
   // freqs[i] = theta^(-2i/r): theta from freqs[1] (any theta if r == 2).
   m.theta = freqs.size() > 1 ? std::pow(freqs[1], -m.dim / 2.0) : 10000.0;
+  // The constants are f32: snap to the integer base they were made from.
+  if (std::fabs(m.theta - std::round(m.theta)) < 1e-5 * m.theta)
+    m.theta = std::round(m.theta);
   if (freqs.empty() || !frequenciesMatch(freqs, m.theta, m.dim))
     return false;
   if (isCos)
