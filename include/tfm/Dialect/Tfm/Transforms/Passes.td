@@ -2,8 +2,10 @@
 //
 // The graph passes of tfm-optimize: each recognizes one family of decomposed
 // subgraphs and replaces it with a fused tfm op. Every pass has a `remarks`
-// option that reports, at each candidate, what it fused or why it refused,
-// and a statistic with the number of fusions (--mlir-pass-statistics).
+// option that reports, at each candidate, what it fused or why it refused
+// (tfmc --fusion-remarks sets it for all), and statistics with the numbers of
+// fusions (--mlir-pass-statistics; empty where LLVM is built without stats,
+// as Debian's is).
 //
 //===----------------------------------------------------------------------===//
 
