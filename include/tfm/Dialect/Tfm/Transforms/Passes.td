@@ -41,6 +41,24 @@ def FuseLayerNorm : TfmFusionPass<"tfm-fuse-layer-norm", "FuseLayerNorm"> {
     and replaces it with `tfm.layer_norm %x [scale %gamma] [bias %beta] eps`.
     Not fused: reductions over another axis, a centre taken from another
     tensor, a non-constant epsilon.
+
+    Before:
+    ```mlir
+    %mu = tfm.reduce_mean %x, axis = -1 : tensor<?x16xf32> -> tensor<?x1xf32>
+    %c = tfm.sub %x, %mu : tensor<?x16xf32>, tensor<?x1xf32> -> tensor<?x16xf32>
+    %sq = tfm.mul %c, %c : tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+    %var = tfm.reduce_mean %sq, axis = -1 : tensor<?x16xf32> -> tensor<?x1xf32>
+    %ve = tfm.add %var, %eps : tensor<?x1xf32>, tensor<f32> -> tensor<?x1xf32>
+    %r = tfm.rsqrt %ve : tensor<?x1xf32>
+    %n = tfm.mul %c, %r : tensor<?x16xf32>, tensor<?x1xf32> -> tensor<?x16xf32>
+    %s = tfm.mul %n, %g : tensor<?x16xf32>, tensor<16xf32> -> tensor<?x16xf32>
+    %y = tfm.add %s, %b : tensor<?x16xf32>, tensor<16xf32> -> tensor<?x16xf32>
+    ```
+    After:
+    ```mlir
+    %y = tfm.layer_norm %x scale %g bias %b eps = 9.9999997473787516E-6
+        : (tensor<?x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+    ```
   }];
 }
 
@@ -60,6 +78,22 @@ def FuseAttention : TfmFusionPass<"tfm-fuse-attention", "FuseAttention"> {
     Not fused (near misses): a mask that keeps the future (select arms
     swapped), softmax over another axis, a scale applied to V, heads that do
     not line up.
+
+    Before (abridged; see test/Dialect/Tfm/Transforms/fuse-attention.mlir):
+    ```mlir
+    %ka = tfm.concat(%pk, %k) axis = 0 : ...            // also %va
+    %qh = tfm.transpose (tfm.reshape %q) [1, 0, 2]      // [H, T, Dh]
+    %kh = tfm.transpose (tfm.reshape %ka) [1, 2, 0]     // [H, Dh, S]
+    %s = tfm.matmul %qh, %kh ; %ss = tfm.div %s, sqrt(Dh)
+    %m = tfm.causal_mask %ss ; %sm = tfm.select %m, %ss, -3.4e38
+    %p = tfm.softmax %sm, axis = -1 ; %o = tfm.matmul %p, %vh
+    %out = tfm.reshape (tfm.transpose %o [1, 0, 2]) : ... -> tensor<?x16xf32>
+    ```
+    After:
+    ```mlir
+    %out, %present:2 = tfm.attention %q, %k, %v past(%pk, %pk) heads = 2
+        scale = 0.35355339664408242 causal : (...) -> (tensor<?x16xf32>, ...)
+    ```
   }];
 }
 
@@ -74,6 +108,18 @@ def FusePositionalEncoding : TfmFusionPass<"tfm-fuse-positional-encoding",
     * the rotary rotation of q and k (rotate-half with cos/sin tables of
       position x theta^(-2i/r)) on the operands of a `tfm.attention` => its
       `rope(rotary_dim, theta)` attribute and `positions` operand.
+
+    Before / after (learned):
+    ```mlir
+    %t = tfm.gather %wte[%tok] : tensor<64x16xf32>, tensor<?xi64> -> tensor<?x16xf32>
+    %p = tfm.gather %wpe[%pos] : tensor<32x16xf32>, tensor<?xi64> -> tensor<?x16xf32>
+    %x = tfm.add %t, %p : tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+    // =>
+    %x = tfm.embedding %tok, %wte, %wpe position = learned positions %pos : (...) -> tensor<?x16xf32>
+    ```
+    and for RoPE, `tfm.attention %q', %k', %v ...` with `%q'`, `%k'` the
+    rotated projections becomes
+    `tfm.attention %q, %k, %v ... rope(4, 5.000000e+02) positions %pos`.
   }];
 }
 
@@ -87,6 +133,19 @@ def FuseEpilogues : TfmFusionPass<"tfm-fuse-epilogues", "FuseEpilogues"> {
       `tfm.linear` (oneDNN post-ops: bias, eltwise, binary add);
     * a residual add feeding a `tfm.layer_norm` => the layer norm's residual
       operand (its second result is the sum).
+
+    An activation is folded only if nothing else uses the pre-activation
+    value (folding it would compute the matmul twice).
+
+    Before / after:
+    ```mlir
+    %m = tfm.matmul %x, %w1 : tensor<?x8xf32>, tensor<8x32xf32> -> tensor<?x32xf32>
+    %h = tfm.add %m, %b1 : tensor<?x32xf32>, tensor<32xf32> -> tensor<?x32xf32>
+    %g = ... 0.5 * %h * (1 + tanh(0.7978845608 * (%h + 0.044715 * %h^3))) ...
+    // =>
+    %g = tfm.linear %x, %w1 bias %b1 activation = gelu_tanh
+        : (tensor<?x8xf32>, tensor<8x32xf32>, tensor<32xf32>) -> tensor<?x32xf32>
+    ```
   }];
 }
 
