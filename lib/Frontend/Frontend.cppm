@@ -548,6 +548,12 @@ llvm::Expected<OwningOpRef<ModuleOp>> GPT2Builder::build() {
     func.setArgAttr(2 + 2 * l, "tfm.name", b.getStringAttr("past_k." + std::to_string(l)));
     func.setArgAttr(3 + 2 * l, "tfm.name", b.getStringAttr("past_v." + std::to_string(l)));
   }
+  func.setResultAttr(0, "tfm.name", b.getStringAttr("logits"));
+  for (int64_t l = 0; l < c.nLayer; ++l) {
+    func.setResultAttr(1 + 2 * l, "tfm.name", b.getStringAttr("present_k." + std::to_string(l)));
+    func.setResultAttr(2 + 2 * l, "tfm.name", b.getStringAttr("present_v." + std::to_string(l)));
+  }
+  (*module)->setAttr("tfm.context_length", b.getI64IntegerAttr(c.nPositions));
   Value tokens = entry->getArgument(0), positions = entry->getArgument(1);
 
   // Token embedding and the positional term.

@@ -11,6 +11,7 @@
 
 #include <exception>
 #include <string>
+#include <vector>
 #include <oneapi/dnnl/dnnl.hpp>
 
 import tfm.runtime;
@@ -79,6 +80,43 @@ void tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst)) {
 
 void tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind) {
   guarded("reduction", [&] { Runtime::get().reduction(BUF(src), BUF(dst), kind); });
+}
+
+void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int64_t d2,
+                    int64_t d3, int32_t dtype) {
+  void *result = nullptr;
+  guarded("weight", [&] {
+    int64_t all[4] = {d0, d1, d2, d3};
+    std::vector<int64_t> shape(all, all + rank);
+    result = tfm::runtime::Weights::get().get(name, shape, dtype);
+  });
+  // On failure, a valid dummy address: later calls are no-ops anyway.
+  static float dummy[1];
+  return result ? result : dummy;
+}
+
+void tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(position_table),
+                      TFM_BUF(positions), TFM_BUF(dst), int32_t position) {
+  guarded("embedding", [&] {
+    tfm::runtime::embedding(BUF(tokens), BUF(table), BUF(position_table), BUF(positions),
+                            BUF(dst), position);
+  });
+}
+
+void tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k), TFM_BUF(past_v),
+                 TFM_BUF(positions), TFM_BUF(dst), TFM_BUF(present_k), TFM_BUF(present_v),
+                 int64_t num_heads, double scale, int32_t causal, int64_t rope_dim,
+                 double rope_theta) {
+  guarded("sdpa", [&] {
+    tfm::runtime::sdpa(BUF(q), BUF(k), BUF(v), BUF(past_k), BUF(past_v), BUF(positions),
+                       BUF(dst), BUF(present_k), BUF(present_v), num_heads, scale,
+                       causal != 0, rope_dim, rope_theta);
+  });
+}
+
+int tfm_rt_set_weights(const char *spec) {
+  guarded("weights", [&] { tfm::runtime::Weights::get().configure(spec); });
+  return lastError().empty() ? 0 : 1;
 }
 
 const char *tfm_rt_last_error(void) {

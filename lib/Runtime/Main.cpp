@@ -1,18 +1,26 @@
 //===- Main.cpp - Command-line driver of tfm executables ----------*- C++ -*-===//
 //
-// main() of every executable tfmc links: reads the model's inputs from .npy
-// files, runs the compiled model (tfm_entry), and writes its outputs as .npy.
-// The buffers' types and shapes come from the `tfm_signature` string that the
-// compiler embeds.
+// main() of every executable tfmc links. The compiled model's buffers are
+// described by the `tfm_signature` string the compiler embeds:
+//   in|out DTYPE DIMS [NAME];...;ctx N;weights SPEC
+// Two modes:
+//  * language model (the model has a `tokens` input, as GPT-2 descriptions
+//    do): prefill the prompt in one pass, then one decode step per new token
+//    with the KV cache; greedy decoding;
+//  * tensors: inputs from .npy files, outputs to .npy files (fixed shapes).
 //
 //===----------------------------------------------------------------------===//
 
 #include "tfm/Runtime/tfm_runtime.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 import tfm.support;
@@ -20,37 +28,72 @@ import tfm.runtime;
 
 namespace {
 
-/// One buffer of the entry function, parsed from tfm_signature.
+/// One buffer of the entry function.
 struct Slot {
-  bool output;
+  bool output = false;
   std::string type; // MLIR element type: f32, f16, bf16, i32, i64
-  std::vector<int64_t> shape;
+  std::vector<int64_t> shape; // -1: dynamic
+  std::string name;
 };
 
-std::vector<Slot> parseSignature(const char *text) {
+struct Signature {
   std::vector<Slot> slots;
-  std::string s(text);
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t end = s.find(';', pos);
-    std::string item = s.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    pos = end == std::string::npos ? s.size() : end + 1;
-    Slot slot;
-    size_t sp1 = item.find(' '), sp2 = item.find(' ', sp1 + 1);
-    slot.output = item.substr(0, sp1) == "out";
-    slot.type = item.substr(sp1 + 1, sp2 - sp1 - 1);
-    std::string dims = item.substr(sp2 + 1);
-    if (dims != "scalar") {
-      size_t p = 0;
-      while (p < dims.size()) {
-        size_t x = dims.find('x', p);
-        slot.shape.push_back(std::stoll(dims.substr(p, x == std::string::npos ? std::string::npos : x - p)));
-        p = x == std::string::npos ? dims.size() : x + 1;
-      }
-    }
-    slots.push_back(slot);
+  int64_t context = 0;
+  std::string weights;
+
+  int find(const std::string &name) const {
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (slots[i].name == name)
+        return static_cast<int>(i);
+    return -1;
   }
-  return slots;
+  bool isStatic() const {
+    for (const Slot &s : slots)
+      for (int64_t d : s.shape)
+        if (d < 0)
+          return false;
+    return true;
+  }
+};
+
+std::vector<std::string> split(const std::string &s, char sep) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t end = s.find(sep, pos);
+    if (end == std::string::npos)
+      end = s.size();
+    out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+Signature parseSignature(const char *text) {
+  Signature sig;
+  for (const std::string &item : split(text, ';')) {
+    if (item.rfind("ctx ", 0) == 0) {
+      sig.context = std::stoll(item.substr(4));
+      continue;
+    }
+    if (item.rfind("weights ", 0) == 0) {
+      sig.weights = item.substr(8);
+      continue;
+    }
+    std::vector<std::string> f = split(item, ' ');
+    if (f.size() < 3)
+      continue;
+    Slot slot;
+    slot.output = f[0] == "out";
+    slot.type = f[1];
+    if (f[2] != "scalar")
+      for (const std::string &d : split(f[2], 'x'))
+        slot.shape.push_back(d == "?" ? -1 : std::stoll(d));
+    if (f.size() > 3)
+      slot.name = f[3];
+    sig.slots.push_back(slot);
+  }
+  return sig;
 }
 
 /// The .npy dtype that holds an MLIR element type.
@@ -62,14 +105,248 @@ std::string npyDtype(const std::string &type) {
   return "";
 }
 
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
+double now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+/// Runs the model once; false (after printing the runtime's error) on failure.
+bool run(std::vector<void *> &buffers, std::vector<int64_t> &dims) {
+  tfm_entry(buffers.data(), dims.data());
+  if (const char *error = tfm_rt_last_error()) {
+    std::fprintf(stderr, "error: %s\n", error);
+    return false;
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Language-model mode
+//===----------------------------------------------------------------------===//
+
+int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
+  std::fprintf(to,
+               "usage: %s [--prompt-ids 1,2,3] [-n N] [--print-ids] [--dump-logits FILE.npy]\n"
+               "          [--weights FILE.safetensors] [--bench] [--verbose]\n\n"
+               "Runs the compiled language model: the whole prompt is prefilled in one pass,\n"
+               "then one decode step per new token with the KV cache (greedy decoding).\n\n"
+               "options:\n"
+               "  --prompt-ids IDS   comma-separated token ids (default: 50256 if the\n"
+               "                     vocabulary has it, else 0)\n"
+               "  -n N               tokens to generate (default 16)\n"
+               "  --print-ids        print the generated ids, comma-separated\n"
+               "  --dump-logits F    write float32 [R, vocab] logits as .npy: the prompt's T\n"
+               "                     rows, then one row per decode step (R = T + n - 1)\n"
+               "  --weights F        read weights from F instead of %s\n"
+               "  --bench            print prefill and decode tokens/s, load time, peak RSS\n"
+               "  --verbose          print the oneDNN implementation of each primitive\n"
+               "  --help             this text\n\n"
+               "context: %lld positions\n",
+               argv0, sig.weights.c_str(), static_cast<long long>(sig.context));
+  return code;
+}
+
+int runLanguageModel(int argc, char **argv, const Signature &sig) {
+  std::vector<int64_t> prompt;
+  long long n = 16;
+  bool printIds = false, bench = false, verbose = false, promptGiven = false;
+  std::string dumpPath, weights = sig.weights;
+  int logitsSlot = sig.find("logits");
+  if (logitsSlot < 0)
+    return fail("the model has tokens but no logits output");
+  int64_t vocab = sig.slots[logitsSlot].shape.back();
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char *what) -> const char * {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "error: %s needs %s\n", arg.c_str(), what);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h")
+      return lmUsage(argv[0], sig, stdout, 0);
+    if (arg == "--prompt-ids") {
+      promptGiven = true;
+      std::string list = value("a comma-separated list of ids");
+      for (const std::string &item : split(list, ',')) {
+        char *end = nullptr;
+        errno = 0;
+        long long id = std::strtoll(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0' || errno != 0) {
+          std::fprintf(stderr, "error: --prompt-ids: '%s' is not a token id\n", item.c_str());
+          return 2;
+        }
+        if (id < 0 || id >= vocab) {
+          std::fprintf(stderr, "error: --prompt-ids: id %lld is out of range [0, %lld)\n", id,
+                       static_cast<long long>(vocab));
+          return 2;
+        }
+        prompt.push_back(id);
+      }
+    } else if (arg == "-n") {
+      std::string v = value("a number");
+      char *end = nullptr;
+      n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0) {
+        std::fprintf(stderr, "error: -n: '%s' is not a non-negative number\n", v.c_str());
+        return 2;
+      }
+    } else if (arg == "--print-ids") {
+      printIds = true;
+    } else if (arg == "--dump-logits") {
+      dumpPath = value("a file name");
+    } else if (arg == "--weights") {
+      weights = std::string("file:") + value("a file name");
+    } else if (arg == "--bench") {
+      bench = true;
+    } else if (arg == "--verbose") {
+      verbose = true;
+    } else {
+      std::fprintf(stderr, "error: unknown argument '%s' (see --help)\n", arg.c_str());
+      return 2;
+    }
+  }
+  if (!promptGiven)
+    prompt.push_back(vocab > 50256 ? 50256 : 0);
+  if (prompt.empty())
+    return fail("the prompt is empty");
+  int64_t t0 = static_cast<int64_t>(prompt.size());
+  int64_t positionsUsed = t0 + (n > 0 ? n - 1 : 0);
+  if (sig.context > 0 && positionsUsed > sig.context)
+    return fail("a prompt of " + std::to_string(t0) + " tokens and " + std::to_string(n) +
+                " new tokens need " + std::to_string(positionsUsed) +
+                " positions; the context is " + std::to_string(sig.context));
+
+  double loadStart = now();
+  if (tfm_rt_set_weights(weights.c_str()) != 0)
+    return fail(tfm_rt_last_error());
+  double loadTime = now() - loadStart;
+
+  // Layers: past_k.N / past_v.N inputs and present_k.N / present_v.N outputs.
+  struct Layer { int pastK, pastV, presentK, presentV; };
+  std::vector<Layer> layers;
+  for (int l = 0;; ++l) {
+    std::string s = std::to_string(l);
+    Layer layer{sig.find("past_k." + s), sig.find("past_v." + s), sig.find("present_k." + s),
+                sig.find("present_v." + s)};
+    if (layer.pastK < 0)
+      break;
+    layers.push_back(layer);
+  }
+  int64_t width = layers.empty() ? 0 : sig.slots[layers[0].pastK].shape.back();
+  int tokensSlot = sig.find("tokens"), positionsSlot = sig.find("positions");
+
+  // Two cache buffers per layer and tensor (past, present), swapped each step.
+  int64_t capacity = sig.context > 0 ? sig.context : positionsUsed;
+  std::vector<std::vector<float>> cache(4 * layers.size(),
+                                        std::vector<float>(static_cast<size_t>(capacity * width) + 1));
+  std::vector<int64_t> tokens, positions;
+  std::vector<float> logits, dumped;
+  std::vector<int64_t> generated;
+  int64_t past = 0;
+  double prefillTime = 0, decodeTime = 0;
+  std::vector<int64_t> ids = prompt;
+  for (long long step = 0; step < std::max<long long>(n, 1); ++step) {
+    int64_t t = static_cast<int64_t>(ids.size());
+    tokens = ids;
+    positions.resize(t);
+    for (int64_t i = 0; i < t; ++i)
+      positions[i] = past + i;
+    logits.assign(static_cast<size_t>(t * vocab), 0);
+    std::vector<void *> buffers(sig.slots.size(), nullptr);
+    buffers[tokensSlot] = tokens.data();
+    buffers[positionsSlot] = positions.data();
+    buffers[logitsSlot] = logits.data();
+    for (size_t l = 0; l < layers.size(); ++l) {
+      int in = static_cast<int>(step % 2), out = 1 - in;
+      buffers[layers[l].pastK] = cache[4 * l + 2 * in].data();
+      buffers[layers[l].pastV] = cache[4 * l + 2 * in + 1].data();
+      buffers[layers[l].presentK] = cache[4 * l + 2 * out].data();
+      buffers[layers[l].presentV] = cache[4 * l + 2 * out + 1].data();
+    }
+    // Dynamic dims in argument order.
+    std::vector<int64_t> dims;
+    for (const Slot &slot : sig.slots) {
+      if (slot.shape.empty() || slot.shape[0] >= 0)
+        continue;
+      if (slot.name == "tokens" || slot.name == "positions" || slot.name == "logits")
+        dims.push_back(t);
+      else if (slot.name.rfind("past_", 0) == 0)
+        dims.push_back(past);
+      else if (slot.name.rfind("present_", 0) == 0)
+        dims.push_back(past + t);
+      else
+        return fail("buffer '" + slot.name + "' has a dynamic size the driver cannot derive");
+    }
+    double start = now();
+    if (!run(buffers, dims))
+      return 1;
+    (step == 0 ? prefillTime : decodeTime) += now() - start;
+    if (!dumpPath.empty())
+      dumped.insert(dumped.end(), logits.begin(), logits.end());
+    past += t;
+    if (n == 0)
+      break;
+    const float *last = logits.data() + (t - 1) * vocab;
+    int64_t best = 0;
+    for (int64_t j = 1; j < vocab; ++j)
+      if (last[j] > last[best])
+        best = j;
+    generated.push_back(best);
+    ids = {best};
+  }
+  if (verbose)
+    for (const std::string &impl : tfm::runtime::Runtime::get().implementations())
+      std::fprintf(stderr, "%s\n", impl.c_str());
+  if (!dumpPath.empty()) {
+    int64_t rows = static_cast<int64_t>(dumped.size()) / vocab;
+    std::vector<double> values(dumped.begin(), dumped.end());
+    std::string error;
+    if (!tfm::npy::write(dumpPath, tfm::npy::fromDoubles({rows, vocab}, values), error))
+      return fail(error);
+  }
+  if (printIds) {
+    for (size_t i = 0; i < generated.size(); ++i)
+      std::printf("%s%lld", i ? "," : "", static_cast<long long>(generated[i]));
+    std::printf("\n");
+  }
+  if (bench) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("load: %.3f s\nprefill: %lld tokens in %.3f s (%.1f tokens/s)\n", loadTime,
+                static_cast<long long>(t0), prefillTime, t0 / std::max(prefillTime, 1e-9));
+    if (n > 1)
+      std::printf("decode: %lld tokens in %.3f s (%.1f tokens/s)\n", n - 1, decodeTime,
+                  (n - 1) / std::max(decodeTime, 1e-9));
+    std::printf("peak RSS: %.1f MiB\n", usage.ru_maxrss / 1024.0);
+  }
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor mode (.npy in, .npy out)
+//===----------------------------------------------------------------------===//
+
 std::string describe(const std::vector<Slot> &slots, bool outputs) {
   std::string s;
   int i = 0;
   for (const Slot &slot : slots) {
     if (slot.output != outputs)
       continue;
-    s += "  #" + std::to_string(i++) + ": " + slot.type + " " +
-         tfm::npy::shapeString(slot.shape) + "\n";
+    s += "  #" + std::to_string(i++) + ": " + slot.type + " " + shapeString(slot.shape) + "\n";
   }
   return s;
 }
@@ -90,10 +367,8 @@ int usage(const char *argv0, const std::vector<Slot> &slots, FILE *to, int code)
   return code;
 }
 
-} // namespace
-
-int main(int argc, char **argv) {
-  std::vector<Slot> slots = parseSignature(tfm_signature);
+int runTensors(int argc, char **argv, const Signature &sig) {
+  const std::vector<Slot> &slots = sig.slots;
   std::vector<std::string> ins, outs;
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
@@ -113,6 +388,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  if (!sig.isStatic())
+    return fail("this model has dynamic shapes; tensor mode needs fixed shapes");
   size_t numIn = 0, numOut = 0;
   for (const Slot &s : slots)
     (s.output ? numOut : numIn)++;
@@ -121,6 +398,8 @@ int main(int argc, char **argv) {
                  numIn, numOut, ins.size(), outs.size());
     return 2;
   }
+  if (!sig.weights.empty() && tfm_rt_set_weights(sig.weights.c_str()) != 0)
+    return fail(tfm_rt_last_error());
 
   std::vector<tfm::npy::Array> arrays(slots.size());
   std::vector<void *> buffers(slots.size());
@@ -128,10 +407,8 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < slots.size(); ++i) {
     const Slot &slot = slots[i];
     std::string dtype = npyDtype(slot.type);
-    if (dtype.empty()) {
-      std::fprintf(stderr, "error: element type %s has no .npy equivalent\n", slot.type.c_str());
-      return 1;
-    }
+    if (dtype.empty())
+      return fail("element type " + slot.type + " has no .npy equivalent");
     tfm::npy::Array &a = arrays[i];
     if (slot.output) {
       a.dtype = dtype;
@@ -140,38 +417,37 @@ int main(int argc, char **argv) {
     } else {
       const std::string &path = ins[nextIn++];
       std::string error;
-      if (!tfm::npy::read(path, a, error)) {
-        std::fprintf(stderr, "error: %s\n", error.c_str());
-        return 1;
-      }
-      if (a.dtype != dtype || a.shape != slot.shape) {
-        std::fprintf(stderr, "error: %s: expected %s %s (dtype %s), got dtype %s shape %s\n",
-                     path.c_str(), slot.type.c_str(), tfm::npy::shapeString(slot.shape).c_str(),
-                     dtype.c_str(), a.dtype.c_str(), tfm::npy::shapeString(a.shape).c_str());
-        return 1;
-      }
+      if (!tfm::npy::read(path, a, error))
+        return fail(error);
+      if (a.dtype != dtype || a.shape != slot.shape)
+        return fail(path + ": expected " + slot.type + " " + shapeString(slot.shape) +
+                    " (dtype " + dtype + "), got dtype " + a.dtype + " shape " +
+                    shapeString(a.shape));
     }
     buffers[i] = a.data.data();
   }
-
-  tfm_entry(buffers.data());
-  if (const char *error = tfm_rt_last_error()) {
-    std::fprintf(stderr, "error: %s\n", error);
+  std::vector<int64_t> dims(1, 0);
+  if (!run(buffers, dims))
     return 1;
-  }
   if (verbose)
     for (const std::string &impl : tfm::runtime::Runtime::get().implementations())
       std::fprintf(stderr, "%s\n", impl.c_str());
-
   size_t nextOut = 0;
   for (size_t i = 0; i < slots.size(); ++i) {
     if (!slots[i].output)
       continue;
     std::string error;
-    if (!tfm::npy::write(outs[nextOut++], arrays[i], error)) {
-      std::fprintf(stderr, "error: %s\n", error.c_str());
-      return 1;
-    }
+    if (!tfm::npy::write(outs[nextOut++], arrays[i], error))
+      return fail(error);
   }
   return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Signature sig = parseSignature(tfm_signature);
+  if (sig.find("tokens") >= 0)
+    return runLanguageModel(argc, argv, sig);
+  return runTensors(argc, argv, sig);
 }

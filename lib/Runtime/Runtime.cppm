@@ -9,8 +9,15 @@
 //===----------------------------------------------------------------------===//
 
 module;
+#include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
+#include <fcntl.h>
+#include <limits>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -393,6 +400,398 @@ void Runtime::reduction(const Buffer &src, const Buffer &dst, int32_t kind) {
   });
   prim.execute(stream_, {{DNNL_ARG_SRC, mem(sMd, src)}, {DNNL_ARG_DST, mem(dMd, dst)}});
   stream_.wait();
+}
+
+} // namespace tfm::runtime
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+export namespace tfm::runtime {
+
+/// A weight tensor as stored.
+struct WeightInfo {
+  std::string dtype; ///< safetensors dtype: F32, F16, BF16, ...
+  std::vector<int64_t> shape;
+  const char *data = nullptr;
+};
+
+/// The model's weights: a memory-mapped safetensors file, or deterministic
+/// random tensors generated on first use.
+class Weights {
+public:
+  /// "file:PATH" or "random:SEED"; throws std::runtime_error.
+  void configure(const std::string &spec);
+  /// The data of `name`, checked against the shape and dtype code the
+  /// compiled code expects; throws std::runtime_error.
+  void *get(const std::string &name, const std::vector<int64_t> &shape, int32_t dtype);
+  static Weights &get() {
+    static Weights w;
+    return w;
+  }
+
+private:
+  std::string spec_, path_;
+  uint64_t seed_ = 0;
+  bool random_ = false;
+  const char *map_ = nullptr;
+  size_t mapSize_ = 0;
+  std::unordered_map<std::string, WeightInfo> index_;
+  std::unordered_map<std::string, std::vector<float>> generated_;
+};
+
+} // namespace tfm::runtime
+
+namespace tfm::runtime {
+namespace {
+
+/// A minimal JSON reader for safetensors headers: objects, arrays, strings,
+/// integers, true/false/null. Throws std::runtime_error on malformed input.
+class HeaderParser {
+public:
+  explicit HeaderParser(const std::string &text) : s(text) {}
+
+  std::unordered_map<std::string, WeightInfo> parse(const char *data, uint64_t dataSize) {
+    std::unordered_map<std::string, WeightInfo> out;
+    expect('{');
+    if (peek() == '}') {
+      ++i;
+      return out;
+    }
+    while (true) {
+      std::string name = string();
+      expect(':');
+      if (name == "__metadata__") {
+        skipValue();
+      } else {
+        WeightInfo w;
+        uint64_t begin = 0, end = 0;
+        bool haveOffsets = false;
+        expect('{');
+        while (true) {
+          std::string key = string();
+          expect(':');
+          if (key == "dtype") {
+            w.dtype = string();
+          } else if (key == "shape") {
+            for (int64_t v : intArray())
+              w.shape.push_back(v);
+          } else if (key == "data_offsets") {
+            auto o = intArray();
+            if (o.size() != 2)
+              fail("tensor '" + name + "': data_offsets must be [begin, end]");
+            begin = o[0];
+            end = o[1];
+            haveOffsets = true;
+          } else {
+            skipValue();
+          }
+          if (peek() == ',') { ++i; continue; }
+          expect('}');
+          break;
+        }
+        if (!haveOffsets || begin > end || end > dataSize)
+          fail("tensor '" + name + "': data_offsets out of the data section");
+        w.data = data + begin;
+        out[name] = w;
+      }
+      if (peek() == ',') { ++i; continue; }
+      expect('}');
+      return out;
+    }
+  }
+
+private:
+  [[noreturn]] void fail(const std::string &why) { throw std::runtime_error(why); }
+  char peek() {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
+      ++i;
+    return i < s.size() ? s[i] : '\0';
+  }
+  void expect(char c) {
+    if (peek() != c)
+      fail(std::string("malformed header: expected '") + c + "' at byte " + std::to_string(i));
+    ++i;
+  }
+  std::string string() {
+    expect('"');
+    std::string r;
+    while (i < s.size() && s[i] != '"') {
+      if (s[i] == '\\' && i + 1 < s.size())
+        ++i;
+      r += s[i++];
+    }
+    expect('"');
+    return r;
+  }
+  std::vector<int64_t> intArray() {
+    std::vector<int64_t> r;
+    expect('[');
+    if (peek() == ']') { ++i; return r; }
+    while (true) {
+      peek();
+      size_t start = i;
+      while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '-'))
+        ++i;
+      if (start == i)
+        fail("malformed header: expected an integer at byte " + std::to_string(i));
+      r.push_back(std::stoll(s.substr(start, i - start)));
+      if (peek() == ',') { ++i; continue; }
+      expect(']');
+      return r;
+    }
+  }
+  void skipValue() {
+    char c = peek();
+    if (c == '"') { string(); return; }
+    if (c == '{' || c == '[') {
+      char close = c == '{' ? '}' : ']';
+      ++i;
+      if (peek() == close) { ++i; return; }
+      while (true) {
+        if (close == '}') { string(); expect(':'); }
+        skipValue();
+        if (peek() == ',') { ++i; continue; }
+        expect(close);
+        return;
+      }
+    }
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']')
+      ++i;
+  }
+  const std::string &s;
+  size_t i = 0;
+};
+
+/// splitmix64: the per-element generator of random weights.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+} // namespace
+
+void Weights::configure(const std::string &spec) {
+  spec_ = spec;
+  if (spec.rfind("random:", 0) == 0) {
+    random_ = true;
+    seed_ = std::stoull(spec.substr(7));
+    return;
+  }
+  if (spec.rfind("file:", 0) != 0)
+    throw std::runtime_error("unknown weights source '" + spec + "'");
+  path_ = spec.substr(5);
+  int fd = ::open(path_.c_str(), O_RDONLY);
+  if (fd < 0)
+    throw std::runtime_error(path_ + ": cannot open weights file: " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || st.st_size < 8) {
+    ::close(fd);
+    throw std::runtime_error(path_ + ": not a safetensors file");
+  }
+  mapSize_ = static_cast<size_t>(st.st_size);
+  void *m = ::mmap(nullptr, mapSize_, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (m == MAP_FAILED)
+    throw std::runtime_error(path_ + ": cannot map weights file: " + std::strerror(errno));
+  map_ = static_cast<const char *>(m);
+  uint64_t headerLen = 0;
+  for (int b = 7; b >= 0; --b)
+    headerLen = headerLen << 8 | static_cast<unsigned char>(map_[b]);
+  if (headerLen > mapSize_ - 8)
+    throw std::runtime_error(path_ + ": header length exceeds the file");
+  std::string header(map_ + 8, headerLen);
+  try {
+    index_ = HeaderParser(header).parse(map_ + 8 + headerLen, mapSize_ - 8 - headerLen);
+  } catch (const std::exception &e) {
+    throw std::runtime_error(path_ + ": " + e.what());
+  }
+}
+
+void *Weights::get(const std::string &name, const std::vector<int64_t> &shape, int32_t dtype) {
+  static const char *names[] = {"F32", "F16", "BF16"};
+  if (random_) {
+    if (dtype != TFM_DTYPE_F32)
+      throw std::runtime_error("random weights are f32; '" + name + "' expects another type");
+    auto it = generated_.find(name);
+    if (it != generated_.end())
+      return it->second.data();
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    std::vector<float> data(static_cast<size_t>(n));
+    // Layer norms start as the identity (weight 1, bias 0), everything else
+    // ~ N(0, 0.02) as GPT-2 initializes, from a hash of the name and the seed.
+    bool isNorm = name.find("ln_") != std::string::npos;
+    bool isBias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+    uint64_t h = seed_ * 0x100000001b3ull;
+    for (char c : name)
+      h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    for (int64_t i = 0; i < n; ++i) {
+      if (isNorm) {
+        data[i] = isBias ? 0.0f : 1.0f;
+        continue;
+      }
+      // Irwin-Hall(4) approximation of a normal: sum of 4 uniforms.
+      uint64_t r = mix(h + static_cast<uint64_t>(i));
+      double u = 0;
+      for (int k = 0; k < 4; ++k)
+        u += static_cast<double>((r >> (16 * k)) & 0xffff) / 65535.0;
+      data[i] = static_cast<float>((u - 2.0) * std::sqrt(3.0) * 0.02);
+    }
+    return generated_.emplace(name, std::move(data)).first->second.data();
+  }
+  if (!map_)
+    throw std::runtime_error("no weights were configured (see --weights)");
+  auto it = index_.find(name);
+  if (it == index_.end())
+    throw std::runtime_error(path_ + ": missing tensor '" + name + "'");
+  const WeightInfo &w = it->second;
+  if (w.shape != shape)
+    throw std::runtime_error(path_ + ": tensor '" + name + "' changed shape since compilation");
+  if (dtype < 0 || dtype > 2 || w.dtype != names[dtype])
+    throw std::runtime_error(path_ + ": tensor '" + name + "' has dtype " + w.dtype +
+                             ", the compiled code expects another");
+  return const_cast<char *>(w.data);
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels oneDNN 2.6 does not have
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Reads element i of an integer buffer (i32 or i64) of rank 1.
+int64_t indexAt(const Buffer &b, int64_t i) {
+  const char *p = b.data + i * b.strides[0] * (b.dtype == TFM_DTYPE_I64 ? 8 : 4);
+  if (b.dtype == TFM_DTYPE_I64) {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+/// Row r of a rank-2 f32 buffer.
+float *row(const Buffer &b, int64_t r) {
+  return reinterpret_cast<float *>(b.data) + r * b.strides[0];
+}
+} // namespace
+
+export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &posTable,
+                      const Buffer &positions, const Buffer &dst, int32_t kind) {
+  for (const Buffer *b : {&table, &dst})
+    requireF32(*b, "embedding");
+  int64_t t = tokens.dims[0], vocab = table.dims[0], d = table.dims[1];
+  for (int64_t i = 0; i < t; ++i) {
+    int64_t id = indexAt(tokens, i);
+    if (id < 0 || id >= vocab)
+      throw std::runtime_error("token id " + std::to_string(id) + " at position " +
+                               std::to_string(i) + " is out of range [0, " +
+                               std::to_string(vocab) + ")");
+    int64_t pos = positions.present() ? indexAt(positions, i) : i;
+    const float *e = row(table, id);
+    float *out = row(dst, i);
+    if (kind == 1) {
+      if (pos < 0 || pos >= posTable.dims[0])
+        throw std::runtime_error("position " + std::to_string(pos) + " is beyond the " +
+                                 std::to_string(posTable.dims[0]) + " learned positions");
+      const float *p = row(posTable, pos);
+      for (int64_t j = 0; j < d; ++j)
+        out[j] = e[j] + p[j];
+    } else if (kind == 2) {
+      for (int64_t j = 0; j < d; ++j) {
+        double angle = pos * std::pow(10000.0, -2.0 * (j / 2) / static_cast<double>(d));
+        out[j] = e[j] + static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
+      }
+    } else {
+      std::memcpy(out, e, d * sizeof(float));
+    }
+  }
+}
+
+export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer &pastK,
+                 const Buffer &pastV, const Buffer &positions, const Buffer &dst,
+                 const Buffer &presentK, const Buffer &presentV, int64_t heads, double scale,
+                 bool causal, int64_t ropeDim, double ropeTheta) {
+  for (const Buffer *b : {&q, &k, &v, &dst})
+    requireF32(*b, "sdpa");
+  int64_t t = q.dims[0], width = q.dims[1], dh = width / heads;
+  int64_t past = pastK.present() ? pastK.dims[0] : 0, s = past + t;
+  // Keys and values of all S positions: past rows, then the new ones (rotated
+  // keys). With a cache they go to the present buffers, else to scratch.
+  std::vector<float> kScratch, vScratch, qRot(static_cast<size_t>(t * width));
+  float *keys, *vals;
+  int64_t ks, vs;
+  if (presentK.present()) {
+    keys = reinterpret_cast<float *>(presentK.data);
+    vals = reinterpret_cast<float *>(presentV.data);
+    ks = presentK.strides[0];
+    vs = presentV.strides[0];
+    for (int64_t r = 0; r < past; ++r) {
+      std::memcpy(keys + r * ks, row(pastK, r), width * sizeof(float));
+      std::memcpy(vals + r * vs, row(pastV, r), width * sizeof(float));
+    }
+  } else {
+    kScratch.resize(static_cast<size_t>(s * width));
+    vScratch.resize(static_cast<size_t>(s * width));
+    keys = kScratch.data();
+    vals = vScratch.data();
+    ks = vs = width;
+  }
+  for (int64_t r = 0; r < t; ++r) {
+    std::memcpy(keys + (past + r) * ks, row(k, r), width * sizeof(float));
+    std::memcpy(vals + (past + r) * vs, row(v, r), width * sizeof(float));
+    std::memcpy(qRot.data() + r * width, row(q, r), width * sizeof(float));
+  }
+  if (ropeDim > 0) {
+    int64_t half = ropeDim / 2;
+    for (int64_t r = 0; r < t; ++r) {
+      double pos = positions.present() ? static_cast<double>(indexAt(positions, r))
+                                       : static_cast<double>(past + r);
+      for (float *base : {qRot.data() + r * width, keys + (past + r) * ks})
+        for (int64_t h = 0; h < heads; ++h) {
+          float *x = base + h * dh;
+          for (int64_t i = 0; i < half; ++i) {
+            double angle = pos * std::pow(ropeTheta, -2.0 * i / ropeDim);
+            double c = std::cos(angle), sn = std::sin(angle);
+            double x1 = x[i], x2 = x[i + half];
+            x[i] = static_cast<float>(x1 * c - x2 * sn);
+            x[i + half] = static_cast<float>(x2 * c + x1 * sn);
+          }
+        }
+    }
+  }
+  std::vector<float> p(static_cast<size_t>(s));
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < t; ++i) {
+      const float *qi = qRot.data() + i * width + h * dh;
+      int64_t last = causal ? std::min(s - 1, past + i) : s - 1;
+      float m = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j <= last; ++j) {
+        const float *kj = keys + j * ks + h * dh;
+        float dot = 0;
+        for (int64_t e = 0; e < dh; ++e)
+          dot += qi[e] * kj[e];
+        p[j] = dot * static_cast<float>(scale);
+        m = std::max(m, p[j]);
+      }
+      float sum = 0;
+      for (int64_t j = 0; j <= last; ++j)
+        sum += p[j] = std::exp(p[j] - m);
+      float *out = row(dst, i) + h * dh;
+      for (int64_t e = 0; e < dh; ++e)
+        out[e] = 0;
+      for (int64_t j = 0; j <= last; ++j) {
+        const float *vj = vals + j * vs + h * dh;
+        float w = p[j] / sum;
+        for (int64_t e = 0; e < dh; ++e)
+          out[e] += w * vj[e];
+      }
+    }
 }
 
 } // namespace tfm::runtime

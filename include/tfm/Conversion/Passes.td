@@ -51,6 +51,8 @@ def OneDNNPlanMemory : Pass<"onednn-plan-memory", "mlir::func::FuncOp"> {
     buffers are dead) and replaces the allocs by `memref.view`s of one `i8`
     arena allocated at function entry and freed before each return.
     The arena size is recorded in the `onednn.arena_bytes` function attribute.
+    Buffers with dynamic sizes stay `memref.alloc`s and are freed before the
+    return.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }

@@ -48,11 +48,29 @@ void tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst));
 /* kind: onednn::ReductionKind (0 mean, 1 max, 2 sum). */
 void tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind);
 
+/* The data of weight `name` ([d0, d1, d2, d3][:rank], element type `dtype`),
+   from the weights the driver configured with tfm_rt_set_weights. */
+void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int64_t d2,
+                    int64_t d3, int32_t dtype);
+/* position: 0 none, 1 learned, 2 sinusoidal (onednn::PositionKind). */
+void tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(position_table),
+                      TFM_BUF(positions), TFM_BUF(dst), int32_t position);
+void tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k), TFM_BUF(past_v),
+                 TFM_BUF(positions), TFM_BUF(dst), TFM_BUF(present_k), TFM_BUF(present_v),
+                 int64_t num_heads, double scale, int32_t causal, int64_t rope_dim,
+                 double rope_theta);
+
+/* Where weights come from: "file:PATH" (a safetensors file, memory-mapped)
+   or "random:SEED" (deterministic random values). Returns 0 on success. */
+int tfm_rt_set_weights(const char *spec);
+
 /* The first error recorded since start (NULL if none). */
 const char *tfm_rt_last_error(void);
 
-/* Provided by the generated object: the model entry and its buffers. */
-void tfm_entry(void **buffers);
+/* Provided by the generated object: the model entry and its buffers.
+   buffers[i] is the data of the entry function's i-th buffer (inputs, then
+   outputs); dims lists the sizes of their dynamic dimensions, in order. */
+void tfm_entry(void **buffers, const int64_t *dims);
 extern const char tfm_signature[];
 
 #ifdef __cplusplus

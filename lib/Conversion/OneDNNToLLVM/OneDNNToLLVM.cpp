@@ -24,6 +24,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
 #define DEBUG_TYPE "convert-onednn-to-llvm"
@@ -46,18 +47,6 @@ int32_t dtypeCode(Type t) {
   if (t.isInteger(32)) return TFM_DTYPE_I32;
   if (t.isInteger(64)) return TFM_DTYPE_I64;
   return TFM_DTYPE_U8;
-}
-
-/// Finds `name` in the module or declares it as `void name(args...)`.
-LLVM::LLVMFuncOp getOrDeclare(OpBuilder &b, ModuleOp module, StringRef name,
-                              TypeRange args) {
-  if (auto f = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
-    return f;
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(module.getBody());
-  auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(b.getContext()),
-                                          SmallVector<Type>(args));
-  return LLVM::LLVMFuncOp::create(b, module.getLoc(), name, type);
 }
 
 /// Builds the argument list of one runtime call: buffers as (descriptor
@@ -101,11 +90,38 @@ public:
   void f64(double v) {
     args.push_back(LLVM::ConstantOp::create(b, loc, b.getF64Type(), b.getF64FloatAttr(v)));
   }
-  /// Emits the call of `tfm_rt_<name>`.
-  void call(Operation *op, StringRef name) {
+  /// Appends a pointer to a NUL-terminated global copy of `text`.
+  void string(Operation *op, StringRef text) {
     auto module = op->getParentOfType<ModuleOp>();
-    auto callee = getOrDeclare(b, module, name, ValueRange(args).getTypes());
-    LLVM::CallOp::create(b, loc, callee, args);
+    std::string sym = ("__tfm_str_" + text).str();
+    for (char &c : sym)
+      if (!llvm::isAlnum(c) && c != '_')
+        c = '_';
+    auto global = module.lookupSymbol<LLVM::GlobalOp>(sym);
+    if (!global) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      std::string bytes = text.str() + '\0';
+      global = LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(b.getI8Type(), bytes.size()),
+                                      /*isConstant=*/true, LLVM::Linkage::Internal, sym,
+                                      b.getStringAttr(bytes));
+    }
+    args.push_back(LLVM::AddressOfOp::create(b, loc, global));
+  }
+  /// Emits the call of `tfm_rt_<name>`; returns its result if `result` is set.
+  Value call(Operation *op, StringRef name, Type result = {}) {
+    auto module = op->getParentOfType<ModuleOp>();
+    LLVM::LLVMFuncOp callee = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
+    if (!callee) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      Type ret = result ? result : LLVM::LLVMVoidType::get(b.getContext());
+      callee = LLVM::LLVMFuncOp::create(
+          b, module.getLoc(), name,
+          LLVM::LLVMFunctionType::get(ret, SmallVector<Type>(ValueRange(args).getTypes())));
+    }
+    auto c = LLVM::CallOp::create(b, loc, callee, args);
+    return result ? c.getResult() : Value();
   }
 
 private:
@@ -227,6 +243,73 @@ struct ReductionToCall : ConvertOpToLLVMPattern<onednn::ReductionOp> {
   }
 };
 
+/// onednn.weight -> tfm_rt_weight(name, rank, d0..d3, dtype), as a static descriptor.
+struct WeightToCall : ConvertOpToLLVMPattern<onednn::WeightOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+  LogicalResult matchAndRewrite(onednn::WeightOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto type = op.getType();
+    if (type.getRank() > 4)
+      return rewriter.notifyMatchFailure(op, "weights of rank > 4");
+    CallBuilder c(rewriter, op.getLoc());
+    c.string(op, op.getName());
+    c.i64(type.getRank());
+    for (int64_t i = 0; i < 4; ++i)
+      c.i64(i < type.getRank() ? type.getDimSize(i) : 1);
+    c.i32(dtypeCode(type.getElementType()));
+    Value ptr = c.call(op, "tfm_rt_weight", LLVM::LLVMPointerType::get(rewriter.getContext()));
+    Value desc = MemRefDescriptor::fromStaticShape(rewriter, op.getLoc(), *getTypeConverter(),
+                                                   type, ptr);
+    rewriter.replaceOp(op, desc);
+    return success();
+  }
+};
+
+/// onednn.embedding -> tfm_rt_embedding(tokens, table, position_table, positions, dst, kind).
+struct EmbeddingToCall : ConvertOpToLLVMPattern<onednn::EmbeddingOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+  LogicalResult matchAndRewrite(onednn::EmbeddingOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    CallBuilder c(rewriter, op.getLoc());
+    c.buffer(op.getTokens(), adaptor.getTokens());
+    c.buffer(op.getTable(), adaptor.getTable());
+    c.buffer(op.getPositionTable(), adaptor.getPositionTable());
+    c.buffer(op.getPositions(), adaptor.getPositions());
+    c.buffer(op.getDst(), adaptor.getDst());
+    c.i32(static_cast<int32_t>(op.getPosition()));
+    c.call(op, "tfm_rt_embedding");
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// onednn.sdpa -> tfm_rt_sdpa(q, k, v, past_k, past_v, positions, dst, present_k,
+/// present_v, heads, scale, causal, rope_dim, rope_theta).
+struct SdpaToCall : ConvertOpToLLVMPattern<onednn::SdpaOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+  LogicalResult matchAndRewrite(onednn::SdpaOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    CallBuilder c(rewriter, op.getLoc());
+    c.buffer(op.getQ(), adaptor.getQ());
+    c.buffer(op.getK(), adaptor.getK());
+    c.buffer(op.getV(), adaptor.getV());
+    c.buffer(op.getPastK(), adaptor.getPastK());
+    c.buffer(op.getPastV(), adaptor.getPastV());
+    c.buffer(op.getPositions(), adaptor.getPositions());
+    c.buffer(op.getDst(), adaptor.getDst());
+    c.buffer(op.getPresentK(), adaptor.getPresentK());
+    c.buffer(op.getPresentV(), adaptor.getPresentV());
+    c.i64(op.getNumHeadsAttr().getInt());
+    c.f64(op.getScale().convertToDouble());
+    c.i32(op.getCausal() ? 1 : 0);
+    c.i64(op.getRopeDimAttr().getInt());
+    c.f64(op.getRopeTheta().convertToDouble());
+    c.call(op, "tfm_rt_sdpa");
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 /// Picks the entry function: `main`, else the only public function.
 func::FuncOp findEntry(ModuleOp module) {
   if (auto f = module.lookupSymbol<func::FuncOp>("main"); f && !f.isExternal())
@@ -255,7 +338,25 @@ std::string describeSignature(func::FuncOp entry) {
     os << " ";
     if (mt.getRank() == 0)
       os << "scalar";
-    llvm::interleave(mt.getShape(), os, "x");
+    llvm::interleave(mt.getShape(), os, [&](int64_t d) {
+      if (ShapedType::isDynamic(d))
+        os << "?";
+      else
+        os << d;
+    }, "x");
+    if (auto name = entry.getArgAttrOfType<StringAttr>(i, "tfm.name"))
+      os << " " << name.getValue();
+  }
+  // Module facts the runtime's driver needs.
+  auto module = entry->getParentOfType<ModuleOp>();
+  if (auto ctx = module->getAttrOfType<IntegerAttr>("tfm.context_length"))
+    os << ";ctx " << ctx.getInt();
+  if (auto w = module->getAttrOfType<StringAttr>("tfm.weights")) {
+    llvm::SmallString<256> path(w.getValue());
+    (void)llvm::sys::fs::make_absolute(path);
+    os << ";weights file:" << path;
+  } else if (auto seed = module->getAttrOfType<IntegerAttr>("tfm.random_weights")) {
+    os << ";weights random:" << seed.getInt();
   }
   return s;
 }
@@ -273,8 +374,8 @@ struct ConvertOneDNNToLLVMPass
     }
     for (Type t : entry.getArgumentTypes()) {
       auto mt = dyn_cast<MemRefType>(t);
-      if (!mt || !mt.hasStaticShape() || !mt.getLayout().isIdentity()) {
-        entry.emitError() << "entry arguments must be static identity-layout "
+      if (!mt || !mt.getLayout().isIdentity()) {
+        entry.emitError() << "entry arguments must be identity-layout "
                              "memrefs (run convert-tfm-to-onednn first), got "
                           << t;
         return signalPassFailure();
@@ -286,8 +387,10 @@ struct ConvertOneDNNToLLVMPass
       return signalPassFailure();
     }
     std::string signature = describeSignature(entry);
-    for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+    for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
       entry.removeArgAttr(i, "onednn.result"); // recorded in the signature now
+      entry.removeArgAttr(i, "tfm.name");
+    }
     SmallVector<Type> argTypes(entry.getArgumentTypes());
     if (failed(SymbolTable::replaceAllSymbolUses(
             entry, StringAttr::get(ctx, "tfm_model_main"), module)))
@@ -295,7 +398,6 @@ struct ConvertOneDNNToLLVMPass
     SymbolTable::setSymbolName(entry, "tfm_model_main");
 
     LowerToLLVMOptions options(ctx);
-    options.useBarePtrCallConv = true;
     LLVMTypeConverter converter(ctx, options);
     RewritePatternSet patterns(ctx);
     populateOneDNNToLLVMPatterns(converter, patterns);
@@ -308,24 +410,50 @@ struct ConvertOneDNNToLLVMPass
     if (failed(applyFullConversion(module, target, std::move(patterns))))
       return signalPassFailure();
 
-    // void tfm_entry(void **buffers): unpacks the buffer array and calls the model.
+    // void tfm_entry(void **buffers, const int64_t *dims): builds a contiguous
+    // descriptor for each buffer (dynamic sizes read in order from `dims`) and
+    // calls the model with the descriptors' fields.
     OpBuilder b(ctx);
     b.setInsertionPointToEnd(module.getBody());
     Location loc = module.getLoc();
     auto ptrType = LLVM::LLVMPointerType::get(ctx);
     auto voidType = LLVM::LLVMVoidType::get(ctx);
+    auto i64 = b.getI64Type();
     auto wrapper = LLVM::LLVMFuncOp::create(
-        b, loc, "tfm_entry", LLVM::LLVMFunctionType::get(voidType, {ptrType}));
+        b, loc, "tfm_entry", LLVM::LLVMFunctionType::get(voidType, {ptrType, ptrType}));
     Block *body = wrapper.addEntryBlock(b);
     b.setInsertionPointToStart(body);
-    SmallVector<Value> ptrs;
+    SmallVector<Value> callArgs;
+    int32_t nextDim = 0;
+    auto constant = [&](int64_t v) {
+      return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
+    };
     for (unsigned i = 0; i < argTypes.size(); ++i) {
+      auto mt = cast<MemRefType>(argTypes[i]);
       Value slot = LLVM::GEPOp::create(b, loc, ptrType, ptrType, body->getArgument(0),
                                        ArrayRef<LLVM::GEPArg>{(int32_t)i});
-      ptrs.push_back(LLVM::LoadOp::create(b, loc, ptrType, slot));
+      Value ptr = LLVM::LoadOp::create(b, loc, ptrType, slot);
+      SmallVector<Value> sizes(mt.getRank()), strides(mt.getRank());
+      for (int64_t d = 0; d < mt.getRank(); ++d) {
+        if (mt.isDynamicDim(d)) {
+          Value dslot = LLVM::GEPOp::create(b, loc, ptrType, i64, body->getArgument(1),
+                                            ArrayRef<LLVM::GEPArg>{nextDim++});
+          sizes[d] = LLVM::LoadOp::create(b, loc, i64, dslot);
+        } else {
+          sizes[d] = constant(mt.getDimSize(d));
+        }
+      }
+      Value stride = constant(1);
+      for (int64_t d = mt.getRank() - 1; d >= 0; --d) {
+        strides[d] = stride;
+        stride = LLVM::MulOp::create(b, loc, stride, sizes[d]);
+      }
+      callArgs.append({ptr, ptr, constant(0)});
+      callArgs.append(sizes);
+      callArgs.append(strides);
     }
     auto model = module.lookupSymbol<LLVM::LLVMFuncOp>("tfm_model_main");
-    LLVM::CallOp::create(b, loc, model, ptrs);
+    LLVM::CallOp::create(b, loc, model, callArgs);
     LLVM::ReturnOp::create(b, loc, ValueRange{});
 
     // const char tfm_signature[] = "...";
@@ -342,5 +470,6 @@ struct ConvertOneDNNToLLVMPass
 void tfm::populateOneDNNToLLVMPatterns(LLVMTypeConverter &converter,
                                        RewritePatternSet &patterns) {
   patterns.add<MatmulToCall, LayerNormToCall, EltwiseToCall, BinaryToCall,
-               SoftmaxToCall, ReorderToCall, ReductionToCall>(converter);
+               SoftmaxToCall, ReorderToCall, ReductionToCall, WeightToCall, EmbeddingToCall,
+               SdpaToCall>(converter);
 }

@@ -77,6 +77,7 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
     // record each alloc's first and last use in program order.
     DenseMap<Value, size_t> rootOf;
     SmallVector<Buffer> buffers;
+    SmallVector<memref::AllocOp> unplanned; // dynamic sizes: freed at the end
     size_t index = 0;
     for (Operation &op : block) {
       ++index;
@@ -88,8 +89,10 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
         MemRefType t = alloc.getType();
         if (!t.hasStaticShape() || !t.getLayout().isIdentity() ||
-            !alloc.getDynamicSizes().empty() || !alloc.getSymbolOperands().empty())
-          continue; // left as a plain alloc
+            !alloc.getDynamicSizes().empty() || !alloc.getSymbolOperands().empty()) {
+          unplanned.push_back(alloc); // left as a plain alloc
+          continue;
+        }
         int64_t bytes = t.getNumElements() *
                         llvm::divideCeil(t.getElementTypeBitWidth(), 8);
         rootOf[alloc.getResult()] = buffers.size();
@@ -103,13 +106,17 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
             rootOf[r] = it->second;
       }
     }
+    OpBuilder b(func.getContext());
+    for (memref::AllocOp alloc : unplanned) {
+      b.setInsertionPoint(block.getTerminator());
+      memref::DeallocOp::create(b, alloc.getLoc(), alloc);
+    }
     if (buffers.empty())
       return;
 
     int64_t arenaBytes = assignOffsets(buffers);
     LLVM_DEBUG(llvm::dbgs() << "arena of " << arenaBytes << " bytes for "
                             << buffers.size() << " buffers\n");
-    OpBuilder b(func.getContext());
     b.setInsertionPointToStart(&block);
     Location loc = func.getLoc();
     auto arenaType = MemRefType::get({arenaBytes}, b.getI8Type());

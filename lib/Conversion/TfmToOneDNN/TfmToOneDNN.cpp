@@ -32,11 +32,46 @@ namespace {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-/// A fresh 64-byte aligned buffer for a tensor of `type`.
-Value allocFor(OpBuilder &b, Location loc, Type tensorType) {
+/// `memref.dim %src, d`.
+Value dimOf(OpBuilder &b, Location loc, Value src, int64_t d) {
+  return memref::DimOp::create(b, loc, src, d);
+}
+
+/// A fresh 64-byte aligned buffer for a tensor of `type`. Each dynamic
+/// dimension i takes its size from `sizeOf(i)`; by default from the same
+/// dimension of `like` (aligned at the trailing dimension), which is right for
+/// elementwise, normalization and linear ops whose leading dims pass through.
+Value allocFor(OpBuilder &b, Location loc, Type tensorType, Value like = {},
+               llvm::function_ref<Value(int64_t)> sizeOf = nullptr) {
   auto t = cast<RankedTensorType>(tensorType);
   auto memrefType = MemRefType::get(t.getShape(), t.getElementType());
-  return memref::AllocOp::create(b, loc, memrefType, b.getI64IntegerAttr(64));
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    if (!t.isDynamicDim(i))
+      continue;
+    if (sizeOf) {
+      sizes.push_back(sizeOf(i));
+      continue;
+    }
+    auto lt = cast<MemRefType>(like.getType());
+    int64_t j = i - (t.getRank() - lt.getRank());
+    sizes.push_back(dimOf(b, loc, like, j));
+  }
+  return memref::AllocOp::create(b, loc, memrefType, sizes, b.getI64IntegerAttr(64));
+}
+
+/// True if every dynamic dimension of `result` lines up (from the trailing
+/// dimension) with a dynamic dimension of `like`.
+bool dynamicDimsFollow(Type result, Type like) {
+  auto r = cast<ShapedType>(result), l = cast<ShapedType>(like);
+  for (int64_t i = 0; i < r.getRank(); ++i) {
+    if (!r.isDynamicDim(i))
+      continue;
+    int64_t j = i - (r.getRank() - l.getRank());
+    if (j < 0 || !l.isDynamicDim(j))
+      return false;
+  }
+  return true;
 }
 
 /// The splat value of a scalar-like constant operand (`tfm.constant` whose
@@ -51,7 +86,7 @@ std::optional<double> splatConstant(Value v) {
 /// Emits `onednn.eltwise kind src into dst` on a fresh buffer.
 Value eltwise(OpBuilder &b, Location loc, onednn::EltwiseKind kind, Value src,
               Type resultType, double alpha = 0, double beta = 0) {
-  Value dst = allocFor(b, loc, resultType);
+  Value dst = allocFor(b, loc, resultType, src);
   onednn::EltwiseOp::create(b, loc, kind, src, dst, llvm::APFloat(alpha),
                             llvm::APFloat(beta));
   return dst;
@@ -66,7 +101,15 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
+    // [..., M, K] x [..., K, N]: M from the lhs, N from the rhs, batch from the lhs.
+    auto rt = op.getType();
+    if (!rt.hasStaticShape() &&
+        (rt.isDynamicDim(rt.getRank() - 1) ||
+         !dynamicDimsFollow(RankedTensorType::get(rt.getShape().drop_back(), rt.getElementType()),
+                            RankedTensorType::get(op.getLhs().getType().getShape().drop_back(),
+                                                  rt.getElementType()))))
+      return rewriter.notifyMatchFailure(op, "dynamic dimensions the backend cannot size yet");
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getLhs());
     onednn::MatmulOp::create(rewriter, op.getLoc(), adaptor.getLhs(),
                              adaptor.getRhs(), Value(), Value(), dst,
                              onednn::Activation::none, false);
@@ -91,7 +134,8 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
+    // Leading dims pass through from the input; N is static.
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getInput());
     onednn::MatmulOp::create(rewriter, op.getLoc(), adaptor.getInput(),
                              adaptor.getWeight(), adaptor.getBias(),
                              adaptor.getResidual(), dst,
@@ -145,12 +189,17 @@ struct BinaryLowering : OpConversionPattern<OpTy> {
       r = eltwise(rewriter, loc, K::pow, adaptor.getLhs(), type, 1.0, *rhsC);
     }
     if (!r) {
+      Value like = dynamicDimsFollow(type, op.getLhs().getType()) ? adaptor.getLhs()
+                   : dynamicDimsFollow(type, op.getRhs().getType()) ? adaptor.getRhs()
+                                                                    : Value();
+      if (!like && !cast<RankedTensorType>(type).hasStaticShape())
+        return rewriter.notifyMatchFailure(op, "dynamic dimensions the backend cannot size yet");
       onednn::BinaryKind kind;
       if constexpr (std::is_same_v<OpTy, AddOp>) kind = onednn::BinaryKind::add;
       else if constexpr (std::is_same_v<OpTy, SubOp>) kind = onednn::BinaryKind::sub;
       else if constexpr (std::is_same_v<OpTy, MulOp>) kind = onednn::BinaryKind::mul;
       else kind = onednn::BinaryKind::div;
-      Value dst = allocFor(rewriter, loc, type);
+      Value dst = allocFor(rewriter, loc, type, like);
       onednn::BinaryOp::create(rewriter, loc, kind, adaptor.getLhs(),
                                adaptor.getRhs(), dst);
       r = dst;
@@ -182,7 +231,7 @@ struct SoftmaxLowering : OpConversionPattern<SoftmaxOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(SoftmaxOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getInput());
     onednn::SoftmaxOp::create(rewriter, op.getLoc(), adaptor.getInput(), dst,
                               op.getNormalizedAxis());
     rewriter.replaceOp(op, dst);
@@ -196,7 +245,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getInput());
     onednn::ReductionOp::create(rewriter, op.getLoc(), Kind, adaptor.getInput(), dst);
     rewriter.replaceOp(op, dst);
     return success();
@@ -212,12 +261,12 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
     Value src = adaptor.getInput();
     Value sum;
     if (adaptor.getResidual()) {
-      sum = allocFor(rewriter, loc, op.getInput().getType());
+      sum = allocFor(rewriter, loc, op.getInput().getType(), src);
       onednn::BinaryOp::create(rewriter, loc, onednn::BinaryKind::add, src,
                                adaptor.getResidual(), sum);
       src = sum;
     }
-    Value dst = allocFor(rewriter, loc, op.getOutput().getType());
+    Value dst = allocFor(rewriter, loc, op.getOutput().getType(), src);
     onednn::LayerNormOp::create(rewriter, loc, src, adaptor.getScale(),
                                 adaptor.getBias(), dst, op.getEpsilonAttr());
     if (sum)
@@ -234,7 +283,11 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
 
 /// Copies `src` (any view) into a fresh buffer of `resultType`.
 Value copyInto(OpBuilder &b, Location loc, Value src, Type resultType) {
-  Value dst = allocFor(b, loc, resultType);
+  auto st = cast<MemRefType>(src.getType());
+  Value dst = allocFor(b, loc, resultType, Value(), [&](int64_t i) {
+    return st.isDynamicDim(i) ? dimOf(b, loc, src, i)
+                              : Value(arith::ConstantIndexOp::create(b, loc, st.getDimSize(i)));
+  });
   onednn::ReorderOp::create(b, loc, src, dst);
   return dst;
 }
@@ -259,6 +312,8 @@ struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
   LogicalResult matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     auto t = op.getType();
+    if (!t.hasStaticShape() || !op.getInput().getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic reshapes are not lowered yet");
     auto memrefType = MemRefType::get(t.getShape(), t.getElementType());
     SmallVector<int64_t> strides(t.getRank(), 1);
     for (int64_t i = t.getRank() - 2; i >= 0; --i)
@@ -271,11 +326,18 @@ struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
   }
 };
 
-/// A unit-stride subview of `src` at `offsets` with `sizes`.
+/// A unit-stride subview of `src` at `offsets` with `sizes` (a dynamic size
+/// takes the size of that dimension of `src`).
 Value subview(OpBuilder &b, Location loc, Value src, ArrayRef<int64_t> offsets,
               ArrayRef<int64_t> sizes) {
-  SmallVector<int64_t> strides(sizes.size(), 1);
-  return memref::SubViewOp::create(b, loc, src, offsets, sizes, strides);
+  SmallVector<OpFoldResult> offs, szs, strides;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    offs.push_back(b.getIndexAttr(offsets[i]));
+    szs.push_back(ShapedType::isDynamic(sizes[i]) ? OpFoldResult(dimOf(b, loc, src, i))
+                                                  : OpFoldResult(b.getIndexAttr(sizes[i])));
+    strides.push_back(b.getIndexAttr(1));
+  }
+  return memref::SubViewOp::create(b, loc, src, offs, szs, strides);
 }
 
 /// tfm.slice -> memref.subview + onednn.reorder.
@@ -283,6 +345,8 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(SliceOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
+    if (!op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic slices are not lowered yet");
     Value view = subview(rewriter, op.getLoc(), adaptor.getInput(), op.getOffsets(),
                          op.getType().getShape());
     rewriter.replaceOp(op, copyInto(rewriter, op.getLoc(), view, op.getType()));
@@ -318,6 +382,8 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
                                 ConversionPatternRewriter &rewriter) const override {
     int64_t rank = op.getType().getRank();
     int64_t axis = op.getNormalizedAxis();
+    if (!op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic concatenations are not lowered yet");
     Value dst = allocFor(rewriter, op.getLoc(), op.getType());
     SmallVector<int64_t> offsets(rank, 0);
     for (auto [orig, in] : llvm::zip(op.getInputs(), adaptor.getInputs())) {
@@ -362,6 +428,81 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
   }
 };
 
+/// tfm.param -> onednn.weight (the runtime's buffer of the named weight).
+struct ParamLowering : OpConversionPattern<ParamOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ParamOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto t = op.getType();
+    rewriter.replaceOpWithNewOp<onednn::WeightOp>(
+        op, MemRefType::get(t.getShape(), t.getElementType()), op.getNameAttr());
+    return success();
+  }
+};
+
+/// tfm.cast between float types -> onednn.reorder (which converts).
+struct CastLowering : OpConversionPattern<CastOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(CastOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    if (!isa<FloatType>(op.getType().getElementType()) ||
+        !isa<FloatType>(op.getInput().getType().getElementType()))
+      return rewriter.notifyMatchFailure(op, "only float-to-float casts are lowered");
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getInput());
+    onednn::ReorderOp::create(rewriter, op.getLoc(), adaptor.getInput(), dst);
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// tfm.embedding -> onednn.embedding (T rows, one per token).
+struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value dst = allocFor(rewriter, loc, op.getType(), Value(), [&](int64_t) {
+      return dimOf(rewriter, loc, adaptor.getTokens(), 0);
+    });
+    onednn::EmbeddingOp::create(rewriter, loc, adaptor.getTokens(), adaptor.getTable(),
+                                adaptor.getPositionTable(), adaptor.getPositions(), dst,
+                                static_cast<onednn::PositionKind>(op.getPosition()));
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// tfm.attention -> onednn.sdpa (present keys/values into [P+T, D] buffers).
+struct AttentionLowering : OpConversionPattern<AttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value out = allocFor(rewriter, loc, op.getOutput().getType(), adaptor.getQ());
+    Value presentK, presentV;
+    if (adaptor.getPastK()) {
+      auto sizeOf = [&](int64_t) -> Value {
+        return arith::AddIOp::create(rewriter, loc, dimOf(rewriter, loc, adaptor.getPastK(), 0),
+                                     dimOf(rewriter, loc, adaptor.getK(), 0));
+      };
+      presentK = allocFor(rewriter, loc, op.getPresent()[0].getType(), Value(), sizeOf);
+      presentV = allocFor(rewriter, loc, op.getPresent()[1].getType(), Value(), sizeOf);
+    }
+    onednn::SdpaOp::create(rewriter, loc, adaptor.getQ(), adaptor.getK(), adaptor.getV(),
+                           adaptor.getPastK(), adaptor.getPastV(), adaptor.getPositions(), out,
+                           presentK, presentV, op.getNumHeadsAttr(), op.getScaleAttr(),
+                           op.getCausalAttr(),
+                           rewriter.getI64IntegerAttr(op.getRopeDim() ? op.getRopeDimAttr().getInt() : 0),
+                           rewriter.getF64FloatAttr(op.getRopeTheta() ? op.getRopeTheta()->convertToDouble()
+                                                                      : 10000.0));
+    SmallVector<Value> results = {out};
+    if (presentK)
+      results.append({presentK, presentV});
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Function signatures
 //===----------------------------------------------------------------------===//
@@ -379,10 +520,8 @@ LogicalResult bufferizeSignature(func::FuncOp func) {
   OpBuilder b(func.getContext());
   auto toMemref = [&](Type t, Location loc) -> FailureOr<MemRefType> {
     auto rt = dyn_cast<RankedTensorType>(t);
-    if (!rt || !rt.hasStaticShape())
-      return emitError(loc) << "the oneDNN backend needs statically shaped "
-                               "tensors, got "
-                            << t;
+    if (!rt)
+      return emitError(loc) << "the oneDNN backend needs ranked tensors, got " << t;
     return MemRefType::get(rt.getShape(), rt.getElementType());
   };
   b.setInsertionPointToStart(&entry);
@@ -411,9 +550,19 @@ LogicalResult bufferizeSignature(func::FuncOp func) {
   unsigned numInputs = func.getNumArguments();
   func::ReturnOp::create(b, ret.getLoc());
   ret.erase();
+  SmallVector<DictionaryAttr> resultAttrs;
+  func.getAllResultAttrs(resultAttrs);
+  auto getResultAttrOf = [&](unsigned r, StringRef name) -> Attribute {
+    return r < resultAttrs.size() && resultAttrs[r] ? resultAttrs[r].get(name) : Attribute();
+  };
   func.setType(b.getFunctionType(entry.getArgumentTypes(), {}));
-  for (unsigned i = numInputs; i < entry.getNumArguments(); ++i)
+  func.setAllResultAttrs(ArrayRef<DictionaryAttr>{});
+  for (unsigned i = numInputs; i < entry.getNumArguments(); ++i) {
     func.setArgAttr(i, "onednn.result", b.getUnitAttr());
+    // Result names (tfm.name) move to the argument that receives the result.
+    if (auto name = getResultAttrOf(i - numInputs, "tfm.name"))
+      func.setArgAttr(i, "tfm.name", name);
+  }
   return success();
 }
 
@@ -428,8 +577,6 @@ struct ConvertTfmToOneDNNPass
     TypeConverter converter;
     converter.addConversion([](Type t) { return t; });
     converter.addConversion([](RankedTensorType t) -> std::optional<Type> {
-      if (!t.hasStaticShape())
-        return std::nullopt;
       return MemRefType::get(t.getShape(), t.getElementType());
     });
     auto castMaterialization = [](OpBuilder &b, Type type, ValueRange inputs,
@@ -474,7 +621,8 @@ void tfm::populateTfmToOneDNNPatterns(TypeConverter &converter,
   using K = onednn::EltwiseKind;
   using R = onednn::ReductionKind;
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<MatmulLowering, LinearLowering, SoftmaxLowering,
+  patterns.add<ParamLowering, CastLowering, EmbeddingLowering, AttentionLowering,
+               MatmulLowering, LinearLowering, SoftmaxLowering,
                LayerNormLowering, TransposeLowering, ReshapeLowering,
                SliceLowering, SplitLowering, ConcatLowering, ConstantLowering,
                BinaryLowering<AddOp>, BinaryLowering<SubOp>,

@@ -41,9 +41,9 @@ func.func @matmul_batch(%a: memref<3x4x8xf32>, %b: memref<2x8x16xf32>, %c: memre
 
 // -----
 
-func.func @matmul_dynamic(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf32>) {
-  // expected-error @+1 {{expected statically shaped buffers, got 'memref<?x8xf32>'}}
-  onednn.matmul %a, %b into %c activation = none : memref<?x8xf32>, memref<8x16xf32>, memref<4x16xf32>
+func.func @matmul_dynamic(%a: memref<?x8xf32>, %b: memref<7x16xf32>, %c: memref<?x16xf32>) {
+  // expected-error @+1 {{contraction dimensions differ: a [?, 8], b [7, 16]}}
+  onednn.matmul %a, %b into %c activation = none : memref<?x8xf32>, memref<7x16xf32>, memref<?x16xf32>
   return
 }
 

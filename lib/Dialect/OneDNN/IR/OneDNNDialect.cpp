@@ -28,32 +28,44 @@ namespace {
 /// The static shape of a memref operand.
 ArrayRef<int64_t> shapeOf(Value v) { return cast<MemRefType>(v.getType()).getShape(); }
 
-/// Prints a shape as `[4, 16]`.
+/// Prints a shape as `[4, 16]` (`?` for dynamic dimensions).
 std::string shapeStr(ArrayRef<int64_t> shape) {
   std::string s = "[";
   llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(shape, os);
+  llvm::interleaveComma(shape, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << "?";
+    else
+      os << d;
+  });
   os << "]";
   return s;
 }
 
-/// Every onednn buffer must have a static shape: primitives are created for
-/// concrete shapes.
-LogicalResult verifyStatic(Operation *op) {
-  for (Value v : op->getOperands())
-    if (!cast<MemRefType>(v.getType()).hasStaticShape())
-      return op->emitOpError() << "expected statically shaped buffers, got "
-                               << v.getType();
-  return success();
+/// Buffers may have dynamic dimensions (the runtime creates a primitive per
+/// concrete shape); everything static is checked here.
+LogicalResult verifyStatic(Operation *) { return success(); }
+
+/// Dimensions that may be equal (equal, or either dynamic).
+bool same(int64_t a, int64_t b) {
+  return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
+}
+bool same(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!same(a[i], b[i]))
+      return false;
+  return true;
 }
 
-/// True if `from` broadcasts (NumPy rules) to exactly `to`.
+/// True if `from` may broadcast (NumPy rules) to exactly `to`.
 bool broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
   if (from.size() > to.size())
     return false;
   size_t lead = to.size() - from.size();
   for (size_t i = 0; i < from.size(); ++i)
-    if (from[i] != 1 && from[i] != to[lead + i])
+    if (from[i] != 1 && !same(from[i], to[lead + i]))
       return false;
   return true;
 }
@@ -68,18 +80,18 @@ LogicalResult MatmulOp::verify() {
   int64_t m = a[a.size() - 2], k = a.back();
   int64_t kb = getTransposeB() ? b.back() : b[b.size() - 2];
   int64_t n = getTransposeB() ? b[b.size() - 2] : b.back();
-  if (k != kb)
+  if (!same(k, kb))
     return emitOpError() << "contraction dimensions differ: a " << shapeStr(a)
                          << ", b " << shapeStr(b);
-  if (c[c.size() - 2] != m || c.back() != n)
+  if (!same(c[c.size() - 2], m) || !same(c.back(), n))
     return emitOpError() << "expected dst [..., " << m << ", " << n << "], got "
                          << shapeStr(c);
   if (!broadcastsTo(a.drop_back(2), c.drop_back(2)) ||
       !broadcastsTo(b.drop_back(2), c.drop_back(2)))
     return emitOpError() << "batch dimensions of a and b must broadcast to dst's";
-  if (getBias() && shapeOf(getBias()) != ArrayRef<int64_t>{n})
+  if (getBias() && !same(shapeOf(getBias()), ArrayRef<int64_t>{n}))
     return emitOpError() << "expected bias of shape [" << n << "]";
-  if (getResidual() && shapeOf(getResidual()) != c)
+  if (getResidual() && !same(shapeOf(getResidual()), c))
     return emitOpError() << "expected residual of dst's shape " << shapeStr(c);
   return success();
 }
@@ -88,10 +100,10 @@ LogicalResult LayerNormOp::verify() {
   if (failed(verifyStatic(*this)))
     return failure();
   auto s = shapeOf(getSrc());
-  if (s.empty() || s != shapeOf(getDst()))
+  if (s.empty() || !same(s, shapeOf(getDst())))
     return emitOpError() << "expected src and dst of one shape, rank >= 1";
   for (Value v : {getScale(), getShift()})
-    if (v && shapeOf(v) != ArrayRef<int64_t>{s.back()})
+    if (v && !same(shapeOf(v), ArrayRef<int64_t>{s.back()}))
       return emitOpError() << "expected scale and shift of shape [" << s.back()
                            << "]";
   return success();
@@ -100,7 +112,7 @@ LogicalResult LayerNormOp::verify() {
 LogicalResult EltwiseOp::verify() {
   if (failed(verifyStatic(*this)))
     return failure();
-  if (shapeOf(getSrc()) != shapeOf(getDst()))
+  if (!same(shapeOf(getSrc()), shapeOf(getDst())))
     return emitOpError() << "src " << shapeStr(shapeOf(getSrc()))
                          << " and dst " << shapeStr(shapeOf(getDst()))
                          << " differ in shape";
@@ -122,7 +134,7 @@ LogicalResult SoftmaxOp::verify() {
   if (failed(verifyStatic(*this)))
     return failure();
   auto s = shapeOf(getSrc());
-  if (s != shapeOf(getDst()))
+  if (!same(s, shapeOf(getDst())))
     return emitOpError() << "src and dst differ in shape";
   int64_t axis = getAxisAttr().getInt();
   if (axis < 0 || axis >= (int64_t)s.size())
@@ -134,7 +146,7 @@ LogicalResult SoftmaxOp::verify() {
 LogicalResult ReorderOp::verify() {
   if (failed(verifyStatic(*this)))
     return failure();
-  if (shapeOf(getSrc()) != shapeOf(getDst()))
+  if (!same(shapeOf(getSrc()), shapeOf(getDst())))
     return emitOpError() << "src " << shapeStr(shapeOf(getSrc())) << " and dst "
                          << shapeStr(shapeOf(getDst())) << " differ in shape";
   return success();
@@ -147,7 +159,7 @@ LogicalResult ReductionOp::verify() {
   if (s.size() != d.size())
     return emitOpError() << "src and dst must have one rank";
   for (size_t i = 0; i < s.size(); ++i)
-    if (d[i] != s[i] && d[i] != 1)
+    if (!same(d[i], s[i]) && d[i] != 1)
       return emitOpError() << "dst dimension " << i << " must be " << s[i]
                            << " or 1, got " << d[i];
   return success();

@@ -75,6 +75,15 @@ def OneDNN_ReductionKind : I32EnumAttr<"ReductionKind", "reduction algorithm", [
 }
 
 def OneDNN_Buffer : MemRefOf<[F32, F16, BF16]>;
+def OneDNN_IndexBuffer : MemRefOf<[I32, I64]>;
+
+def OneDNN_PositionKind : I32EnumAttr<"PositionKind", "positional encoding", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"learned", 1>,
+    I32EnumAttrCase<"sinusoidal", 2>
+  ]> {
+  let cppNamespace = "::tfm::onednn";
+}
 
 class OneDNN_Op<string mnemonic, list<Trait> traits = []> :
     Op<OneDNN_Dialect, mnemonic, traits>;
@@ -228,6 +237,82 @@ def OneDNN_ReductionOp : OneDNN_Op<"reduction"> {
     $kind $src `into` $dst attr-dict `:` type($src) `,` type($dst)
   }];
   let hasVerifier = 1;
+}
+
+def OneDNN_WeightOp : OneDNN_Op<"weight", [Pure]> {
+  let summary = "a named weight tensor of the model, as the runtime loaded it";
+  let description = [{
+    The buffer of the weight `name` (a tensor of the model's safetensors
+    file, or a deterministic random tensor with --random-weights), in the
+    element type it is stored with. The runtime maps the weights once at
+    start-up; the op only looks the buffer up.
+
+    ```mlir
+    %w = onednn.weight "h.0.attn.c_attn.weight" : memref<768x2304xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs AnyStaticShapeMemRef:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+def OneDNN_EmbeddingOp : OneDNN_Op<"embedding", [AttrSizedOperandSegments]> {
+  let summary = "token gather plus positional term (tfm runtime kernel)";
+  let description = [{
+    `dst[t] = table[tokens[t]] + pe(positions[t])` (positions default to t),
+    `pe` by `position` as in `tfm.embedding`. Token ids out of range are a
+    run-time error. oneDNN 2.6 has no gather primitive: the runtime
+    implements it.
+
+    ```mlir
+    onednn.embedding %tok, %wte, %wpe positions %pos into %x position = learned
+        : memref<?xi64>, memref<64x16xf32>, memref<32x16xf32>, memref<?xi64>, memref<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Arg<OneDNN_IndexBuffer, "", [MemRead]>:$tokens,
+                       Arg<OneDNN_Buffer, "", [MemRead]>:$table,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$position_table,
+                       Arg<Optional<OneDNN_IndexBuffer>, "", [MemRead]>:$positions,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
+                       OneDNN_PositionKind:$position);
+  let assemblyFormat = [{
+    $tokens `,` $table (`,` $position_table^)? (`positions` $positions^)? `into` $dst
+    `position` `=` $position attr-dict `:` type(operands)
+  }];
+}
+
+def OneDNN_SdpaOp : OneDNN_Op<"sdpa", [AttrSizedOperandSegments]> {
+  let summary = "multi-head scaled dot-product attention with a KV cache (tfm runtime kernel)";
+  let description = [{
+    The semantics of `tfm.attention` on buffers: `q`, `k`, `v` are
+    `[T, H*Dh]`; with `past_k`/`past_v` (`[P, H*Dh]`) the present keys and
+    values (`[P+T, H*Dh]`, keys after RoPE) are written to `present_k` /
+    `present_v`. oneDNN 2.6 has no SDPA primitive: the runtime implements it.
+
+    ```mlir
+    onednn.sdpa %q, %k, %v past(%pk, %pv) into %o present(%nk, %nv) heads = 2
+        scale = 3.535534e-01 causal
+        : memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>,
+          memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$q,
+                       Arg<OneDNN_Buffer, "", [MemRead]>:$k,
+                       Arg<OneDNN_Buffer, "", [MemRead]>:$v,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$past_k,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$past_v,
+                       Arg<Optional<OneDNN_IndexBuffer>, "", [MemRead]>:$positions,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemWrite]>:$present_k,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemWrite]>:$present_v,
+                       I64Attr:$num_heads, F64Attr:$scale, UnitAttr:$causal,
+                       DefaultValuedAttr<I64Attr, "0">:$rope_dim,
+                       DefaultValuedAttr<F64Attr, "10000.0">:$rope_theta);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v (`past` `(` $past_k^ `,` $past_v `)`)? (`positions` $positions^)?
+    `into` $dst (`present` `(` $present_k^ `,` $present_v `)`)?
+    `heads` `=` $num_heads `scale` `=` $scale (`causal` $causal^)? attr-dict `:` type(operands)
+  }];
 }
 
 #endif // TFM_DIALECT_ONEDNN_IR_ONEDNNOPS_TD
