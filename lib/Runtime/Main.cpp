@@ -181,6 +181,8 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     if (arg == "--prompt-ids") {
       promptGiven = true;
       std::string list = value("a comma-separated list of ids");
+      if (list.empty())
+        continue; // an empty prompt, reported below
       for (const std::string &item : split(list, ',')) {
         char *end = nullptr;
         errno = 0;
@@ -222,7 +224,7 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   if (!promptGiven)
     prompt.push_back(vocab > 50256 ? 50256 : 0);
   if (prompt.empty())
-    return fail("the prompt is empty");
+    return fail("the prompt is empty (--prompt-ids needs at least one id)");
   int64_t t0 = static_cast<int64_t>(prompt.size());
   int64_t positionsUsed = t0 + (n > 0 ? n - 1 : 0);
   if (sig.context > 0 && positionsUsed > sig.context)
