@@ -10,8 +10,9 @@
 // CHECK-DAG: llvm.func @tfm_rt_reorder(
 // CHECK-DAG: llvm.func @tfm_rt_reduction(
 
+// The model takes each buffer as its descriptor's fields (ptr, ptr, offset, sizes, strides).
 // CHECK-LABEL: llvm.func @tfm_model_main
-// CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+// CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: !llvm.ptr,
 // bias absent: (null, 0, 0); gelu_tanh = 1, no transpose = 0
 // CHECK-DAG: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr
 // CHECK-DAG: %[[GELU:.*]] = llvm.mlir.constant(1 : i32) : i32
@@ -25,7 +26,7 @@
 // CHECK: llvm.call @tfm_rt_reorder
 // CHECK: llvm.return
 
-// CHECK-LABEL: llvm.func @tfm_entry(%{{.*}}: !llvm.ptr)
+// CHECK-LABEL: llvm.func @tfm_entry(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
 // CHECK-COUNT-4: llvm.load
 // CHECK: llvm.call @tfm_model_main
 // CHECK: llvm.mlir.global external constant @tfm_signature("in f32 4x8;in f32 8x16;in f32 16;out f32 4x16\00")
