@@ -64,6 +64,9 @@ struct Options {
   std::optional<uint64_t> randomWeights;
   /// Report what each fusion pass fused or refused (as remarks).
   bool fusionRemarks = false;
+  /// Executables: weights inside the executable (a page-aligned section
+  /// mapped without copying), or copied beside it as OUTPUT.safetensors.
+  bool externalWeights = false;
 };
 
 /// Registers the MLIR command-line options (--mlir-print-ir-after-all,
@@ -160,8 +163,9 @@ int writeOutput(const std::string &path, llvm::StringRef data) {
   return 0;
 }
 
-/// Links `obj` with the runtime into the executable `output`.
-int link(llvm::StringRef obj, const std::string &output) {
+/// Links `obj` with the runtime into the executable `output`; `weights`, if
+/// set, is a safetensors file to embed in the section tfm_weights.
+int link(llvm::StringRef obj, const std::string &output, const std::string &weights) {
   llvm::SmallString<128> objPath;
   int fd;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm", "o", fd, objPath))
@@ -179,6 +183,23 @@ int link(llvm::StringRef obj, const std::string &output) {
   llvm::StringRef(TFM_RUNTIME_LIBS).split(libs, ';');
   for (llvm::StringRef lib : libs)
     args.push_back(lib.str());
+  // The weights, embedded: an assembler file that .incbin's the safetensors
+  // file, page aligned, between tfm_weights_begin and tfm_weights_end.
+  llvm::SmallString<128> asmPath;
+  std::optional<llvm::FileRemover> removeAsm;
+  if (!weights.empty()) {
+    int afd;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm-weights", "s", afd, asmPath))
+      return fail("cannot create a temporary file: " + ec.message());
+    removeAsm.emplace(asmPath);
+    llvm::raw_fd_ostream os(afd, /*shouldClose=*/true);
+    os << "  .section .tfm_weights,\"a\",@progbits\n  .balign 4096\n"
+       << "  .globl tfm_weights_begin\ntfm_weights_begin:\n"
+       << "  .incbin \"" << weights << "\"\n"
+       << "  .globl tfm_weights_end\ntfm_weights_end:\n"
+       << "  .section .note.GNU-stack,\"\",@progbits\n";
+    args.push_back(std::string(asmPath));
+  }
   for (const char *extra : {"-lpthread", "-lm"})
     args.push_back(extra);
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
@@ -268,6 +289,21 @@ int compile(const Options &options) {
       return 1;
   }
 
+  // Where an executable finds its weights.
+  std::string weightsPath;
+  if (auto w = (*module)->getAttrOfType<StringAttr>("tfm.weights");
+      w && options.emit >= Emit::LLVM) {
+    llvm::SmallString<256> abs(w.getValue());
+    (void)llvm::sys::fs::make_absolute(abs);
+    weightsPath = std::string(abs);
+    std::string out = options.output.empty() ? defaultOutput(options) : options.output;
+    (*module)->setAttr("tfm.weights_mode",
+                       StringAttr::get(&context, options.externalWeights
+                                                     ? "beside:" + llvm::sys::path::filename(out).str() +
+                                                           ".safetensors"
+                                                     : std::string("embedded")));
+  }
+
   PassManager pm(&context, ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("invalid pass manager options");
@@ -310,7 +346,19 @@ int compile(const Options &options) {
     return writeOutput(output, llvmIR);
   if (options.emit == Emit::Obj)
     return writeOutput(output, llvm::StringRef(obj.data(), obj.size()));
-  return link(llvm::StringRef(obj.data(), obj.size()), output);
+  std::string embed;
+  if (!weightsPath.empty() && !options.externalWeights)
+    embed = weightsPath;
+  if (int rc = link(llvm::StringRef(obj.data(), obj.size()), output, embed))
+    return rc;
+  if (!weightsPath.empty() && options.externalWeights) {
+    std::string beside = output + ".safetensors";
+    if (std::error_code ec = llvm::sys::fs::copy_file(weightsPath, beside)) {
+      llvm::sys::fs::remove(output);
+      return fail("cannot write '" + beside + "': " + ec.message());
+    }
+  }
+  return 0;
 }
 
 } // namespace tfm::driver

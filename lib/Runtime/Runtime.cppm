@@ -408,6 +408,12 @@ void Runtime::reduction(const Buffer &src, const Buffer &dst, int32_t kind) {
 // Weights
 //===----------------------------------------------------------------------===//
 
+// The weights section tfmc links into the executable (absent: null).
+extern "C" {
+__attribute__((weak)) extern const char tfm_weights_begin[];
+__attribute__((weak)) extern const char tfm_weights_end[];
+}
+
 export namespace tfm::runtime {
 
 /// A weight tensor as stored.
@@ -421,7 +427,9 @@ struct WeightInfo {
 /// random tensors generated on first use.
 class Weights {
 public:
-  /// "file:PATH" or "random:SEED"; throws std::runtime_error.
+  /// "file:PATH", "embedded" (the section the compiler linked in),
+  /// "beside:NAME" (NAME in the executable's directory) or "random:SEED";
+  /// throws std::runtime_error.
   void configure(const std::string &spec);
   /// The data of `name`, checked against the shape and dtype code the
   /// compiled code expects; throws std::runtime_error.
@@ -439,6 +447,7 @@ private:
   size_t mapSize_ = 0;
   std::unordered_map<std::string, WeightInfo> index_;
   std::unordered_map<std::string, std::vector<float>> generated_;
+  void index(); ///< parses the safetensors header at map_
 };
 
 } // namespace tfm::runtime
@@ -580,6 +589,22 @@ void Weights::configure(const std::string &spec) {
     seed_ = std::stoull(spec.substr(7));
     return;
   }
+  if (spec == "embedded") {
+    if (!tfm_weights_begin || tfm_weights_end - tfm_weights_begin < 8)
+      throw std::runtime_error("the executable has no embedded weights");
+    path_ = "embedded weights";
+    map_ = tfm_weights_begin;
+    mapSize_ = static_cast<size_t>(tfm_weights_end - tfm_weights_begin);
+    index();
+    return;
+  }
+  if (spec.rfind("beside:", 0) == 0) {
+    char exe[4096];
+    ssize_t len = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    std::string dir = len > 0 ? std::string(exe, static_cast<size_t>(len)) : std::string(".");
+    dir = dir.substr(0, dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
+    return configure("file:" + (dir.empty() ? std::string(".") : dir) + "/" + spec.substr(7));
+  }
   if (spec.rfind("file:", 0) != 0)
     throw std::runtime_error("unknown weights source '" + spec + "'");
   path_ = spec.substr(5);
@@ -597,6 +622,10 @@ void Weights::configure(const std::string &spec) {
   if (m == MAP_FAILED)
     throw std::runtime_error(path_ + ": cannot map weights file: " + std::strerror(errno));
   map_ = static_cast<const char *>(m);
+  index();
+}
+
+void Weights::index() {
   uint64_t headerLen = 0;
   for (int b = 7; b >= 0; --b)
     headerLen = headerLen << 8 | static_cast<unsigned char>(map_[b]);

@@ -38,6 +38,9 @@ int main(int argc, char **argv) {
       ("output,o", po::value<std::string>(), "output file (default: stdout for "
        "text stages, INPUT's stem for exe, INPUT's stem + .o for obj)")
       (",O", po::value<unsigned>(&opt)->default_value(2), "optimization level 0-3 (-O0 ... -O3)")
+      ("weights", po::value<std::string>()->default_value("embedded"),
+       "executables: 'embedded' (weights inside the executable, mapped without "
+       "copying) or 'external' (copied beside it as OUTPUT.safetensors)")
       ("fusion-remarks", "report, as remarks, what each fusion pass fused and what it "
        "refused and why")
       ("random-weights", po::value<uint64_t>(), "SEED: build deterministic random weights "
@@ -93,6 +96,13 @@ int main(int argc, char **argv) {
   }
   options.optLevel = opt;
   options.fusionRemarks = vm.count("fusion-remarks") > 0;
+  std::string weightsMode = vm["weights"].as<std::string>();
+  if (weightsMode != "embedded" && weightsMode != "external") {
+    std::cerr << "tfmc: error: unknown --weights value '" << weightsMode
+              << "' (expected embedded or external)\n";
+    return 2;
+  }
+  options.externalWeights = weightsMode == "external";
   if (vm.count("random-weights"))
     options.randomWeights = vm["random-weights"].as<uint64_t>();
   if (emit == "tfm") options.emit = tfm::driver::Emit::Tfm;

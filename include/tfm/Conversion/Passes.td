@@ -69,7 +69,11 @@ def ConvertOneDNNToLLVM : Pass<"convert-onednn-to-llvm", "mlir::ModuleOp"> {
     The entry function (`main`, or the module's only public function) is
     renamed `tfm_model_main` and wrapped by `void tfm_entry(void **buffers)`;
     the global string `tfm_signature` describes its buffers
-    (`in f32 4x8;in f32 8x16;out f32 4x16`) for the runtime's driver.
+    (`in f32 4x8;in f32 8x16;out f32 4x16`, with `?` for dynamic sizes and
+    the `tfm.name` of each buffer), the context length and where the weights
+    are (`weights embedded | beside:NAME | file:PATH | random:SEED`, from the
+    module's `tfm.weights`, `tfm.weights_mode` and `tfm.random_weights`) for
+    the runtime's driver.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

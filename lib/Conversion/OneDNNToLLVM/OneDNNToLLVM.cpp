@@ -351,10 +351,16 @@ std::string describeSignature(func::FuncOp entry) {
   auto module = entry->getParentOfType<ModuleOp>();
   if (auto ctx = module->getAttrOfType<IntegerAttr>("tfm.context_length"))
     os << ";ctx " << ctx.getInt();
+  auto mode = module->getAttrOfType<StringAttr>("tfm.weights_mode");
   if (auto w = module->getAttrOfType<StringAttr>("tfm.weights")) {
     llvm::SmallString<256> path(w.getValue());
     (void)llvm::sys::fs::make_absolute(path);
-    os << ";weights file:" << path;
+    if (mode && mode.getValue() == "embedded")
+      os << ";weights embedded";
+    else if (mode && mode.getValue().starts_with("beside:"))
+      os << ";weights " << mode.getValue();
+    else
+      os << ";weights file:" << path;
   } else if (auto seed = module->getAttrOfType<IntegerAttr>("tfm.random_weights")) {
     os << ";weights random:" << seed.getInt();
   }
