@@ -13,6 +13,8 @@ module;
 #include "tfm/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "tfm/Dialect/Tfm/IR/Tfm.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
@@ -30,6 +32,7 @@ module;
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -40,8 +43,10 @@ module;
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
+#include <chrono>
 #include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 export module tfm.driver;
 
@@ -64,6 +69,8 @@ struct Options {
   std::optional<uint64_t> randomWeights;
   /// Report what each fusion pass fused or refused (as remarks).
   bool fusionRemarks = false;
+  /// Print compile time, peak memory, weights size and activation memory.
+  bool stats = false;
   /// Executables: weights inside the executable (a page-aligned section
   /// mapped without copying), or copied beside it as OUTPUT.safetensors.
   bool externalWeights = false;
@@ -226,6 +233,7 @@ bool parseMlirOptions(const std::vector<std::string> &args, const char *argv0) {
 }
 
 int compile(const Options &options) {
+  auto start = std::chrono::steady_clock::now();
   DialectRegistry registry;
   registerTfmDialects(registry);
   MLIRContext context(registry);
@@ -289,6 +297,9 @@ int compile(const Options &options) {
       return 1;
   }
 
+  int64_t contextLength = 0;
+  if (auto ctx = (*module)->getAttrOfType<IntegerAttr>("tfm.context_length"))
+    contextLength = ctx.getInt();
   // Where an executable finds its weights.
   std::string weightsPath;
   if (auto w = (*module)->getAttrOfType<StringAttr>("tfm.weights");
@@ -314,28 +325,77 @@ int compile(const Options &options) {
   PipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
   pipeline.fusionRemarks = options.fusionRemarks;
+  // Weights: every tfm.param, counted before lowering.
+  int64_t weightBytes = 0, weightCount = 0;
+  (*module)->walk([&](ParamOp p) {
+    weightBytes += p.getType().getNumElements() *
+                   llvm::divideCeil(p.getType().getElementTypeBitWidth(), 8);
+    ++weightCount;
+  });
   switch (options.emit) {
   case Emit::Tfm:
     if (options.optLevel > 0)
       buildTfmOptimizePipeline(pm, options.fusionRemarks);
     break;
-  case Emit::OneDNN:
-    buildTfmToOneDNNPipeline(pm, pipeline);
-    break;
   default:
-    buildTfmToLLVMPipeline(pm, pipeline);
+    buildTfmToOneDNNPipeline(pm, pipeline);
   }
   if (failed(pm.run(*module)))
     return 1;
+  // Activations, from the planned buffers: the arena (static sizes) plus
+  // buffers sized by the sequence length (bytes per token, T or P+T rows).
+  int64_t arenaBytes = 0, perTokenBytes = 0;
+  (*module)->walk([&](func::FuncOp f) {
+    if (auto a = f->getAttrOfType<IntegerAttr>("onednn.arena_bytes"))
+      arenaBytes += a.getInt();
+  });
+  (*module)->walk([&](memref::AllocOp a) {
+    auto t = a.getType();
+    if (t.hasStaticShape() || t.getNumDynamicDims() != 1)
+      return;
+    int64_t bytes = llvm::divideCeil(t.getElementTypeBitWidth(), 8);
+    for (int64_t d : t.getShape())
+      if (!ShapedType::isDynamic(d))
+        bytes *= d;
+    perTokenBytes += bytes;
+  });
+  if (options.emit > Emit::OneDNN) {
+    PassManager llvmPm(&context, ModuleOp::getOperationName());
+    if (failed(applyPassManagerCLOptions(llvmPm)))
+      return fail("invalid pass manager options");
+    llvmPm.enableTiming(timingRoot);
+    buildOneDNNToLLVMPipeline(llvmPm);
+    if (failed(llvmPm.run(*module)))
+      return 1;
+  }
 
   std::string output = options.output;
   if (output.empty())
     output = options.emit <= Emit::LLVM ? "-" : defaultOutput(options);
+  auto printStats = [&] {
+    if (!options.stats)
+      return;
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    llvm::errs() << llvm::formatv("tfmc: stats: weights: {0} tensors, {1:F1} MiB\n", weightCount,
+                                  weightBytes / 1048576.0);
+    llvm::errs() << llvm::formatv("tfmc: stats: activations: {0:F1} KiB planned arena + {1:F1} KiB "
+                                  "per token of sequence\n",
+                                  arenaBytes / 1024.0, perTokenBytes / 1024.0);
+    if (auto ctx = contextLength)
+      llvm::errs() << llvm::formatv("tfmc: stats: activations at the {0}-token context: {1:F1} MiB\n",
+                                    ctx, (arenaBytes + perTokenBytes * ctx) / 1048576.0);
+    llvm::errs() << llvm::formatv("tfmc: stats: compile time {0:F2} s, peak memory {1:F1} MiB\n",
+                                  seconds, usage.ru_maxrss / 1024.0);
+  };
   if (options.emit == Emit::Tfm || options.emit == Emit::OneDNN) {
     std::string text;
     llvm::raw_string_ostream os(text);
     module->print(os);
-    return writeOutput(output, text);
+    int rc = writeOutput(output, text);
+    printStats();
+    return rc;
   }
   llvm::SmallVector<char, 0> obj;
   std::string llvmIR;
@@ -344,8 +404,11 @@ int compile(const Options &options) {
     return 1;
   if (options.emit == Emit::LLVM)
     return writeOutput(output, llvmIR);
-  if (options.emit == Emit::Obj)
-    return writeOutput(output, llvm::StringRef(obj.data(), obj.size()));
+  if (options.emit == Emit::Obj) {
+    int rc = writeOutput(output, llvm::StringRef(obj.data(), obj.size()));
+    printStats();
+    return rc;
+  }
   std::string embed;
   if (!weightsPath.empty() && !options.externalWeights)
     embed = weightsPath;
@@ -358,6 +421,7 @@ int compile(const Options &options) {
       return fail("cannot write '" + beside + "': " + ec.message());
     }
   }
+  printStats();
   return 0;
 }
 

@@ -52,6 +52,10 @@ void tfm::buildTfmToOneDNNPipeline(OpPassManager &pm, const PipelineOptions &opt
 
 void tfm::buildTfmToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options) {
   buildTfmToOneDNNPipeline(pm, options);
+  buildOneDNNToLLVMPipeline(pm);
+}
+
+void tfm::buildOneDNNToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertOneDNNToLLVM());

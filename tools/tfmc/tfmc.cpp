@@ -41,6 +41,7 @@ int main(int argc, char **argv) {
       ("weights", po::value<std::string>()->default_value("embedded"),
        "executables: 'embedded' (weights inside the executable, mapped without "
        "copying) or 'external' (copied beside it as OUTPUT.safetensors)")
+      ("stats", "print compile time, peak memory, weights size and activation memory")
       ("fusion-remarks", "report, as remarks, what each fusion pass fused and what it "
        "refused and why")
       ("random-weights", po::value<uint64_t>(), "SEED: build deterministic random weights "
@@ -96,6 +97,7 @@ int main(int argc, char **argv) {
   }
   options.optLevel = opt;
   options.fusionRemarks = vm.count("fusion-remarks") > 0;
+  options.stats = vm.count("stats") > 0;
   std::string weightsMode = vm["weights"].as<std::string>();
   if (weightsMode != "embedded" && weightsMode != "external") {
     std::cerr << "tfmc: error: unknown --weights value '" << weightsMode

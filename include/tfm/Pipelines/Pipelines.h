@@ -32,9 +32,12 @@ void buildTfmOptimizePipeline(mlir::OpPassManager &pm, bool remarks = false);
 /// symbol-dce, onednn-plan-memory.
 void buildTfmToOneDNNPipeline(mlir::OpPassManager &pm, const PipelineOptions &options = {});
 
-/// `tfm-to-llvm`: tfm-to-onednn, then expand-strided-metadata, lower-affine,
-/// convert-onednn-to-llvm, reconcile-unrealized-casts, canonicalize.
+/// `tfm-to-llvm`: tfm-to-onednn, then buildOneDNNToLLVMPipeline.
 void buildTfmToLLVMPipeline(mlir::OpPassManager &pm, const PipelineOptions &options = {});
+
+/// The second half of tfm-to-llvm: expand-strided-metadata, lower-affine,
+/// convert-onednn-to-llvm, reconcile-unrealized-casts, canonicalize.
+void buildOneDNNToLLVMPipeline(mlir::OpPassManager &pm);
 
 /// Registers the dialects the pipelines use.
 void registerTfmDialects(mlir::DialectRegistry &registry);
