@@ -1,36 +1,49 @@
 #!/usr/bin/env bash
 #===- scripts/run.sh - The main job: build tfm, compile a model, run it -----===#
 #
-# Usage: bash scripts/run.sh [MODEL.mlir]     (default: examples/skeleton.mlir)
-# Builds tfm, compiles the model with tfmc into a native executable, makes
-# random inputs, runs the executable, and checks its output against the
-# reference evaluator.
+# Usage: bash scripts/run.sh [MODEL]
+#   MODEL: a model directory, config.json or .mlir file
+#          (default: examples/gpt2-124M with deterministic random weights)
+# Builds tfm, compiles the model with tfmc into a native executable and runs it:
+#  * a GPT-2 style model generates 32 tokens greedily from a prompt of token
+#    ids and prints them with prefill/decode tokens/s (there is no tokenizer
+#    yet, so ids in, ids out);
+#  * a .mlir model runs on random .npy inputs and is checked against the
+#    reference evaluator.
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TFM_BUILD_DIR:-$root/build}
-model=${1:-$root/examples/skeleton.mlir}
+model=${1:-$root/examples/gpt2-124M}
 
 bash "$root/scripts/build.sh"
 work="$build/run"
 rm -rf "$work" && mkdir -p "$work"
-name=$(basename "$model" .mlir)
+name=$(basename "${model%/}" .mlir)
+name=${name%.json}
 
-echo "== tfmc $model -o $work/$name"
-time "$build/bin/tfmc" "$model" -o "$work/$name"
+if [ "${model##*.}" = mlir ]; then
+  echo "== tfmc $model -o $work/$name"
+  "$build/bin/tfmc" "$model" -o "$work/$name" --stats
+  "$build/bin/tfm-ref" "$model" --make-inputs="$work/in" --seed=1
+  ins=() outs=() refs=()
+  for f in "$work"/in*.npy; do ins+=(--in "$f"); done
+  n_out=$("$work/$name" --help | sed -n '/^outputs:/,$p' | grep -c '#')
+  for i in $(seq 0 $((n_out - 1))); do outs+=(--out "$work/out$i.npy"); refs+=(--compare "$work/out$i.npy"); done
+  "$work/$name" "${ins[@]}" "${outs[@]}"
+  /usr/bin/python3 -c "import numpy as np; np.set_printoptions(precision=5, suppress=True); print(np.load('$work/out0.npy'))"
+  "$build/bin/tfm-ref" "$model" "${ins[@]}" "${refs[@]}" --rtol=1e-5 --atol=1e-7
+  exit 0
+fi
 
-echo "== random inputs (tfm-ref --make-inputs)"
-"$build/bin/tfm-ref" "$model" --make-inputs="$work/in" --seed=1
-ins=() outs=() refs=()
-for f in "$work"/in*.npy; do ins+=(--in "$f"); done
-n_out=$("$work/$name" --help | sed -n '/^outputs:/,$p' | grep -c '#')
-for i in $(seq 0 $((n_out - 1))); do outs+=(--out "$work/out$i.npy"); refs+=(--compare "$work/out$i.npy"); done
-
-echo "== $work/$name ${ins[*]} ${outs[*]}"
-"$work/$name" "${ins[@]}" "${outs[@]}" --verbose
-
-echo "== output #0"
-/usr/bin/python3 -c "import numpy as np; np.set_printoptions(precision=5, suppress=True); print(np.load('$work/out0.npy'))"
-echo "== against the reference evaluator"
-"$build/bin/tfm-ref" "$model" "${ins[@]}" "${refs[@]}" --rtol=1e-5 --atol=1e-7
+weights=()
+if [ ! -f "${model%/}/model.safetensors" ] && [ ! -f "$(dirname "$model")/model.safetensors" ]; then
+  weights=(--random-weights=1)
+fi
+echo "== tfmc $model ${weights[*]} -o $work/$name"
+"$build/bin/tfmc" "$model" "${weights[@]}" -o "$work/$name" --stats
+# "The quick brown fox" in the GPT-2 vocabulary.
+prompt=464,2068,7586,21831
+echo "== $work/$name --prompt-ids $prompt -n 32 --print-ids --bench"
+"$work/$name" --prompt-ids "$prompt" -n 32 --print-ids --bench
