@@ -47,6 +47,7 @@ void tfm::buildTfmToOneDNNPipeline(OpPassManager &pm, const PipelineOptions &opt
   pm.addPass(createConvertTfmToOneDNN());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createSymbolDCEPass());
+  pm.addNestedPass<func::FuncOp>(createOneDNNForwardResults());
   pm.addNestedPass<func::FuncOp>(createOneDNNPlanMemory());
 }
 

@@ -89,6 +89,7 @@ void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int6
     int64_t all[4] = {d0, d1, d2, d3};
     std::vector<int64_t> shape(all, all + rank);
     result = tfm::runtime::Weights::get().get(name, shape, dtype);
+    Runtime::get().markWeight(result);
   });
   // On failure, a valid dummy address: later calls are no-ops anyway.
   static float dummy[1];

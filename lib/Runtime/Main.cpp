@@ -252,9 +252,10 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   int64_t width = layers.empty() ? 0 : sig.slots[layers[0].pastK].shape.back();
   int tokensSlot = sig.find("tokens"), positionsSlot = sig.find("positions");
 
-  // Two cache buffers per layer and tensor (past, present), swapped each step.
+  // One cache buffer per layer and tensor, passed as both past and present:
+  // each step appends its keys and values in place.
   int64_t capacity = sig.context > 0 ? sig.context : positionsUsed;
-  std::vector<std::vector<float>> cache(4 * layers.size(),
+  std::vector<std::vector<float>> cache(2 * layers.size(),
                                         std::vector<float>(static_cast<size_t>(capacity * width) + 1));
   std::vector<int64_t> tokens, positions;
   std::vector<float> logits, dumped;
@@ -271,12 +272,10 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     buffers[tokensSlot] = tokens.data();
     buffers[positionsSlot] = positions.data();
     buffers[logitsSlot] = logits.data();
+    (void)in;
     for (size_t l = 0; l < layers.size(); ++l) {
-      int out = 1 - in;
-      buffers[layers[l].pastK] = cache[4 * l + 2 * in].data();
-      buffers[layers[l].pastV] = cache[4 * l + 2 * in + 1].data();
-      buffers[layers[l].presentK] = cache[4 * l + 2 * out].data();
-      buffers[layers[l].presentV] = cache[4 * l + 2 * out + 1].data();
+      buffers[layers[l].pastK] = buffers[layers[l].presentK] = cache[2 * l].data();
+      buffers[layers[l].pastV] = buffers[layers[l].presentV] = cache[2 * l + 1].data();
     }
     // Dynamic dims in argument order.
     std::vector<int64_t> dims;

@@ -24,6 +24,7 @@ module;
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 #include <oneapi/dnnl/dnnl.hpp>
 #include "tfm/Runtime/tfm_runtime.h"
@@ -93,6 +94,10 @@ public:
   /// Implementation names oneDNN chose, per primitive created (for --verbose).
   const std::vector<std::string> &implementations() const { return impls_; }
 
+  /// Records that `data` is a model weight: matmuls then use it prepacked
+  /// into oneDNN's preferred layout (reordered once, on first use).
+  void markWeight(const void *data) { weights_.insert(data); }
+
 private:
   dnnl::memory::desc desc(const Buffer &b, size_t rank) const;
   dnnl::memory mem(const dnnl::memory::desc &md, const Buffer &b) const {
@@ -106,6 +111,9 @@ private:
   dnnl::stream stream_;
   std::unordered_map<std::string, dnnl::primitive> cache_;
   std::vector<std::string> impls_;
+  std::unordered_set<const void *> weights_;
+  std::unordered_map<std::string, dnnl::memory::desc> packedDescs_; ///< per matmul key
+  std::unordered_map<std::string, dnnl::memory> packed_;      ///< per key and weight
 };
 
 } // namespace tfm::runtime
@@ -214,6 +222,13 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
     std::swap(bb.strides[rank - 1], bb.strides[rank - 2]);
   }
   memory::desc bMd = desc(bb, rank);
+  // A weight is prepacked: the primitive chooses its layout (format_tag::any)
+  // and the weight is reordered into it once.
+  bool prepack = weights_.count(b.data) && b.dtype != TFM_DTYPE_I32;
+  if (prepack)
+    key += "|packed";
+  memory::desc bAny = prepack ? memory::desc(bMd.dims(), bMd.data_type(), memory::format_tag::any)
+                              : bMd;
   memory::desc biasMd;
   if (bias.present()) {
     Buffer bi = bias;
@@ -234,12 +249,26 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
       po.append_binary(algorithm::binary_add, resMd);
     dnnl::primitive_attr attr;
     attr.set_post_ops(po);
-    auto d = bias.present() ? dnnl::matmul::desc(aMd, bMd, biasMd, dMd)
-                            : dnnl::matmul::desc(aMd, bMd, dMd);
-    return dnnl::matmul::primitive_desc(d, attr, engine_);
+    auto d = bias.present() ? dnnl::matmul::desc(aMd, bAny, biasMd, dMd)
+                            : dnnl::matmul::desc(aMd, bAny, dMd);
+    dnnl::matmul::primitive_desc pd(d, attr, engine_);
+    packedDescs_[key] = pd.weights_desc();
+    return pd;
   });
+  memory weights = mem(bMd, b);
+  if (prepack) {
+    std::string packedKey = key + "|" + std::to_string(reinterpret_cast<uintptr_t>(b.data));
+    auto it = packed_.find(packedKey);
+    if (it == packed_.end()) {
+      memory packed(packedDescs_[key], engine_);
+      dnnl::reorder(weights, packed).execute(stream_, weights, packed);
+      stream_.wait();
+      it = packed_.emplace(packedKey, packed).first;
+    }
+    weights = it->second;
+  }
   std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, mem(aMd, a)}, {DNNL_ARG_WEIGHTS, mem(bMd, b)}, {DNNL_ARG_DST, mem(dMd, dst)}};
+      {DNNL_ARG_SRC, mem(aMd, a)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, mem(dMd, dst)}};
   if (bias.present())
     args[DNNL_ARG_BIAS] = mem(biasMd, bias);
   if (residual.present())
@@ -760,10 +789,13 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
     vals = reinterpret_cast<float *>(presentV.data);
     ks = presentK.strides[0];
     vs = presentV.strides[0];
-    for (int64_t r = 0; r < past; ++r) {
-      std::memcpy(keys + r * ks, row(pastK, r), width * sizeof(float));
-      std::memcpy(vals + r * vs, row(pastV, r), width * sizeof(float));
-    }
+    // In place when the caller passes the cache as both past and present.
+    if (presentK.data != pastK.data || ks != pastK.strides[0])
+      for (int64_t r = 0; r < past; ++r)
+        std::memcpy(keys + r * ks, row(pastK, r), width * sizeof(float));
+    if (presentV.data != pastV.data || vs != pastV.strides[0])
+      for (int64_t r = 0; r < past; ++r)
+        std::memcpy(vals + r * vs, row(pastV, r), width * sizeof(float));
   } else {
     kScratch.resize(static_cast<size_t>(s * width));
     vScratch.resize(static_cast<size_t>(s * width));

@@ -42,6 +42,27 @@ def ConvertTfmToOneDNN : Pass<"convert-tfm-to-onednn", "mlir::ModuleOp"> {
   ];
 }
 
+def OneDNNForwardResults : Pass<"onednn-forward-results", "mlir::func::FuncOp"> {
+  let summary = "Let the op computing a function result write it into the result argument";
+  let description = [{
+    `convert-tfm-to-onednn` computes each result into a fresh buffer and then
+    copies it (`onednn.reorder`) into the argument marked `onednn.result`.
+    When that buffer is a `memref.alloc` of the argument's type whose only
+    copy-out is that reorder, this pass makes every use of the buffer use the
+    argument instead and deletes the copy: the logits and the present keys
+    and values are written in place.
+
+    Before / after:
+    ```mlir
+    %a = memref.alloc(%n) : memref<?x16xf32>
+    onednn.sdpa ... into %o present(%a, %b) ...
+    onednn.reorder %a into %out : memref<?x16xf32>, memref<?x16xf32>
+    // =>
+    onednn.sdpa ... into %o present(%out, %b) ...
+    ```
+  }];
+}
+
 def OneDNNPlanMemory : Pass<"onednn-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every intermediate buffer at a static offset in one arena";
   let description = [{

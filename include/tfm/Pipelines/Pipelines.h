@@ -29,7 +29,7 @@ struct PipelineOptions {
 void buildTfmOptimizePipeline(mlir::OpPassManager &pm, bool remarks = false);
 
 /// `tfm-to-onednn`: [tfm-optimize], convert-tfm-to-onednn, canonicalize,
-/// symbol-dce, onednn-plan-memory.
+/// symbol-dce, onednn-forward-results, onednn-plan-memory.
 void buildTfmToOneDNNPipeline(mlir::OpPassManager &pm, const PipelineOptions &options = {});
 
 /// `tfm-to-llvm`: tfm-to-onednn, then buildOneDNNToLLVMPipeline.
