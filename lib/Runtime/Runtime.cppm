@@ -15,6 +15,9 @@ module;
 #include <cstdint>
 #include <fcntl.h>
 #include <limits>
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,7 +116,8 @@ private:
   std::vector<std::string> impls_;
   std::unordered_set<const void *> weights_;
   std::unordered_map<std::string, dnnl::memory::desc> packedDescs_; ///< per matmul key
-  std::unordered_map<std::string, dnnl::memory> packed_;      ///< per key and weight
+  /// Each weight is packed once; later primitives reuse its layout.
+  std::unordered_map<const void *, dnnl::memory> packed_;
 };
 
 } // namespace tfm::runtime
@@ -222,13 +226,17 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
     std::swap(bb.strides[rank - 1], bb.strides[rank - 2]);
   }
   memory::desc bMd = desc(bb, rank);
-  // A weight is prepacked: the primitive chooses its layout (format_tag::any)
-  // and the weight is reordered into it once.
+  // A weight is prepacked: the first primitive that uses it chooses its layout
+  // (format_tag::any) and the weight is reordered into it once; later
+  // primitives (other sequence lengths) are created for that same layout.
   bool prepack = weights_.count(b.data) && b.dtype != TFM_DTYPE_I32;
+  auto packedIt = prepack ? packed_.find(b.data) : packed_.end();
   if (prepack)
     key += "|packed";
-  memory::desc bAny = prepack ? memory::desc(bMd.dims(), bMd.data_type(), memory::format_tag::any)
-                              : bMd;
+  memory::desc bAny = !prepack ? bMd
+                      : packedIt != packed_.end()
+                          ? packedIt->second.get_desc()
+                          : memory::desc(bMd.dims(), bMd.data_type(), memory::format_tag::any);
   memory::desc biasMd;
   if (bias.present()) {
     Buffer bi = bias;
@@ -257,15 +265,15 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
   });
   memory weights = mem(bMd, b);
   if (prepack) {
-    std::string packedKey = key + "|" + std::to_string(reinterpret_cast<uintptr_t>(b.data));
-    auto it = packed_.find(packedKey);
-    if (it == packed_.end()) {
+    if (packedIt == packed_.end()) {
       memory packed(packedDescs_[key], engine_);
       dnnl::reorder(weights, packed).execute(stream_, weights, packed);
       stream_.wait();
-      it = packed_.emplace(packedKey, packed).first;
+      packedIt = packed_.emplace(b.data, packed).first;
     }
-    weights = it->second;
+    if (!(packedIt->second.get_desc() == packedDescs_[key]))
+      throw std::runtime_error("a prepacked weight's layout does not match the primitive");
+    weights = packedIt->second;
   }
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, mem(aMd, a)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, mem(dMd, dst)}};
@@ -826,33 +834,70 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
         }
     }
   }
-  std::vector<float> p(static_cast<size_t>(s));
-  for (int64_t h = 0; h < heads; ++h)
+  // Per head: K transposed to [Dh, S] so scores accumulate as contiguous
+  // axpy loops (vectorized without reassociation), then softmax, then the
+  // weighted sum of V rows (again axpy). Heads are split over threads when
+  // the work is large enough to pay for them (prefill).
+  auto head = [&](int64_t h, std::vector<float> &kt, std::vector<float> &p) {
+    kt.resize(static_cast<size_t>(dh * s));
+    for (int64_t j = 0; j < s; ++j) {
+      const float *kj = keys + j * ks + h * dh;
+      for (int64_t e = 0; e < dh; ++e)
+        kt[e * s + j] = kj[e];
+    }
+    p.resize(static_cast<size_t>(s));
     for (int64_t i = 0; i < t; ++i) {
       const float *qi = qRot.data() + i * width + h * dh;
-      int64_t last = causal ? std::min(s - 1, past + i) : s - 1;
-      float m = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j <= last; ++j) {
-        const float *kj = keys + j * ks + h * dh;
-        float dot = 0;
-        for (int64_t e = 0; e < dh; ++e)
-          dot += qi[e] * kj[e];
-        p[j] = dot * static_cast<float>(scale);
-        m = std::max(m, p[j]);
+      int64_t count = (causal ? std::min(s - 1, past + i) : s - 1) + 1;
+      float *sc = p.data();
+      std::fill(sc, sc + count, 0.0f);
+      for (int64_t e = 0; e < dh; ++e) {
+        float qe = qi[e] * static_cast<float>(scale);
+        const float *krow = kt.data() + e * s;
+        for (int64_t j = 0; j < count; ++j)
+          sc[j] += qe * krow[j];
       }
+      float m = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < count; ++j)
+        m = std::max(m, sc[j]);
       float sum = 0;
-      for (int64_t j = 0; j <= last; ++j)
-        sum += p[j] = std::exp(p[j] - m);
+      for (int64_t j = 0; j < count; ++j) {
+        sc[j] = std::exp(sc[j] - m);
+        sum += sc[j];
+      }
+      float inv = 1.0f / sum;
       float *out = row(dst, i) + h * dh;
-      for (int64_t e = 0; e < dh; ++e)
-        out[e] = 0;
-      for (int64_t j = 0; j <= last; ++j) {
+      std::fill(out, out + dh, 0.0f);
+      for (int64_t j = 0; j < count; ++j) {
         const float *vj = vals + j * vs + h * dh;
-        float w = p[j] / sum;
+        float w = sc[j] * inv;
         for (int64_t e = 0; e < dh; ++e)
           out[e] += w * vj[e];
       }
     }
+  };
+  unsigned threads = 1;
+  if (t * s * dh * heads > (1 << 20)) {
+    const char *env = std::getenv("OMP_NUM_THREADS");
+    threads = env ? static_cast<unsigned>(std::max(1, std::atoi(env)))
+                  : std::max(1u, std::thread::hardware_concurrency());
+    threads = std::min<unsigned>(threads, static_cast<unsigned>(heads));
+  }
+  if (threads <= 1) {
+    std::vector<float> kt, p;
+    for (int64_t h = 0; h < heads; ++h)
+      head(h, kt, p);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (unsigned w = 0; w < threads; ++w)
+    pool.emplace_back([&, w] {
+      std::vector<float> kt, p;
+      for (int64_t h = w; h < heads; h += threads)
+        head(h, kt, p);
+    });
+  for (auto &th : pool)
+    th.join();
 }
 
 } // namespace tfm::runtime
