@@ -27,20 +27,31 @@ read -r _ f32 < <("$build/bin/tfm-bench-limits" | grep matmul_f32)
 weights_mib=474.7   # 124M f32 parameters (tfmc --stats above)
 params=124.4e6
 
-prompt=$(seq -s, 1 512)
-prefill=$("$work/gpt2-124M" --prompt-ids "$prompt" -n 1 --bench | sed -n 's/^prefill: .*(\(.*\) tokens\/s)/\1/p')
-decode=$("$work/gpt2-124M" --prompt-ids 50256 -n 129 --bench | sed -n 's/^decode: .*(\(.*\) tokens\/s)/\1/p')
+"$build/bin/tfmc" "$root/examples/gpt2-124M" --random-weights=1 --dtype=bf16 -o "$work/gpt2-124M-bf16" 2>/dev/null
+read -r _ bf16 < <("$build/bin/tfm-bench-limits" | grep matmul_bf16)
 
-python3 - "$threads" "$bw" "$f32" "$prefill" "$decode" "$weights_mib" "$params" <<'PY'
+prompt=$(seq -s, 1 512)
+measure() { # EXE -> "prefill decode"
+  local p d
+  p=$("$1" --prompt-ids "$prompt" -n 1 --bench | sed -n 's/^prefill: .*(\(.*\) tokens\/s)/\1/p')
+  d=$("$1" --prompt-ids 50256 -n 129 --bench | sed -n 's/^decode: .*(\(.*\) tokens\/s)/\1/p')
+  echo "$p $d"
+}
+read -r p32 d32 < <(measure "$work/gpt2-124M")
+read -r p16 d16 < <(measure "$work/gpt2-124M-bf16")
+
+python3 - "$threads" "$bw" "$f32" "$bf16" "$p32" "$d32" "$p16" "$d16" "$weights_mib" "$params" <<'PY'
 import sys
-threads, bw, f32, prefill, decode, wmib, params = sys.argv[1:]
-bw, f32, prefill, decode, wmib, params = map(float, (bw, f32, prefill, decode, wmib, params))
-decode_limit = bw * 1e9 / (wmib * 1048576)
-prefill_limit = f32 * 1e9 / (2 * params)
-print(f"GPT-2 124M, f32, {threads} threads")
-print(f"  machine: {bw:.1f} GB/s read bandwidth, {f32:.0f} GFLOP/s f32 matmul")
-print(f"  prefill 512: {prefill:8.1f} tokens/s  ({prefill / prefill_limit:5.1%} of the {prefill_limit:.0f} tokens/s compute limit)")
-print(f"  decode 128:  {decode:8.1f} tokens/s  ({decode / decode_limit:5.1%} of the {decode_limit:.0f} tokens/s bandwidth limit)")
-print("  peers (llama.cpp, 2-core AVX-512): f32 prefill 1132, decode 92; targets 1500 / 110")
-print("  bf16: not implemented yet (tfmc has no --dtype=bf16)")
+threads = sys.argv[1]
+bw, f32, bf16, p32, d32, p16, d16, wmib, params = map(float, sys.argv[2:])
+print(f"GPT-2 124M, {threads} threads (prefill: a 512-token prompt; decode: 128 tokens)")
+print(f"  machine: {bw:.1f} GB/s read bandwidth, {f32:.0f} GFLOP/s f32 and {bf16:.0f} GFLOP/s bf16 matmul")
+for name, p, d, peak, wbytes, peer, target in (
+        ("f32 ", p32, d32, f32, wmib * 1048576, (1132, 92), (1500, 110)),
+        ("bf16", p16, d16, bf16, wmib * 1048576 / 2, (1625, 163), (2500, 200))):
+    plim = peak * 1e9 / (2 * params)
+    dlim = bw * 1e9 / wbytes
+    print(f"  {name} prefill {p:7.1f} tokens/s ({p / plim:5.1%} of {plim:.0f}); "
+          f"decode {d:6.1f} tokens/s ({d / dlim:5.1%} of {dlim:.0f}); "
+          f"llama.cpp {peer[0]}/{peer[1]}, targets {target[0]}/{target[1]}")
 PY

@@ -71,6 +71,9 @@ struct Options {
   bool fusionRemarks = false;
   /// Print compile time, peak memory, weights size and activation memory.
   bool stats = false;
+  /// Matmul precision of executables: "f32" or "bf16" (bf16 weights and
+  /// matmuls with f32 accumulation; oneDNN picks AVX512_BF16 or AMX).
+  std::string dtype = "f32";
   /// Executables: weights inside the executable (a page-aligned section
   /// mapped without copying), or copied beside it as OUTPUT.safetensors.
   bool externalWeights = false;
@@ -297,6 +300,8 @@ int compile(const Options &options) {
       return 1;
   }
 
+  if (options.dtype != "f32")
+    (*module)->setAttr("tfm.dtype", StringAttr::get(&context, options.dtype));
   int64_t contextLength = 0;
   if (auto ctx = (*module)->getAttrOfType<IntegerAttr>("tfm.context_length"))
     contextLength = ctx.getInt();

@@ -40,6 +40,7 @@ struct Signature {
   std::vector<Slot> slots;
   int64_t context = 0;
   std::string weights;
+  std::string dtype = "f32";
 
   int find(const std::string &name) const {
     for (size_t i = 0; i < slots.size(); ++i)
@@ -78,6 +79,10 @@ Signature parseSignature(const char *text) {
     }
     if (item.rfind("weights ", 0) == 0) {
       sig.weights = item.substr(8);
+      continue;
+    }
+    if (item.rfind("dtype ", 0) == 0) {
+      sig.dtype = item.substr(6);
       continue;
     }
     std::vector<std::string> f = split(item, ' ');
@@ -154,8 +159,8 @@ int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
                "                     prefill and decode tokens/s, and peak RSS\n"
                "  --verbose          print the oneDNN implementation of each primitive\n"
                "  --help             this text\n\n"
-               "context: %lld positions\n",
-               argv0, sig.weights.c_str(), static_cast<long long>(sig.context));
+               "context: %lld positions; matmuls: %s\n",
+               argv0, sig.weights.c_str(), static_cast<long long>(sig.context), sig.dtype.c_str());
   return code;
 }
 
@@ -234,6 +239,7 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
                 " positions; the context is " + std::to_string(sig.context));
 
   double loadStart = now();
+  tfm_rt_set_bf16(sig.dtype == "bf16");
   if (tfm_rt_set_weights(weights.c_str()) != 0)
     return fail(tfm_rt_last_error());
   double loadTime = now() - loadStart; // with --bench, the warm-up pass is added below

@@ -101,6 +101,10 @@ public:
   /// into oneDNN's preferred layout (reordered once, on first use).
   void markWeight(const void *data) { weights_.insert(data); }
 
+  /// bf16 mode: weights are packed as bf16 and matmuls by weights run in
+  /// bf16 with f32 accumulation (activations are converted per call).
+  void setBf16(bool on) { bf16_ = on; }
+
 private:
   dnnl::memory::desc desc(const Buffer &b, size_t rank) const;
   dnnl::memory mem(const dnnl::memory::desc &md, const Buffer &b) const {
@@ -115,6 +119,8 @@ private:
   std::unordered_map<std::string, dnnl::primitive> cache_;
   std::vector<std::string> impls_;
   std::unordered_set<const void *> weights_;
+  bool bf16_ = false;
+  std::vector<uint16_t> bf16Scratch_; ///< activations converted for bf16 matmuls
   std::unordered_map<std::string, dnnl::memory::desc> packedDescs_; ///< per matmul key
   /// Each weight is packed once; later primitives reuse its layout.
   std::unordered_map<const void *, dnnl::memory> packed_;
@@ -219,7 +225,8 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
   for (const Buffer *x : {&a, &b, &bias, &residual, &dst})
     keyOf(key, *x);
   key += "|" + std::to_string(activation) + (transposeB ? "t" : "n");
-  memory::desc aMd = desc(a, rank), dMd = desc(dst, rank);
+  memory::desc aUser = desc(a, rank), dMd = desc(dst, rank);
+  memory::desc aMd = aUser;
   Buffer bb = padded(b, rank);
   if (transposeB) {
     std::swap(bb.dims[rank - 1], bb.dims[rank - 2]);
@@ -231,12 +238,17 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
   // primitives (other sequence lengths) are created for that same layout.
   bool prepack = weights_.count(b.data) && b.dtype != TFM_DTYPE_I32;
   auto packedIt = prepack ? packed_.find(b.data) : packed_.end();
+  bool bf16 = prepack && bf16_ && a.dtype == TFM_DTYPE_F32;
   if (prepack)
-    key += "|packed";
+    key += bf16 ? "|packed-bf16" : "|packed";
+  memory::data_type weightType = bf16 ? memory::data_type::bf16 : bMd.data_type();
   memory::desc bAny = !prepack ? bMd
                       : packedIt != packed_.end()
                           ? packedIt->second.get_desc()
-                          : memory::desc(bMd.dims(), bMd.data_type(), memory::format_tag::any);
+                          : memory::desc(bMd.dims(), weightType, memory::format_tag::any);
+  if (bf16) // the activations, converted to contiguous bf16 below
+    aMd = memory::desc(aUser.dims(), memory::data_type::bf16,
+                       rank == 2 ? memory::format_tag::ab : memory::format_tag::abc);
   memory::desc biasMd;
   if (bias.present()) {
     Buffer bi = bias;
@@ -275,8 +287,20 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
       throw std::runtime_error("a prepacked weight's layout does not match the primitive");
     weights = packedIt->second;
   }
+  memory src = mem(aUser, a);
+  if (bf16) {
+    size_t n = aMd.get_size() / 2;
+    if (bf16Scratch_.size() < n)
+      bf16Scratch_.resize(n);
+    memory converted(aMd, engine_, bf16Scratch_.data());
+    auto &convert = cached<dnnl::reorder>("to-bf16" + key, [&] {
+      return dnnl::reorder::primitive_desc(engine_, aUser, engine_, aMd);
+    });
+    convert.execute(stream_, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, converted}});
+    src = converted;
+  }
   std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, mem(aMd, a)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, mem(dMd, dst)}};
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, mem(dMd, dst)}};
   if (bias.present())
     args[DNNL_ARG_BIAS] = mem(biasMd, bias);
   if (residual.present())

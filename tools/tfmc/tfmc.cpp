@@ -41,6 +41,9 @@ int main(int argc, char **argv) {
       ("weights", po::value<std::string>()->default_value("embedded"),
        "executables: 'embedded' (weights inside the executable, mapped without "
        "copying) or 'external' (copied beside it as OUTPUT.safetensors)")
+      ("dtype", po::value<std::string>()->default_value("f32"),
+       "matmul precision of executables: f32, or bf16 (bf16 weights and matmuls "
+       "with f32 accumulation; oneDNN picks AVX512_BF16 or AMX at run time)")
       ("stats", "print compile time, peak memory, weights size and activation memory")
       ("fusion-remarks", "report, as remarks, what each fusion pass fused and what it "
        "refused and why")
@@ -98,6 +101,12 @@ int main(int argc, char **argv) {
   options.optLevel = opt;
   options.fusionRemarks = vm.count("fusion-remarks") > 0;
   options.stats = vm.count("stats") > 0;
+  options.dtype = vm["dtype"].as<std::string>();
+  if (options.dtype != "f32" && options.dtype != "bf16") {
+    std::cerr << "tfmc: error: unknown --dtype value '" << options.dtype
+              << "' (expected f32 or bf16)\n";
+    return 2;
+  }
   std::string weightsMode = vm["weights"].as<std::string>();
   if (weightsMode != "embedded" && weightsMode != "external") {
     std::cerr << "tfmc: error: unknown --weights value '" << weightsMode

@@ -351,6 +351,8 @@ std::string describeSignature(func::FuncOp entry) {
   auto module = entry->getParentOfType<ModuleOp>();
   if (auto ctx = module->getAttrOfType<IntegerAttr>("tfm.context_length"))
     os << ";ctx " << ctx.getInt();
+  if (auto dtype = module->getAttrOfType<StringAttr>("tfm.dtype"))
+    os << ";dtype " << dtype.getValue();
   auto mode = module->getAttrOfType<StringAttr>("tfm.weights_mode");
   if (auto w = module->getAttrOfType<StringAttr>("tfm.weights")) {
     llvm::SmallString<256> path(w.getValue());
