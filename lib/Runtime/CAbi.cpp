@@ -120,6 +120,8 @@ int tfm_rt_set_weights(const char *spec) {
   return lastError().empty() ? 0 : 1;
 }
 
+void tfm_rt_set_threads(int threads) { Runtime::get().setThreads(threads); }
+
 void tfm_rt_set_bf16(int enabled) { Runtime::get().setBf16(enabled != 0); }
 
 const char *tfm_rt_last_error(void) {

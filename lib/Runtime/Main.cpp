@@ -144,7 +144,7 @@ bool run(std::vector<void *> &buffers, std::vector<int64_t> &dims) {
 int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
   std::fprintf(to,
                "usage: %s [--prompt-ids 1,2,3] [-n N] [--print-ids] [--dump-logits FILE.npy]\n"
-               "          [--weights FILE.safetensors] [--bench] [--verbose]\n\n"
+               "          [--weights FILE.safetensors] [--threads N] [--bench] [--verbose]\n\n"
                "Runs the compiled language model: the whole prompt is prefilled in one pass,\n"
                "then one decode step per new token with the KV cache (greedy decoding).\n\n"
                "options:\n"
@@ -155,9 +155,12 @@ int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
                "  --dump-logits F    write float32 [R, vocab] logits as .npy: the prompt's T\n"
                "                     rows, then one row per decode step (R = T + n - 1)\n"
                "  --weights F        read weights from F instead of %s\n"
+               "  --threads N        threads for oneDNN and the runtime's kernels\n"
+               "                     (default: OMP_NUM_THREADS, else all cores)\n"
                "  --bench            print load time (with a one-token warm-up pass),\n"
                "                     prefill and decode tokens/s, and peak RSS\n"
-               "  --verbose          print the oneDNN implementation of each primitive\n"
+               "  --verbose          print the oneDNN ISA and the implementation of each\n"
+               "                     primitive\n"
                "  --help             this text\n\n"
                "context: %lld positions; matmuls: %s\n",
                argv0, sig.weights.c_str(), static_cast<long long>(sig.context), sig.dtype.c_str());
@@ -168,6 +171,7 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   std::vector<int64_t> prompt;
   long long n = 16;
   bool printIds = false, bench = false, verbose = false, promptGiven = false;
+  long long threads = 0;
   std::string dumpPath, weights = sig.weights;
   int logitsSlot = sig.find("logits");
   if (logitsSlot < 0)
@@ -218,6 +222,14 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
       dumpPath = value("a file name");
     } else if (arg == "--weights") {
       weights = std::string("file:") + value("a file name");
+    } else if (arg == "--threads") {
+      std::string v = value("a number");
+      char *end = nullptr;
+      threads = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || threads < 1 || threads > 1024) {
+        std::fprintf(stderr, "error: --threads: '%s' is not a thread count (1-1024)\n", v.c_str());
+        return 2;
+      }
     } else if (arg == "--bench") {
       bench = true;
     } else if (arg == "--verbose") {
@@ -239,7 +251,12 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
                 " positions; the context is " + std::to_string(sig.context));
 
   double loadStart = now();
+  tfm_rt_set_threads(static_cast<int>(threads));
   tfm_rt_set_bf16(sig.dtype == "bf16");
+  if (verbose)
+    std::fprintf(stderr, "oneDNN ISA: %s; threads: %u; matmuls: %s\n",
+                 tfm::runtime::Runtime::isa().c_str(), tfm::runtime::Runtime::get().threads(),
+                 sig.dtype.c_str());
   if (tfm_rt_set_weights(weights.c_str()) != 0)
     return fail(tfm_rt_last_error());
   double loadTime = now() - loadStart; // with --bench, the warm-up pass is added below

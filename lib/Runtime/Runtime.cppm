@@ -17,6 +17,7 @@ module;
 #include <limits>
 #include <algorithm>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <thread>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -101,6 +102,34 @@ public:
   /// into oneDNN's preferred layout (reordered once, on first use).
   void markWeight(const void *data) { weights_.insert(data); }
 
+  /// Threads for oneDNN (OpenMP) and the runtime's own kernels; 0 keeps the
+  /// OpenMP default (OMP_NUM_THREADS or all cores).
+  void setThreads(int n) {
+    threads_ = n;
+    if (n > 0)
+      if (auto set = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "omp_set_num_threads")))
+        set(n);
+  }
+  unsigned threads() const {
+    if (threads_ > 0)
+      return static_cast<unsigned>(threads_);
+    const char *env = std::getenv("OMP_NUM_THREADS");
+    return env ? static_cast<unsigned>(std::max(1, std::atoi(env)))
+               : std::max(1u, std::thread::hardware_concurrency());
+  }
+
+  /// The instruction set oneDNN dispatches to on this CPU.
+  static std::string isa() {
+    switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core_amx: return "AVX-512 with AMX";
+    case dnnl::cpu_isa::avx512_core_bf16: return "AVX-512 with bf16 (avx512_core_bf16)";
+    case dnnl::cpu_isa::avx512_core_vnni: return "AVX-512 with VNNI (avx512_core_vnni)";
+    case dnnl::cpu_isa::avx512_core: return "AVX-512 (avx512_core)";
+    case dnnl::cpu_isa::avx2: return "AVX2";
+    default: return "other (below AVX2)";
+    }
+  }
+
   /// bf16 mode: weights are packed as bf16 and matmuls by weights run in
   /// bf16 with f32 accumulation (activations are converted per call).
   void setBf16(bool on) { bf16_ = on; }
@@ -120,6 +149,7 @@ private:
   std::vector<std::string> impls_;
   std::unordered_set<const void *> weights_;
   bool bf16_ = false;
+  int threads_ = 0;
   std::vector<uint16_t> bf16Scratch_; ///< activations converted for bf16 matmuls
   std::unordered_map<std::string, dnnl::memory::desc> packedDescs_; ///< per matmul key
   /// Each weight is packed once; later primitives reuse its layout.
@@ -901,12 +931,8 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
     }
   };
   unsigned threads = 1;
-  if (t * s * dh * heads > (1 << 20)) {
-    const char *env = std::getenv("OMP_NUM_THREADS");
-    threads = env ? static_cast<unsigned>(std::max(1, std::atoi(env)))
-                  : std::max(1u, std::thread::hardware_concurrency());
-    threads = std::min<unsigned>(threads, static_cast<unsigned>(heads));
-  }
+  if (t * s * dh * heads > (1 << 20))
+    threads = std::min<unsigned>(Runtime::get().threads(), static_cast<unsigned>(heads));
   if (threads <= 1) {
     std::vector<float> kt, p;
     for (int64_t h = 0; h < heads; ++h)

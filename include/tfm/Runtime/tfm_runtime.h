@@ -64,6 +64,9 @@ void tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k), TFM_BUF(pa
    or "random:SEED" (deterministic random values). Returns 0 on success. */
 int tfm_rt_set_weights(const char *spec);
 
+/* Threads for oneDNN and the runtime's kernels (0: OpenMP's default). */
+void tfm_rt_set_threads(int threads);
+
 /* 1: matmuls by weights in bf16 (weights packed as bf16, f32 accumulation). */
 void tfm_rt_set_bf16(int enabled);
 
