@@ -134,3 +134,27 @@ func.func @reduction_rank(%x: memref<4x16xf32>, %y: memref<4xf32>) {
   onednn.reduction max %x into %y : memref<4x16xf32>, memref<4xf32>
   return
 }
+
+// -----
+
+func.func @weight_dynamic() {
+  // expected-error @+1 {{result #0 must be statically shaped memref of any type values}}
+  %w = onednn.weight "w" : memref<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_float_tokens(%t: memref<4xf32>, %w: memref<64x16xf32>, %x: memref<4x16xf32>) {
+  // expected-error @+1 {{operand #0 must be memref of 32-bit signless integer or 64-bit signless integer values}}
+  onednn.embedding %t, %w into %x position = none : memref<4xf32>, memref<64x16xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @sdpa_int(%q: memref<4x16xi32>, %o: memref<4x16xf32>) {
+  // expected-error @+1 {{operand #0 must be memref of 32-bit float or 16-bit float or bfloat16 type values}}
+  onednn.sdpa %q, %q, %q into %o heads = 2 scale = 1.0 : memref<4x16xi32>, memref<4x16xi32>, memref<4x16xi32>, memref<4x16xf32>
+  return
+}

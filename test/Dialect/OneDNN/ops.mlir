@@ -33,3 +33,26 @@ func.func @primitives(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %bias: memref<1
   onednn.reorder %v into %c : memref<4x16xf32, strided<[1, 4]>>, memref<4x16xf32>
   return
 }
+
+// The runtime-provided ops: weights, embedding and SDPA, on dynamic sizes.
+// CHECK-LABEL: func @runtime_ops
+func.func @runtime_ops(%tok: memref<?xi64>, %pos: memref<?xi64>, %x: memref<?x16xf32>,
+                       %pk: memref<?x16xf32>, %pv: memref<?x16xf32>,
+                       %nk: memref<?x16xf32>, %nv: memref<?x16xf32>, %o: memref<?x16xf32>) {
+  // CHECK: %[[W:.*]] = onednn.weight "wte.weight" : memref<64x16xf32>
+  %w = onednn.weight "wte.weight" : memref<64x16xf32>
+  // CHECK: %[[P:.*]] = onednn.weight "wpe.weight" : memref<32x16xbf16>
+  %p = onednn.weight "wpe.weight" : memref<32x16xbf16>
+  // CHECK: onednn.embedding %{{.*}}, %[[W]] positions %{{.*}} into %{{.*}} position = sinusoidal : memref<?xi64>, memref<64x16xf32>, memref<?xi64>, memref<?x16xf32>
+  onednn.embedding %tok, %w positions %pos into %x position = sinusoidal
+      : memref<?xi64>, memref<64x16xf32>, memref<?xi64>, memref<?x16xf32>
+  // CHECK: onednn.sdpa %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}}, %{{.*}}) positions %{{.*}} into %{{.*}} present(%{{.*}}, %{{.*}}) heads = 2 scale = 3.535530e-01 causal {rope_dim = 4 : i64, rope_theta = 5.000000e+02 : f64}
+  onednn.sdpa %x, %x, %x past(%pk, %pv) positions %pos into %o present(%nk, %nv) heads = 2
+      scale = 0.353553 causal {rope_dim = 4 : i64, rope_theta = 500.0 : f64}
+      : memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>,
+        memref<?xi64>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>
+  // CHECK: onednn.sdpa %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} heads = 2 scale = 1.000000e+00 :
+  onednn.sdpa %x, %x, %x into %o heads = 2 scale = 1.0
+      : memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>
+  return
+}
