@@ -223,10 +223,8 @@ struct FuseAttentionPass : tfm::impl::FuseAttentionBase<FuseAttentionPass> {
       Refusal refuse;
       auto m = matchAttention(root, refuse);
       if (failed(m)) {
-        ++numRefused;
         LLVM_DEBUG(llvm::dbgs() << "not fused: " << refuse.reason << "\n");
-        if (remarks)
-          root->emitRemark() << "tfm-fuse-attention: not fused: " << refuse.reason;
+        refused(root, getArgument(), refuse.reason, numRefused, remarks);
         continue;
       }
       SmallVector<Value> replaced = {m->output};
@@ -234,17 +232,14 @@ struct FuseAttentionPass : tfm::impl::FuseAttentionBase<FuseAttentionPass> {
         replaced.append({m->keysAll, m->valuesAll});
       if (!setInsertionAfterOperands(rewriter, root->getBlock(),
                                      {m->q, m->k, m->v, m->pastK, m->pastV}, replaced)) {
-        ++numRefused;
-        if (remarks)
-          root->emitRemark() << "tfm-fuse-attention: not fused: the cache concatenation is "
-                                "used before all of Q, K and V exist";
+        refused(root, getArgument(),
+                "the cache concatenation is used before all of Q, K and V exist", numRefused,
+                remarks);
         continue;
       }
       Value q = flatten(rewriter, root.getLoc(), m->q);
       if (q.getType() != m->k.getType()) {
-        ++numRefused;
-        if (remarks)
-          root->emitRemark() << "tfm-fuse-attention: not fused: Q, K and V differ in type";
+        refused(root, getArgument(), "Q, K and V differ in type", numRefused, remarks);
         continue;
       }
       SmallVector<Type> presents;

@@ -237,10 +237,8 @@ struct FuseEpiloguesPass : tfm::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
       if (failed(m) ||
           !setInsertionAfterOperands(rewriter, root->getBlock(),
                                      {m->input, m->weight, m->bias, m->residual}, {m->result})) {
-        ++numRefused;
-        if (remarks)
-          root->emitRemark() << "tfm-fuse-epilogues: not fused: "
-                             << (refuse ? refuse.reason : "the residual is defined too late");
+        refused(root, getArgument(), refuse ? refuse.reason : "the residual is defined too late",
+                numRefused, remarks);
         continue;
       }
       auto linear = LinearOp::create(rewriter, root.getLoc(), m->result.getType(), m->input,

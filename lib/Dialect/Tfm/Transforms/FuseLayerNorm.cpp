@@ -171,10 +171,8 @@ struct FuseLayerNormPass : tfm::impl::FuseLayerNormBase<FuseLayerNormPass> {
       Refusal refuse;
       auto m = matchLayerNorm(root, refuse);
       if (failed(m)) {
-        ++numRefused;
         LLVM_DEBUG(llvm::dbgs() << "not fused: " << refuse.reason << "\n");
-        if (remarks)
-          root->emitRemark() << "tfm-fuse-layer-norm: not fused: " << refuse.reason;
+        refused(root, getArgument(), refuse.reason, numRefused, remarks);
         continue;
       }
       if (!setInsertionAfterOperands(rewriter, root->getBlock(), {m->input, m->scale, m->bias},

@@ -276,10 +276,8 @@ struct FusePositionalEncodingPass
       if (remarks)
         op->emitRemark() << "tfm-fuse-positional-encoding: " << fused;
     } else {
-      ++numRefused;
       LLVM_DEBUG(llvm::dbgs() << "not fused: " << refuse.reason << "\n");
-      if (remarks)
-        op->emitRemark() << "tfm-fuse-positional-encoding: not fused: " << refuse.reason;
+      refused(op, getArgument(), refuse.reason, numRefused, remarks);
     }
   }
 

@@ -78,6 +78,16 @@ struct Refusal {
   }
 };
 
+/// Counts a candidate a pass did not fuse and, with `remarks`, reports why at
+/// the candidate: "<pass>: not fused: <reason>".
+template <typename Counter>
+void refused(mlir::Operation *candidate, llvm::StringRef pass, llvm::StringRef reason,
+             Counter &counter, bool remarks) {
+  ++counter;
+  if (remarks)
+    candidate->emitRemark() << pass << ": not fused: " << reason;
+}
+
 /// Places `rewriter` right after the last definition among `operands` (in
 /// their common block), so a fused op created there dominates as early as
 /// possible. Returns false if some user of `replaced` would then come before
