@@ -1,0 +1,329 @@
+//===- Tokenizer.cppm - GPT-2 byte-level BPE tokenizer ---------*- C++ -*-===//
+//
+// The `tfm.tokenizer` module: GPT-2's byte-level BPE, exactly as OpenAI's
+// encoder.py (and Hugging Face's GPT2Tokenizer) define it:
+//  1. pre-tokenize with 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+|
+//     ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ (PCRE2 with UTF and Unicode properties);
+//  2. map each piece's UTF-8 bytes to the 256 printable "byte characters";
+//  3. merge adjacent symbols by rank (vocab.bpe / merges.txt) until no
+//     ranked pair is left; look the symbols up in encoder.json / vocab.json.
+// `<|endoftext|>` is plain text unless special tokens are allowed.
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <climits>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+export module tfm.tokenizer;
+
+export namespace tfm::tokenizer {
+
+class Tokenizer {
+public:
+  /// Loads encoder.json (vocab.json) and vocab.bpe (merges.txt) contents;
+  /// throws std::runtime_error naming what is malformed.
+  Tokenizer(std::string_view encoderJson, std::string_view merges);
+  ~Tokenizer();
+  Tokenizer(const Tokenizer &) = delete;
+  Tokenizer &operator=(const Tokenizer &) = delete;
+
+  /// Token ids of UTF-8 `text`; throws on invalid UTF-8.
+  std::vector<int64_t> encode(std::string_view text, bool allowSpecial = false) const;
+  /// The bytes of token `id` (may be part of a UTF-8 character).
+  std::string decode(int64_t id) const;
+  /// The id of <|endoftext|>, or -1.
+  int64_t endOfText() const { return eot_; }
+  size_t size() const { return decoder_.size(); }
+
+private:
+  void bpe(const std::string &piece, std::vector<int64_t> &out) const;
+
+  std::unordered_map<std::string, int64_t> encoder_;
+  std::vector<std::string> decoder_;
+  std::unordered_map<std::string, int> ranks_; // "a b" -> rank
+  std::string byteChar_[256];                  // byte -> UTF-8 of its byte character
+  std::unordered_map<std::string, unsigned char> charByte_;
+  pcre2_code *pattern_ = nullptr;
+  int64_t eot_ = -1;
+  mutable std::unordered_map<std::string, std::vector<int64_t>> cache_;
+};
+
+} // namespace tfm::tokenizer
+
+namespace tfm::tokenizer {
+namespace {
+
+void appendUtf8(std::string &out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+/// Parses {"token": id, ...} with JSON string escapes.
+std::unordered_map<std::string, int64_t> parseEncoder(std::string_view s) {
+  std::unordered_map<std::string, int64_t> out;
+  size_t i = 0;
+  auto fail = [&](const std::string &why) {
+    throw std::runtime_error("encoder.json: " + why + " at byte " + std::to_string(i));
+  };
+  auto skip = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
+      ++i;
+  };
+  auto hex4 = [&]() -> uint32_t {
+    if (i + 4 > s.size())
+      fail("truncated \\u escape");
+    uint32_t v = static_cast<uint32_t>(std::stoul(std::string(s.substr(i, 4)), nullptr, 16));
+    i += 4;
+    return v;
+  };
+  skip();
+  if (i >= s.size() || s[i++] != '{')
+    fail("expected an object");
+  while (true) {
+    skip();
+    if (i < s.size() && s[i] == '}')
+      break;
+    if (i >= s.size() || s[i++] != '"')
+      fail("expected a string key");
+    std::string key;
+    while (i < s.size() && s[i] != '"') {
+      char c = s[i++];
+      if (c != '\\') {
+        key += c;
+        continue;
+      }
+      if (i >= s.size())
+        fail("truncated escape");
+      char e = s[i++];
+      switch (e) {
+      case 'n': key += '\n'; break;
+      case 't': key += '\t'; break;
+      case 'r': key += '\r'; break;
+      case 'b': key += '\b'; break;
+      case 'f': key += '\f'; break;
+      case 'u': {
+        uint32_t cp = hex4();
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= s.size() && s[i] == '\\' && s[i + 1] == 'u') {
+          i += 2;
+          uint32_t low = hex4();
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+        appendUtf8(key, cp);
+        break;
+      }
+      default: key += e;
+      }
+    }
+    if (i >= s.size())
+      fail("unterminated string");
+    ++i;
+    skip();
+    if (i >= s.size() || s[i++] != ':')
+      fail("expected ':'");
+    skip();
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+      ++i;
+    if (start == i)
+      fail("expected a token id");
+    out[key] = std::stoll(std::string(s.substr(start, i - start)));
+    skip();
+    if (i < s.size() && s[i] == ',') {
+      ++i;
+      continue;
+    }
+    skip();
+    if (i >= s.size() || s[i] != '}')
+      fail("expected ',' or '}'");
+    break;
+  }
+  return out;
+}
+
+/// Splits UTF-8 `s` into its characters.
+std::vector<std::string> characters(const std::string &s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    out.push_back(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+} // namespace
+
+Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges) {
+  encoder_ = parseEncoder(encoderJson);
+  int64_t maxId = -1;
+  for (auto &[k, v] : encoder_)
+    maxId = std::max(maxId, v);
+  decoder_.assign(static_cast<size_t>(maxId + 1), "");
+  for (auto &[k, v] : encoder_)
+    decoder_[static_cast<size_t>(v)] = k;
+  auto eot = encoder_.find("<|endoftext|>");
+  eot_ = eot == encoder_.end() ? -1 : eot->second;
+  // Ranks: one merge per line after the "#version" header.
+  size_t pos = 0;
+  int rank = 0;
+  while (pos < merges.size()) {
+    size_t end = merges.find('\n', pos);
+    if (end == std::string_view::npos)
+      end = merges.size();
+    std::string_view line = merges.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    pos = end + 1;
+    if (line.empty() || line.rfind("#version", 0) == 0)
+      continue;
+    if (line.find(' ') == std::string_view::npos)
+      throw std::runtime_error("vocab.bpe: line '" + std::string(line) + "' is not a merge 'a b'");
+    ranks_.emplace(std::string(line), rank++);
+  }
+  // GPT-2's bytes_to_unicode: printable bytes map to themselves, the others
+  // to 256, 257, ... in order.
+  int next = 0;
+  for (int b = 0; b < 256; ++b) {
+    bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    uint32_t cp = printable ? static_cast<uint32_t>(b) : static_cast<uint32_t>(256 + next++);
+    appendUtf8(byteChar_[b], cp);
+    charByte_[byteChar_[b]] = static_cast<unsigned char>(b);
+  }
+  int errorCode;
+  PCRE2_SIZE errorOffset;
+  const char *pat = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+  pattern_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pat), PCRE2_ZERO_TERMINATED,
+                           PCRE2_UTF | PCRE2_UCP, &errorCode, &errorOffset, nullptr);
+  if (!pattern_)
+    throw std::runtime_error("cannot compile the GPT-2 pre-tokenization pattern");
+}
+
+Tokenizer::~Tokenizer() {
+  if (pattern_)
+    pcre2_code_free(pattern_);
+}
+
+void Tokenizer::bpe(const std::string &piece, std::vector<int64_t> &out) const {
+  auto cached = cache_.find(piece);
+  if (cached != cache_.end()) {
+    out.insert(out.end(), cached->second.begin(), cached->second.end());
+    return;
+  }
+  std::string mapped;
+  for (unsigned char b : piece)
+    mapped += byteChar_[b];
+  std::vector<std::string> word = characters(mapped);
+  while (word.size() > 1) {
+    int best = INT_MAX;
+    size_t at = 0;
+    for (size_t i = 0; i + 1 < word.size(); ++i) {
+      auto r = ranks_.find(word[i] + " " + word[i + 1]);
+      if (r != ranks_.end() && r->second < best) {
+        best = r->second;
+        at = i;
+      }
+    }
+    if (best == INT_MAX)
+      break;
+    // Merge every occurrence of the best pair, left to right.
+    std::string first = word[at], second = word[at + 1];
+    std::vector<std::string> merged;
+    for (size_t i = 0; i < word.size();) {
+      if (i + 1 < word.size() && word[i] == first && word[i + 1] == second) {
+        merged.push_back(first + second);
+        i += 2;
+      } else {
+        merged.push_back(word[i++]);
+      }
+    }
+    word = std::move(merged);
+  }
+  std::vector<int64_t> ids;
+  for (const std::string &symbol : word) {
+    auto it = encoder_.find(symbol);
+    if (it == encoder_.end())
+      throw std::runtime_error("the vocabulary has no token for symbol '" + symbol + "'");
+    ids.push_back(it->second);
+  }
+  out.insert(out.end(), ids.begin(), ids.end());
+  cache_.emplace(piece, std::move(ids));
+}
+
+std::vector<int64_t> Tokenizer::encode(std::string_view text, bool allowSpecial) const {
+  std::vector<int64_t> out;
+  if (allowSpecial && eot_ >= 0) {
+    size_t pos = 0;
+    while (true) {
+      size_t found = text.find("<|endoftext|>", pos);
+      std::vector<int64_t> part = encode(text.substr(pos, found == std::string_view::npos
+                                                              ? std::string_view::npos
+                                                              : found - pos));
+      out.insert(out.end(), part.begin(), part.end());
+      if (found == std::string_view::npos)
+        return out;
+      out.push_back(eot_);
+      pos = found + 13;
+    }
+  }
+  std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data *)> match(
+      pcre2_match_data_create_from_pattern(pattern_, nullptr), pcre2_match_data_free);
+  PCRE2_SIZE offset = 0;
+  auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  while (offset < text.size()) {
+    int rc = pcre2_match(pattern_, subject, text.size(), offset, 0, match.get(), nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH)
+      break;
+    if (rc < 0) {
+      PCRE2_UCHAR message[256];
+      pcre2_get_error_message(rc, message, sizeof(message));
+      throw std::runtime_error("cannot tokenize the text: " +
+                               std::string(reinterpret_cast<char *>(message)));
+    }
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(match.get());
+    if (ov[1] == ov[0]) { // cannot happen with this pattern; avoid looping
+      ++offset;
+      continue;
+    }
+    bpe(std::string(text.substr(ov[0], ov[1] - ov[0])), out);
+    offset = ov[1];
+  }
+  return out;
+}
+
+std::string Tokenizer::decode(int64_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= decoder_.size())
+    throw std::runtime_error("token id " + std::to_string(id) + " is not in the vocabulary");
+  std::string bytes;
+  for (const std::string &c : characters(decoder_[static_cast<size_t>(id)])) {
+    auto it = charByte_.find(c);
+    if (it != charByte_.end())
+      bytes += static_cast<char>(it->second);
+    else
+      bytes += c; // special tokens are stored as plain text
+  }
+  return bytes;
+}
+
+} // namespace tfm::tokenizer

