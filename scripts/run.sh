@@ -5,9 +5,9 @@
 #   MODEL: a model directory, config.json or .mlir file
 #          (default: examples/gpt2-124M with deterministic random weights)
 # Builds tfm, compiles the model with tfmc into a native executable and runs it:
-#  * a GPT-2 style model generates 32 tokens greedily from a prompt of token
-#    ids and prints them with prefill/decode tokens/s (there is no tokenizer
-#    yet, so ids in, ids out);
+#  * a GPT-2 style model generates 32 tokens from a text prompt (GPT-2
+#    tokenizer, sampling with a fixed seed), streams the text and prints
+#    prefill/decode tokens/s;
 #  * a .mlir model runs on random .npy inputs and is checked against the
 #    reference evaluator.
 #
@@ -43,7 +43,5 @@ if [ ! -f "${model%/}/model.safetensors" ] && [ ! -f "$(dirname "$model")/model.
 fi
 echo "== tfmc $model ${weights[*]} -o $work/$name"
 "$build/bin/tfmc" "$model" "${weights[@]}" -o "$work/$name" --stats
-# "The quick brown fox" in the GPT-2 vocabulary.
-prompt=464,2068,7586,21831
-echo "== $work/$name --prompt-ids $prompt -n 32 --print-ids --bench"
-"$work/$name" --prompt-ids "$prompt" -n 32 --print-ids --bench
+echo "== $work/$name --prompt \"The quick brown fox\" -n 32 --bench"
+"$work/$name" --prompt "The quick brown fox" -n 32 --bench

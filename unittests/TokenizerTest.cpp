@@ -95,3 +95,29 @@ TEST(Tokenizer, RejectsMalformedVocabularies) {
 }
 
 } // namespace
+
+namespace {
+// Streaming never splits a UTF-8 character, whatever token boundaries are.
+TEST(Utf8Stream, HoldsBackIncompleteCharacters) {
+  const std::string text = "a\xc3\xa9 \xe4\xbd\xa0 \xf0\x9f\x91\x8b!"; // a, é, 你, 👋
+  // Feed one byte at a time: every emitted chunk must be complete UTF-8.
+  tfm::tokenizer::Utf8Stream stream;
+  std::string all;
+  for (char c : text) {
+    std::string chunk = stream.push(std::string(1, c));
+    for (size_t i = 0; i < chunk.size();) {
+      unsigned char lead = static_cast<unsigned char>(chunk[i]);
+      size_t n = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+      ASSERT_LE(i + n, chunk.size()) << "a split character was emitted";
+      i += n;
+    }
+    all += chunk;
+  }
+  all += stream.finish();
+  EXPECT_EQ(all, text);
+  // A sequence left incomplete at the end becomes U+FFFD.
+  tfm::tokenizer::Utf8Stream cut;
+  EXPECT_EQ(cut.push("x\xf0\x9f"), "x");
+  EXPECT_EQ(cut.finish(), "\xef\xbf\xbd");
+}
+} // namespace

@@ -173,9 +173,14 @@ int writeOutput(const std::string &path, llvm::StringRef data) {
   return 0;
 }
 
-/// Links `obj` with the runtime into the executable `output`; `weights`, if
-/// set, is a safetensors file to embed in the section tfm_weights.
-int link(llvm::StringRef obj, const std::string &output, const std::string &weights) {
+/// A file to embed in the executable, between `<symbol>_begin` and
+/// `<symbol>_end` in the page-aligned section `.<symbol>`.
+struct Embedded {
+  std::string symbol, path;
+};
+
+/// Links `obj` with the runtime into the executable `output`, embedding `files`.
+int link(llvm::StringRef obj, const std::string &output, const std::vector<Embedded> &files) {
   llvm::SmallString<128> objPath;
   int fd;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm", "o", fd, objPath))
@@ -193,21 +198,22 @@ int link(llvm::StringRef obj, const std::string &output, const std::string &weig
   llvm::StringRef(TFM_RUNTIME_LIBS).split(libs, ';');
   for (llvm::StringRef lib : libs)
     args.push_back(lib.str());
-  // The weights, embedded: an assembler file that .incbin's the safetensors
-  // file, page aligned, between tfm_weights_begin and tfm_weights_end.
+  // Embedded files (weights, vocabulary): an assembler file that .incbin's
+  // each one, page aligned, between <symbol>_begin and <symbol>_end.
   llvm::SmallString<128> asmPath;
   std::optional<llvm::FileRemover> removeAsm;
-  if (!weights.empty()) {
+  if (!files.empty()) {
     int afd;
-    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm-weights", "s", afd, asmPath))
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm-embed", "s", afd, asmPath))
       return fail("cannot create a temporary file: " + ec.message());
     removeAsm.emplace(asmPath);
     llvm::raw_fd_ostream os(afd, /*shouldClose=*/true);
-    os << "  .section .tfm_weights,\"a\",@progbits\n  .balign 4096\n"
-       << "  .globl tfm_weights_begin\ntfm_weights_begin:\n"
-       << "  .incbin \"" << weights << "\"\n"
-       << "  .globl tfm_weights_end\ntfm_weights_end:\n"
-       << "  .section .note.GNU-stack,\"\",@progbits\n";
+    for (const Embedded &f : files)
+      os << "  .section ." << f.symbol << ",\"a\",@progbits\n  .balign 4096\n"
+         << "  .globl " << f.symbol << "_begin\n" << f.symbol << "_begin:\n"
+         << "  .incbin \"" << f.path << "\"\n"
+         << "  .globl " << f.symbol << "_end\n" << f.symbol << "_end:\n";
+    os << "  .section .note.GNU-stack,\"\",@progbits\n";
     args.push_back(std::string(asmPath));
   }
   for (const char *extra : {"-lpthread", "-lm"})
@@ -257,6 +263,7 @@ int compile(const Options &options) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   OwningOpRef<ModuleOp> module;
+  std::string vocabEncoder, vocabMerges; // tokenizer files to embed
   if (!configPath.empty()) {
     auto config = frontend::parseConfig(std::string(configPath));
     if (!config)
@@ -280,6 +287,31 @@ int compile(const Options &options) {
       file = std::move(*opened);
       weights.file = file.get();
     }
+    // The tokenizer: the model directory's files (Hugging Face or OpenAI
+    // names), else the GPT-2 vocabulary if the model uses it.
+    llvm::StringRef dir = llvm::sys::path::parent_path(configPath);
+    for (auto [enc, merges] : {std::pair{"vocab.json", "merges.txt"},
+                               std::pair{"encoder.json", "vocab.bpe"}}) {
+      llvm::SmallString<256> e(dir), m(dir);
+      llvm::sys::path::append(e, enc);
+      llvm::sys::path::append(m, merges);
+      if (vocabEncoder.empty() && llvm::sys::fs::exists(e) && llvm::sys::fs::exists(m)) {
+        vocabEncoder = std::string(e);
+        vocabMerges = std::string(m);
+      }
+    }
+    if (vocabEncoder.empty() && config->vocabSize == 50257 &&
+        llvm::sys::fs::exists(TFM_DEFAULT_VOCAB_DIR "/encoder.json")) {
+      vocabEncoder = TFM_DEFAULT_VOCAB_DIR "/encoder.json";
+      vocabMerges = TFM_DEFAULT_VOCAB_DIR "/vocab.bpe";
+    }
+    for (std::string *p : {&vocabEncoder, &vocabMerges}) {
+      if (p->empty())
+        continue;
+      llvm::SmallString<256> abs(*p);
+      (void)llvm::sys::fs::make_absolute(abs);
+      *p = std::string(abs);
+    }
     auto imported = frontend::importGPT2(context, *config, weights);
     if (!imported)
       return fail(llvm::toString(imported.takeError()));
@@ -302,6 +334,8 @@ int compile(const Options &options) {
 
   if (options.dtype != "f32")
     (*module)->setAttr("tfm.dtype", StringAttr::get(&context, options.dtype));
+  if (!vocabEncoder.empty() && options.emit >= Emit::LLVM)
+    (*module)->setAttr("tfm.tokenizer", StringAttr::get(&context, "embedded"));
   int64_t contextLength = 0;
   if (auto ctx = (*module)->getAttrOfType<IntegerAttr>("tfm.context_length"))
     contextLength = ctx.getInt();
@@ -414,9 +448,13 @@ int compile(const Options &options) {
     printStats();
     return rc;
   }
-  std::string embed;
+  std::vector<Embedded> embed;
   if (!weightsPath.empty() && !options.externalWeights)
-    embed = weightsPath;
+    embed.push_back({"tfm_weights", weightsPath});
+  if (!vocabEncoder.empty()) {
+    embed.push_back({"tfm_vocab_encoder", vocabEncoder});
+    embed.push_back({"tfm_vocab_merges", vocabMerges});
+  }
   if (int rc = link(llvm::StringRef(obj.data(), obj.size()), output, embed))
     return rc;
   if (!weightsPath.empty() && options.externalWeights) {

@@ -16,6 +16,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +29,15 @@
 
 import tfm.support;
 import tfm.runtime;
+import tfm.tokenizer;
+
+// The vocabulary tfmc embeds (absent: null).
+extern "C" {
+__attribute__((weak)) extern const char tfm_vocab_encoder_begin[];
+__attribute__((weak)) extern const char tfm_vocab_encoder_end[];
+__attribute__((weak)) extern const char tfm_vocab_merges_begin[];
+__attribute__((weak)) extern const char tfm_vocab_merges_end[];
+}
 
 namespace {
 
@@ -41,6 +54,7 @@ struct Signature {
   int64_t context = 0;
   std::string weights;
   std::string dtype = "f32";
+  bool tokenizer = false;
 
   int find(const std::string &name) const {
     for (size_t i = 0; i < slots.size(); ++i)
@@ -79,6 +93,10 @@ Signature parseSignature(const char *text) {
     }
     if (item.rfind("weights ", 0) == 0) {
       sig.weights = item.substr(8);
+      continue;
+    }
+    if (item == "tokenizer embedded") {
+      sig.tokenizer = true;
       continue;
     }
     if (item.rfind("dtype ", 0) == 0) {
@@ -143,13 +161,28 @@ bool run(std::vector<void *> &buffers, std::vector<int64_t> &dims) {
 
 int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
   std::fprintf(to,
-               "usage: %s [--prompt-ids 1,2,3] [-n N] [--print-ids] [--dump-logits FILE.npy]\n"
-               "          [--weights FILE.safetensors] [--threads N] [--bench] [--verbose]\n\n"
+               "usage: %s [--prompt TEXT | --prompt-file F | --prompt-ids 1,2,3] [-n N]\n"
+               "          [--temperature T] [--top-k K] [--top-p P] [--seed S] [--greedy]\n"
+               "          [--tokenize] [--allow-special] [--no-stop-at-eos] [--no-stream]\n"
+               "          [--print-ids] [--dump-logits FILE.npy] [--weights FILE.safetensors]\n"
+               "          [--threads N] [--bench] [--verbose]\n\n"
                "Runs the compiled language model: the whole prompt is prefilled in one pass,\n"
-               "then one decode step per new token with the KV cache (greedy decoding).\n\n"
+               "then one decode step per new token with the KV cache. Text is streamed as it\n"
+               "is generated, never splitting a UTF-8 character.\n\n"
                "options:\n"
-               "  --prompt-ids IDS   comma-separated token ids (default: 50256 if the\n"
-               "                     vocabulary has it, else 0)\n"
+               "  --prompt TEXT      the prompt as text (needs the embedded tokenizer)\n"
+               "  --prompt-file F    the prompt as the contents of F\n"
+               "  --prompt-ids IDS   the prompt as comma-separated token ids (default:\n"
+               "                     <|endoftext|> if the vocabulary has it, else 0)\n"
+               "  --tokenize         print the prompt's ids as a JSON array and exit\n"
+               "  --allow-special    '<|endoftext|>' in the text is the special token\n"
+               "  --temperature T    sampling temperature (default 0.8)\n"
+               "  --top-k K          sample among the K most likely tokens (default 40; 0: all)\n"
+               "  --top-p P          ... within cumulative probability P (default 0.95)\n"
+               "  --seed S           random seed (default 0): same seed, same text\n"
+               "  --greedy           always take the most likely token\n"
+               "  --no-stop-at-eos   keep generating after <|endoftext|>\n"
+               "  --no-stream        print the text at the end instead of token by token\n"
                "  -n N               tokens to generate (default 16)\n"
                "  --print-ids        print the generated ids, comma-separated\n"
                "  --dump-logits F    write float32 [R, vocab] logits as .npy: the prompt's T\n"
@@ -172,6 +205,23 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   long long n = 16;
   bool printIds = false, bench = false, verbose = false, promptGiven = false;
   long long threads = 0;
+  bool tokenizeOnly = false, allowSpecial = false, greedy = false, stopAtEos = true,
+       stream = true, textPrompt = false;
+  std::string promptText;
+  double temperature = 0.8, topP = 0.95;
+  long long topK = 40;
+  unsigned long long seed = 0;
+  auto number = [&](const std::string &flag, const std::string &v, double lo, double hi,
+                    double &out) -> bool {
+    char *end = nullptr;
+    out = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || !(out >= lo && out <= hi)) {
+      std::fprintf(stderr, "error: %s: '%s' is not a number in [%g, %g]\n", flag.c_str(),
+                   v.c_str(), lo, hi);
+      return false;
+    }
+    return true;
+  };
   std::string dumpPath, weights = sig.weights;
   int logitsSlot = sig.find("logits");
   if (logitsSlot < 0)
@@ -222,6 +272,49 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
       dumpPath = value("a file name");
     } else if (arg == "--weights") {
       weights = std::string("file:") + value("a file name");
+    } else if (arg == "--prompt" || arg == "--prompt-file") {
+      promptGiven = textPrompt = true;
+      std::string v = value(arg == "--prompt" ? "a text" : "a file name");
+      if (arg == "--prompt") {
+        promptText = v;
+      } else {
+        std::ifstream in(v, std::ios::binary);
+        if (!in) {
+          std::fprintf(stderr, "error: --prompt-file: cannot read '%s'\n", v.c_str());
+          return 2;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        promptText = ss.str();
+      }
+    } else if (arg == "--tokenize") {
+      tokenizeOnly = true;
+    } else if (arg == "--allow-special") {
+      allowSpecial = true;
+    } else if (arg == "--greedy") {
+      greedy = true;
+    } else if (arg == "--no-stop-at-eos") {
+      stopAtEos = false;
+    } else if (arg == "--stop-at-eos") {
+      stopAtEos = true;
+    } else if (arg == "--no-stream") {
+      stream = false;
+    } else if (arg == "--temperature") {
+      if (!number(arg, value("a number"), 1e-6, 1e6, temperature))
+        return 2;
+    } else if (arg == "--top-p") {
+      if (!number(arg, value("a number"), 1e-6, 1.0, topP))
+        return 2;
+    } else if (arg == "--top-k") {
+      double k;
+      if (!number(arg, value("a number"), 0, 1e9, k))
+        return 2;
+      topK = static_cast<long long>(k);
+    } else if (arg == "--seed") {
+      double sd;
+      if (!number(arg, value("a number"), 0, 1.8e19, sd))
+        return 2;
+      seed = static_cast<unsigned long long>(sd);
     } else if (arg == "--threads") {
       std::string v = value("a number");
       char *end = nullptr;
@@ -239,10 +332,40 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
       return 2;
     }
   }
+  std::unique_ptr<tfm::tokenizer::Tokenizer> tokenizer;
+  if (sig.tokenizer && tfm_vocab_encoder_begin) {
+    try {
+      tokenizer = std::make_unique<tfm::tokenizer::Tokenizer>(
+          std::string_view(tfm_vocab_encoder_begin, tfm_vocab_encoder_end - tfm_vocab_encoder_begin),
+          std::string_view(tfm_vocab_merges_begin, tfm_vocab_merges_end - tfm_vocab_merges_begin));
+    } catch (const std::exception &e) {
+      return fail(std::string("the embedded tokenizer: ") + e.what());
+    }
+  }
+  if (textPrompt || tokenizeOnly) {
+    if (!tokenizer)
+      return fail("this model has no tokenizer (no vocab.json/merges.txt in its directory and "
+                  "a vocabulary other than GPT-2's); use --prompt-ids");
+    if (textPrompt) {
+      try {
+        prompt = tokenizer->encode(promptText, allowSpecial);
+      } catch (const std::exception &e) {
+        return fail(std::string("--prompt: ") + e.what());
+      }
+    }
+  }
+  if (tokenizeOnly) {
+    std::printf("[");
+    for (size_t i = 0; i < prompt.size(); ++i)
+      std::printf("%s%lld", i ? ", " : "", static_cast<long long>(prompt[i]));
+    std::printf("]\n");
+    return 0;
+  }
+  int64_t eos = tokenizer ? tokenizer->endOfText() : -1;
   if (!promptGiven)
-    prompt.push_back(vocab > 50256 ? 50256 : 0);
+    prompt.push_back(eos >= 0 ? eos : (vocab > 50256 ? 50256 : 0));
   if (prompt.empty())
-    return fail("the prompt is empty (--prompt-ids needs at least one id)");
+    return fail("the prompt is empty (it needs at least one token)");
   int64_t t0 = static_cast<int64_t>(prompt.size());
   int64_t positionsUsed = t0 + (n > 0 ? n - 1 : 0);
   if (sig.context > 0 && positionsUsed > sig.context)
@@ -328,6 +451,16 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     loadTime = now() - loadStart;
   }
   std::vector<int64_t> generated;
+  std::mt19937_64 rng(seed);
+  tfm::tokenizer::Utf8Stream utf8;
+  if (tokenizer && stream) { // the prompt, then the continuation as it comes
+    std::string text;
+    for (int64_t id : prompt)
+      text += tokenizer->decode(id);
+    text = utf8.push(text);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  }
   int64_t past = 0;
   double prefillTime = 0, decodeTime = 0;
   std::vector<int64_t> ids = prompt;
@@ -343,12 +476,56 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     if (n == 0)
       break;
     const float *last = logits.data() + (t - 1) * vocab;
-    int64_t best = 0;
-    for (int64_t j = 1; j < vocab; ++j)
-      if (last[j] > last[best])
-        best = j;
-    generated.push_back(best);
-    ids = {best};
+    int64_t next = greedy ? 0 : -1;
+    if (greedy) {
+      for (int64_t j = 1; j < vocab; ++j)
+        if (last[j] > last[next])
+          next = j;
+    } else {
+      // temperature, then top-k, then top-p (nucleus), then a draw.
+      std::vector<int64_t> order(static_cast<size_t>(vocab));
+      for (int64_t j = 0; j < vocab; ++j)
+        order[j] = j;
+      int64_t k = topK > 0 ? std::min<int64_t>(topK, vocab) : vocab;
+      std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                        [&](int64_t x, int64_t y) { return last[x] > last[y]; });
+      std::vector<double> probs(static_cast<size_t>(k));
+      double sum = 0;
+      for (int64_t j = 0; j < k; ++j)
+        sum += probs[j] = std::exp((last[order[j]] - last[order[0]]) / temperature);
+      double cumulative = 0;
+      int64_t keep = k;
+      for (int64_t j = 0; j < k; ++j) {
+        cumulative += probs[j] / sum;
+        if (cumulative >= topP) {
+          keep = j + 1;
+          break;
+        }
+      }
+      std::discrete_distribution<int64_t> pick(probs.begin(), probs.begin() + keep);
+      next = order[pick(rng)];
+    }
+    generated.push_back(next);
+    if (tokenizer && stream) {
+      std::string text = utf8.push(tokenizer->decode(next));
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    }
+    if (stopAtEos && next == eos)
+      break;
+    ids = {next};
+  }
+  if (tokenizer) {
+    std::string text;
+    if (stream) {
+      text = utf8.finish();
+    } else {
+      for (int64_t id : prompt)
+        text += tokenizer->decode(id);
+      for (int64_t id : generated)
+        text += tokenizer->decode(id);
+    }
+    std::printf("%s\n", text.c_str());
   }
   if (verbose)
     for (const std::string &impl : tfm::runtime::Runtime::get().implementations())

@@ -57,6 +57,40 @@ private:
   mutable std::unordered_map<std::string, std::vector<int64_t>> cache_;
 };
 
+/// Streams token bytes as text without ever splitting a UTF-8 character:
+/// push() returns the bytes that end on a character boundary and keeps an
+/// incomplete trailing sequence for the next token; finish() returns what is
+/// left, with an incomplete sequence replaced by U+FFFD.
+class Utf8Stream {
+public:
+  std::string push(std::string_view bytes) {
+    pending_.append(bytes);
+    size_t cut = pending_.size();
+    // Walk back over at most 3 continuation bytes to the last lead byte.
+    for (size_t back = 1; back <= 4 && back <= pending_.size(); ++back) {
+      unsigned char c = static_cast<unsigned char>(pending_[pending_.size() - back]);
+      if ((c & 0xC0) == 0x80)
+        continue; // continuation byte
+      size_t need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                  : (c & 0xF8) == 0xF0 ? 4 : 1;
+      if (need > back)
+        cut = pending_.size() - back; // incomplete: hold it back
+      break;
+    }
+    std::string out = pending_.substr(0, cut);
+    pending_.erase(0, cut);
+    return out;
+  }
+  std::string finish() {
+    std::string out = pending_.empty() ? "" : "\xEF\xBF\xBD";
+    pending_.clear();
+    return out;
+  }
+
+private:
+  std::string pending_;
+};
+
 } // namespace tfm::tokenizer
 
 namespace tfm::tokenizer {

@@ -353,6 +353,8 @@ std::string describeSignature(func::FuncOp entry) {
     os << ";ctx " << ctx.getInt();
   if (auto dtype = module->getAttrOfType<StringAttr>("tfm.dtype"))
     os << ";dtype " << dtype.getValue();
+  if (auto tok = module->getAttrOfType<StringAttr>("tfm.tokenizer"))
+    os << ";tokenizer " << tok.getValue();
   auto mode = module->getAttrOfType<StringAttr>("tfm.weights_mode");
   if (auto w = module->getAttrOfType<StringAttr>("tfm.weights")) {
     llvm::SmallString<256> path(w.getValue());
