@@ -71,6 +71,8 @@ struct Options {
   bool fusionRemarks = false;
   /// Print compile time, peak memory, weights size and activation memory.
   bool stats = false;
+  /// No progress lines (printed for models with 64 MiB of weights or more).
+  bool quiet = false;
   /// Matmul precision of executables: "f32" or "bf16" (bf16 weights and
   /// matmuls with f32 accumulation; oneDNN picks AVX512_BF16 or AMX).
   std::string dtype = "f32";
@@ -371,6 +373,18 @@ int compile(const Options &options) {
                    llvm::divideCeil(p.getType().getElementTypeBitWidth(), 8);
     ++weightCount;
   });
+  // Progress of each stage on large models (64 MiB of weights or more).
+  bool showProgress = !options.quiet && weightBytes >= (int64_t(64) << 20);
+  auto stageStart = start; // the first stage: reading and checking the model
+  auto progress = [&](llvm::StringRef stage, llvm::StringRef detail = "") {
+    auto t = std::chrono::steady_clock::now();
+    if (showProgress)
+      llvm::errs() << llvm::formatv("tfmc: {0,-8} {1,6:F2} s  {2}\n", stage,
+                                    std::chrono::duration<double>(t - stageStart).count(), detail);
+    stageStart = t;
+  };
+  progress("weights", llvm::formatv("{0} tensors, {1:F1} MiB, checked", weightCount,
+                                    weightBytes / 1048576.0).str());
   switch (options.emit) {
   case Emit::Tfm:
     if (options.optLevel > 0)
@@ -381,6 +395,7 @@ int compile(const Options &options) {
   }
   if (failed(pm.run(*module)))
     return 1;
+  progress("passes", options.emit == Emit::Tfm ? "tfm-optimize" : "tfm-optimize, tfm-to-onednn");
   // Activations, from the planned buffers: the arena (static sizes) plus
   // buffers sized by the sequence length (bytes per token, T or P+T rows).
   int64_t arenaBytes = 0, perTokenBytes = 0;
@@ -441,6 +456,7 @@ int compile(const Options &options) {
   if (failed(emitObject(*module, options.optLevel, obj,
                         options.emit == Emit::LLVM ? &llvmIR : nullptr)))
     return 1;
+  progress("codegen", options.emit == Emit::LLVM ? "LLVM IR" : "LLVM IR, host object file");
   if (options.emit == Emit::LLVM)
     return writeOutput(output, llvmIR);
   if (options.emit == Emit::Obj) {
@@ -457,6 +473,7 @@ int compile(const Options &options) {
   }
   if (int rc = link(llvm::StringRef(obj.data(), obj.size()), output, embed))
     return rc;
+  progress("link", embed.empty() ? "runtime + libdnnl" : "runtime + libdnnl + embedded files");
   if (!weightsPath.empty() && options.externalWeights) {
     std::string beside = output + ".safetensors";
     if (std::error_code ec = llvm::sys::fs::copy_file(weightsPath, beside)) {

@@ -44,6 +44,7 @@ int main(int argc, char **argv) {
       ("dtype", po::value<std::string>()->default_value("f32"),
        "matmul precision of executables: f32, or bf16 (bf16 weights and matmuls "
        "with f32 accumulation; oneDNN picks AVX512_BF16 or AMX at run time)")
+      ("quiet,q", "no progress lines (shown for models with 64 MiB of weights or more)")
       ("stats", "print compile time, peak memory, weights size and activation memory")
       ("fusion-remarks", "report, as remarks, what each fusion pass fused and what it "
        "refused and why")
@@ -101,6 +102,7 @@ int main(int argc, char **argv) {
   options.optLevel = opt;
   options.fusionRemarks = vm.count("fusion-remarks") > 0;
   options.stats = vm.count("stats") > 0;
+  options.quiet = vm.count("quiet") > 0;
   options.dtype = vm["dtype"].as<std::string>();
   if (options.dtype != "f32" && options.dtype != "bf16") {
     std::cerr << "tfmc: error: unknown --dtype value '" << options.dtype
