@@ -396,16 +396,18 @@ int compile(const Options &options) {
   if (failed(pm.run(*module)))
     return 1;
   progress("passes", options.emit == Emit::Tfm ? "tfm-optimize" : "tfm-optimize, tfm-to-onednn");
-  // Activations, from the planned buffers: the arena (static sizes) plus
-  // buffers sized by the sequence length (bytes per token, T or P+T rows).
+  // Activations, from the planned buffers: the arena of static sizes plus the
+  // arenas sized by the sequence length (bytes per token).
   int64_t arenaBytes = 0, perTokenBytes = 0;
   (*module)->walk([&](func::FuncOp f) {
     if (auto a = f->getAttrOfType<IntegerAttr>("onednn.arena_bytes"))
       arenaBytes += a.getInt();
+    if (auto a = f->getAttrOfType<IntegerAttr>("onednn.arena_bytes_per_unit"))
+      perTokenBytes += a.getInt();
   });
-  (*module)->walk([&](memref::AllocOp a) {
+  (*module)->walk([&](memref::AllocOp a) { // buffers the planner left alone
     auto t = a.getType();
-    if (t.hasStaticShape() || t.getNumDynamicDims() != 1)
+    if (t.hasStaticShape() || t.getNumDynamicDims() != 1 || t.getElementType().isInteger(8))
       return;
     int64_t bytes = llvm::divideCeil(t.getElementTypeBitWidth(), 8);
     for (int64_t d : t.getShape())

@@ -37,3 +37,31 @@ func.func @views(%x: memref<4x16xf32>, %out: memref<4x16xf32>) {
   onednn.binary add %v, %b1 into %out : memref<4x16xf32>, memref<4x16xf32>, memref<4x16xf32>
   return
 }
+
+// Buffers sized by one dynamic value n share an arena of (bytes per unit) * n,
+// at offsets that are multiples of n: the packing holds for every n.
+// CHECK-LABEL: func @dynamic
+// CHECK-SAME: attributes {onednn.arena_bytes_per_unit = 128 : i64}
+// CHECK: %[[N:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[BYTES:.*]] = arith.muli %[[N]], %c128
+// CHECK: %[[ARENA:.*]] = memref.alloc(%[[BYTES]]) {alignment = 64 : i64} : memref<?xi8>
+// CHECK: %[[O0:.*]] = arith.muli %[[N]], %c0
+// CHECK: memref.view %[[ARENA]][%[[O0]]][%[[N]]] : memref<?xi8> to memref<?x16xf32>
+// CHECK: %[[O1:.*]] = arith.muli %[[N]], %c64
+// CHECK: memref.view %[[ARENA]][%[[O1]]][%[[N]]] : memref<?xi8> to memref<?x16xf32>
+// The third buffer reuses the first one's bytes (dead by then):
+// CHECK: memref.view %[[ARENA]][%{{.*}}][%[[N]]] : memref<?xi8> to memref<?x16xf32>
+// CHECK: memref.dealloc %[[ARENA]] : memref<?xi8>
+// CHECK-NEXT: return
+func.func @dynamic(%x: memref<?x16xf32>, %out: memref<?x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x16xf32>
+  %b0 = memref.alloc(%n) {alignment = 64 : i64} : memref<?x16xf32>
+  onednn.eltwise tanh %x into %b0 alpha = 0.0 beta = 0.0 : memref<?x16xf32>, memref<?x16xf32>
+  %b1 = memref.alloc(%n) {alignment = 64 : i64} : memref<?x16xf32>
+  onednn.eltwise exp %b0 into %b1 alpha = 0.0 beta = 0.0 : memref<?x16xf32>, memref<?x16xf32>
+  %b2 = memref.alloc(%n) {alignment = 64 : i64} : memref<?x16xf32>
+  onednn.eltwise relu %b1 into %b2 alpha = 0.0 beta = 0.0 : memref<?x16xf32>, memref<?x16xf32>
+  onednn.reorder %b2 into %out : memref<?x16xf32>, memref<?x16xf32>
+  return
+}

@@ -72,8 +72,10 @@ def OneDNNPlanMemory : Pass<"onednn-plan-memory", "mlir::func::FuncOp"> {
     buffers are dead) and replaces the allocs by `memref.view`s of one `i8`
     arena allocated at function entry and freed before each return.
     The arena size is recorded in the `onednn.arena_bytes` function attribute.
-    Buffers with dynamic sizes stay `memref.alloc`s and are freed before the
-    return.
+    Buffers with one dynamic size n share a second arena of
+    `onednn.arena_bytes_per_unit * n` bytes: the packing is done on their
+    per-unit sizes, so offsets `o_i * n` never overlap for any n. Other
+    dynamic buffers stay `memref.alloc`s, freed before the return.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "onednn-plan-memory"
@@ -26,11 +27,14 @@ using namespace mlir;
 namespace {
 constexpr int64_t kAlignment = 64;
 
-/// One buffer to place: its alloc, byte size, live range (op indices) and offset.
+/// One buffer to place: its alloc, byte size, live range (op indices) and
+/// offset. A dynamic buffer's size is `bytes * scale` (scale: its one dynamic
+/// size, e.g. the sequence length), and so is its offset.
 struct Buffer {
   memref::AllocOp alloc;
   int64_t bytes;
   size_t first, last;
+  Value scale = {};
   int64_t offset = -1;
 };
 
@@ -88,15 +92,20 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
       }
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
         MemRefType t = alloc.getType();
-        if (!t.hasStaticShape() || !t.getLayout().isIdentity() ||
-            !alloc.getDynamicSizes().empty() || !alloc.getSymbolOperands().empty()) {
-          unplanned.push_back(alloc); // left as a plain alloc
+        // Planned: static shapes, and shapes with one dynamic size (their
+        // bytes are a multiple of it). Anything else stays a plain alloc.
+        if (!t.getLayout().isIdentity() || !alloc.getSymbolOperands().empty() ||
+            alloc.getDynamicSizes().size() > 1) {
+          unplanned.push_back(alloc);
           continue;
         }
-        int64_t bytes = t.getNumElements() *
-                        llvm::divideCeil(t.getElementTypeBitWidth(), 8);
+        int64_t bytes = llvm::divideCeil(t.getElementTypeBitWidth(), 8);
+        for (int64_t d : t.getShape())
+          if (!ShapedType::isDynamic(d))
+            bytes *= d;
+        Value scale = alloc.getDynamicSizes().empty() ? Value() : alloc.getDynamicSizes()[0];
         rootOf[alloc.getResult()] = buffers.size();
-        buffers.push_back({alloc, std::max<int64_t>(bytes, 1), index, index});
+        buffers.push_back({alloc, std::max<int64_t>(bytes, 1), index, index, scale});
         continue;
       }
       if (auto view = dyn_cast<ViewLikeOpInterface>(op)) {
@@ -114,24 +123,54 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
     if (buffers.empty())
       return;
 
-    int64_t arenaBytes = assignOffsets(buffers);
-    LLVM_DEBUG(llvm::dbgs() << "arena of " << arenaBytes << " bytes for "
-                            << buffers.size() << " buffers\n");
-    b.setInsertionPointToStart(&block);
+    // One arena per size: the static one (bytes), and one per dynamic size
+    // value n (bytes * n, offsets * n: the packing holds for every n).
+    llvm::MapVector<Value, SmallVector<Buffer *>> groups;
+    for (Buffer &buf : buffers)
+      groups[buf.scale].push_back(&buf);
     Location loc = func.getLoc();
-    auto arenaType = MemRefType::get({arenaBytes}, b.getI8Type());
-    Value arena = memref::AllocOp::create(b, loc, arenaType, b.getI64IntegerAttr(kAlignment));
-    for (Buffer &buf : buffers) {
-      b.setInsertionPoint(buf.alloc);
-      Value offset = arith::ConstantIndexOp::create(b, buf.alloc.getLoc(), buf.offset);
-      Value view = memref::ViewOp::create(b, buf.alloc.getLoc(), buf.alloc.getType(),
-                                          arena, offset, ValueRange{});
-      buf.alloc.replaceAllUsesWith(view);
-      buf.alloc.erase();
+    for (auto &[scale, members] : groups) {
+      SmallVector<Buffer> group;
+      for (Buffer *m : members)
+        group.push_back(*m);
+      int64_t arenaBytes = assignOffsets(group);
+      LLVM_DEBUG(llvm::dbgs() << "arena of " << arenaBytes << (scale ? " bytes per unit" : " bytes")
+                              << " for " << group.size() << " buffers\n");
+      // The arena comes right after its size is known.
+      if (!scale)
+        b.setInsertionPointToStart(&block);
+      else if (Operation *def = scale.getDefiningOp())
+        b.setInsertionPointAfter(def);
+      else
+        b.setInsertionPointToStart(&block);
+      Value arena;
+      if (!scale) {
+        arena = memref::AllocOp::create(b, loc, MemRefType::get({arenaBytes}, b.getI8Type()),
+                                        b.getI64IntegerAttr(kAlignment));
+        func->setAttr("onednn.arena_bytes", b.getI64IntegerAttr(arenaBytes));
+      } else {
+        Value perUnit = arith::ConstantIndexOp::create(b, loc, arenaBytes);
+        Value total = arith::MulIOp::create(b, loc, scale, perUnit);
+        arena = memref::AllocOp::create(b, loc,
+                                        MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
+                                        ValueRange{total}, b.getI64IntegerAttr(kAlignment));
+        auto prior = func->getAttrOfType<IntegerAttr>("onednn.arena_bytes_per_unit");
+        func->setAttr("onednn.arena_bytes_per_unit",
+                      b.getI64IntegerAttr(arenaBytes + (prior ? prior.getInt() : 0)));
+      }
+      for (Buffer &buf : group) {
+        b.setInsertionPoint(buf.alloc);
+        Value offset = arith::ConstantIndexOp::create(b, buf.alloc.getLoc(), buf.offset);
+        if (scale)
+          offset = arith::MulIOp::create(b, buf.alloc.getLoc(), scale, offset);
+        Value view = memref::ViewOp::create(b, buf.alloc.getLoc(), buf.alloc.getType(), arena,
+                                            offset, buf.alloc.getDynamicSizes());
+        buf.alloc.replaceAllUsesWith(view);
+        buf.alloc.erase();
+      }
+      b.setInsertionPoint(block.getTerminator());
+      memref::DeallocOp::create(b, loc, arena);
     }
-    b.setInsertionPoint(block.getTerminator());
-    memref::DeallocOp::create(b, loc, arena);
-    func->setAttr("onednn.arena_bytes", b.getI64IntegerAttr(arenaBytes));
   }
 };
 } // namespace
