@@ -405,9 +405,8 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
                                         std::vector<float>(static_cast<size_t>(capacity * width) + 1));
   std::vector<int64_t> tokens, positions;
   std::vector<float> logits, dumped;
-  // One forward pass of `ids` after `past` cached positions; the caches of
-  // parity `in` are read and those of the other parity written.
-  auto forward = [&](const std::vector<int64_t> &ids, int64_t past, int in) -> bool {
+  // One forward pass of `ids` after `past` cached positions.
+  auto forward = [&](const std::vector<int64_t> &ids, int64_t past) -> bool {
     int64_t t = static_cast<int64_t>(ids.size());
     tokens = ids;
     positions.resize(t);
@@ -418,7 +417,6 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     buffers[tokensSlot] = tokens.data();
     buffers[positionsSlot] = positions.data();
     buffers[logitsSlot] = logits.data();
-    (void)in;
     for (size_t l = 0; l < layers.size(); ++l) {
       buffers[layers[l].pastK] = buffers[layers[l].presentK] = cache[2 * l].data();
       buffers[layers[l].pastV] = buffers[layers[l].presentV] = cache[2 * l + 1].data();
@@ -446,7 +444,7 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   // With --bench, a one-token warm-up pass counts as loading: it touches every
   // weight (mapping or generating it) and creates the decode primitives.
   if (bench) {
-    if (!forward({prompt[0]}, 0, 0))
+    if (!forward({prompt[0]}, 0))
       return 1;
     loadTime = now() - loadStart;
   }
@@ -467,7 +465,7 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   for (long long step = 0; step < std::max<long long>(n, 1); ++step) {
     int64_t t = static_cast<int64_t>(ids.size());
     double start = now();
-    if (!forward(ids, past, static_cast<int>(step % 2)))
+    if (!forward(ids, past))
       return 1;
     (step == 0 ? prefillTime : decodeTime) += now() - start;
     if (!dumpPath.empty())

@@ -531,7 +531,7 @@ public:
   }
 
 private:
-  std::string spec_, path_;
+  std::string path_;
   uint64_t seed_ = 0;
   bool random_ = false;
   const char *map_ = nullptr;
@@ -674,7 +674,6 @@ uint64_t mix(uint64_t x) {
 } // namespace
 
 void Weights::configure(const std::string &spec) {
-  spec_ = spec;
   if (spec.rfind("random:", 0) == 0) {
     random_ = true;
     seed_ = std::stoull(spec.substr(7));

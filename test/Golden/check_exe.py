@@ -13,19 +13,11 @@
 """
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 
-
-def run(*args, env=None):
-    p = subprocess.run(args, capture_output=True, text=True, env=env)
-    if p.returncode != 0:
-        print(p.stdout + p.stderr)
-        print(f"FAILED: {' '.join(args)}")
-        sys.exit(1)
-    return p.stdout
+from golden_tools import run
 
 
 def main():

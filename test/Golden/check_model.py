@@ -12,22 +12,16 @@
                  continuation's logits equal the golden rows.
 Prints tfm-ref's comparison lines; exits 1 on the first failure.
 """
+import functools
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 
+import golden_tools
 
-def run(*args):
-    p = subprocess.run(args, capture_output=True, text=True)
-    sys.stdout.write(p.stdout)
-    if p.returncode != 0:
-        sys.stdout.write(p.stderr)
-        print(f"FAILED: {' '.join(args)}")
-        sys.exit(1)
-    return p.stdout
+run = functools.partial(golden_tools.run, echo=True)
 
 
 def main():

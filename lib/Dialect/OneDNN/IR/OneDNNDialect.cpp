@@ -43,9 +43,7 @@ std::string shapeStr(ArrayRef<int64_t> shape) {
 }
 
 /// Buffers may have dynamic dimensions (the runtime creates a primitive per
-/// concrete shape); everything static is checked here.
-LogicalResult verifyStatic(Operation *) { return success(); }
-
+/// concrete shape); the verifiers check what is static.
 /// Dimensions that may be equal (equal, or either dynamic).
 bool same(int64_t a, int64_t b) {
   return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
@@ -72,8 +70,6 @@ bool broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
 } // namespace
 
 LogicalResult MatmulOp::verify() {
-  if (failed(verifyStatic(*this)))
-    return failure();
   auto a = shapeOf(getA()), b = shapeOf(getB()), c = shapeOf(getDst());
   if (a.size() < 2 || b.size() < 2 || c.size() != std::max(a.size(), b.size()))
     return emitOpError() << "expected a, b of rank >= 2 and dst of the larger rank";
@@ -97,8 +93,6 @@ LogicalResult MatmulOp::verify() {
 }
 
 LogicalResult LayerNormOp::verify() {
-  if (failed(verifyStatic(*this)))
-    return failure();
   auto s = shapeOf(getSrc());
   if (s.empty() || !same(s, shapeOf(getDst())))
     return emitOpError() << "expected src and dst of one shape, rank >= 1";
@@ -110,8 +104,6 @@ LogicalResult LayerNormOp::verify() {
 }
 
 LogicalResult EltwiseOp::verify() {
-  if (failed(verifyStatic(*this)))
-    return failure();
   if (!same(shapeOf(getSrc()), shapeOf(getDst())))
     return emitOpError() << "src " << shapeStr(shapeOf(getSrc()))
                          << " and dst " << shapeStr(shapeOf(getDst()))
@@ -120,8 +112,6 @@ LogicalResult EltwiseOp::verify() {
 }
 
 LogicalResult BinaryOp::verify() {
-  if (failed(verifyStatic(*this)))
-    return failure();
   auto d = shapeOf(getDst());
   if (!broadcastsTo(shapeOf(getLhs()), d) || !broadcastsTo(shapeOf(getRhs()), d))
     return emitOpError() << "inputs " << shapeStr(shapeOf(getLhs())) << " and "
@@ -131,8 +121,6 @@ LogicalResult BinaryOp::verify() {
 }
 
 LogicalResult SoftmaxOp::verify() {
-  if (failed(verifyStatic(*this)))
-    return failure();
   auto s = shapeOf(getSrc());
   if (!same(s, shapeOf(getDst())))
     return emitOpError() << "src and dst differ in shape";
@@ -144,8 +132,6 @@ LogicalResult SoftmaxOp::verify() {
 }
 
 LogicalResult ReorderOp::verify() {
-  if (failed(verifyStatic(*this)))
-    return failure();
   if (!same(shapeOf(getSrc()), shapeOf(getDst())))
     return emitOpError() << "src " << shapeStr(shapeOf(getSrc())) << " and dst "
                          << shapeStr(shapeOf(getDst())) << " differ in shape";
@@ -153,8 +139,6 @@ LogicalResult ReorderOp::verify() {
 }
 
 LogicalResult ReductionOp::verify() {
-  if (failed(verifyStatic(*this)))
-    return failure();
   auto s = shapeOf(getSrc()), d = shapeOf(getDst());
   if (s.size() != d.size())
     return emitOpError() << "src and dst must have one rank";
