@@ -10,8 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <ostream>
 #include <vector>
 
 import tfm.runtime;
@@ -98,6 +100,151 @@ TEST(Runtime, ErfMatchesTheStandardLibrary) {
   for (int i = 0; i < 5; ++i)
     EXPECT_FLOAT_EQ(dst[i], std::erf(src[i]));
 }
+
+//===----------------------------------------------------------------------===//
+// Attention (tfm_rt_sdpa) against a naive loop in double
+//===----------------------------------------------------------------------===//
+
+struct SdpaCase {
+  int64_t t, past, heads, headDim;
+  bool causal;
+  int64_t ropeDim;
+  bool cache;  ///< keys and values appended in place to one cache buffer
+  bool packed; ///< q, k, v are column slices of one [t, 3 * width] buffer
+};
+
+void PrintTo(const SdpaCase &c, std::ostream *os) {
+  *os << "t=" << c.t << " past=" << c.past << " heads=" << c.heads << "x" << c.headDim
+      << (c.causal ? " causal" : "") << " rope=" << c.ropeDim << (c.cache ? " cache" : "")
+      << (c.packed ? " packed" : "");
+}
+
+class Sdpa : public ::testing::TestWithParam<SdpaCase> {};
+
+/// Rotates x (one head, rotate-half RoPE on its first `rope` dims).
+void rope(double *x, int64_t rope, double pos, double theta) {
+  for (int64_t i = 0; i < rope / 2; ++i) {
+    double angle = pos * std::pow(theta, -2.0 * i / rope);
+    double x1 = x[i], x2 = x[i + rope / 2];
+    x[i] = x1 * std::cos(angle) - x2 * std::sin(angle);
+    x[i + rope / 2] = x2 * std::cos(angle) + x1 * std::sin(angle);
+  }
+}
+
+TEST_P(Sdpa, MatchesNaiveAttention) {
+  const SdpaCase c = GetParam();
+  int64_t w = c.heads * c.headDim, s = c.past + c.t, capacity = s + 3;
+  double scale = 1.0 / std::sqrt(static_cast<double>(c.headDim)), theta = 10000;
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<float>(static_cast<int64_t>(state >> 33) % 2001 - 1000) / 250.0f;
+  };
+  // Inputs: q, k, v ([t, w], possibly slices of one packed row) and the past.
+  int64_t rowStride = c.packed ? 3 * w : w;
+  std::vector<float> qkv(static_cast<size_t>(3 * c.t * w)), pastK(c.past * w), pastV(c.past * w);
+  for (auto *vec : {&qkv, &pastK, &pastV})
+    for (float &x : *vec)
+      x = next();
+  auto view = [&](int which) {
+    Desc<2> d{qkv.data(), qkv.data(), 0, {c.t, w}, {rowStride, 1}};
+    d.offset = c.packed ? which * w : which * c.t * w;
+    return d;
+  };
+  Desc<2> q = view(0), k = view(1), v = view(2);
+  auto at = [&](const Desc<2> &d, int64_t r, int64_t col) {
+    return static_cast<double>(qkv[d.offset + r * d.strides[0] + col]);
+  };
+  std::vector<int64_t> positions(c.t);
+  for (int64_t i = 0; i < c.t; ++i)
+    positions[i] = c.past + i;
+  Desc<1> pos{positions.data(), positions.data(), 0, {c.t}, {1}};
+  std::vector<float> out(c.t * w, -7);
+  auto dout = contiguous<2>(out, {c.t, w});
+  // With a cache: one buffer holding the past rows, passed as past and present.
+  std::vector<float> cacheK(capacity * w, -9), cacheV(capacity * w, -9);
+  std::copy(pastK.begin(), pastK.end(), cacheK.begin());
+  std::copy(pastV.begin(), pastV.end(), cacheV.begin());
+  Desc<2> pk{}, pv{}, presK{}, presV{};
+  if (c.cache) {
+    pk = {cacheK.data(), cacheK.data(), 0, {c.past, w}, {w, 1}};
+    pv = {cacheV.data(), cacheV.data(), 0, {c.past, w}, {w, 1}};
+    presK = {cacheK.data(), cacheK.data(), 0, {s, w}, {w, 1}};
+    presV = {cacheV.data(), cacheV.data(), 0, {s, w}, {w, 1}};
+  } else {
+    pk = contiguous<2>(pastK, {c.past, w});
+    pv = contiguous<2>(pastV, {c.past, w});
+  }
+  bool hasPast = c.cache || c.past > 0;
+  tfm_rt_sdpa(&q, 2, TFM_DTYPE_F32, &k, 2, TFM_DTYPE_F32, &v, 2, TFM_DTYPE_F32,
+              hasPast ? &pk : nullptr, hasPast ? 2 : 0, TFM_DTYPE_F32, hasPast ? &pv : nullptr,
+              hasPast ? 2 : 0, TFM_DTYPE_F32, &pos, 1, TFM_DTYPE_I64, &dout, 2, TFM_DTYPE_F32,
+              c.cache ? &presK : nullptr, c.cache ? 2 : 0, TFM_DTYPE_F32,
+              c.cache ? &presV : nullptr, c.cache ? 2 : 0, TFM_DTYPE_F32, c.heads, scale,
+              c.causal, c.ropeDim, theta);
+  ASSERT_EQ(tfm_rt_last_error(), nullptr);
+
+  // Keys and values of all s positions (new keys rotated), in double.
+  std::vector<double> keys(s * w), vals(s * w);
+  for (int64_t j = 0; j < s; ++j)
+    for (int64_t e = 0; e < w; ++e) {
+      keys[j * w + e] = j < c.past ? pastK[j * w + e] : at(k, j - c.past, e);
+      vals[j * w + e] = j < c.past ? pastV[j * w + e] : at(v, j - c.past, e);
+    }
+  for (int64_t j = c.past; j < s; ++j)
+    for (int64_t h = 0; h < c.heads; ++h)
+      rope(&keys[j * w + h * c.headDim], c.ropeDim, static_cast<double>(j), theta);
+  double worst = 0;
+  for (int64_t h = 0; h < c.heads; ++h)
+    for (int64_t i = 0; i < c.t; ++i) {
+      std::vector<double> qi(c.headDim), p(s);
+      for (int64_t e = 0; e < c.headDim; ++e)
+        qi[e] = at(q, i, h * c.headDim + e);
+      rope(qi.data(), c.ropeDim, static_cast<double>(c.past + i), theta);
+      int64_t count = c.causal ? c.past + i + 1 : s;
+      double m = -1e300, sum = 0;
+      for (int64_t j = 0; j < count; ++j) {
+        p[j] = 0;
+        for (int64_t e = 0; e < c.headDim; ++e)
+          p[j] += qi[e] * keys[j * w + h * c.headDim + e];
+        p[j] *= scale;
+        m = std::max(m, p[j]);
+      }
+      for (int64_t j = 0; j < count; ++j)
+        sum += p[j] = std::exp(p[j] - m);
+      for (int64_t e = 0; e < c.headDim; ++e) {
+        double o = 0;
+        for (int64_t j = 0; j < count; ++j)
+          o += p[j] / sum * vals[j * w + h * c.headDim + e];
+        worst = std::max(worst, std::abs(o - out[i * w + h * c.headDim + e]));
+      }
+    }
+  EXPECT_LT(worst, 1e-4);
+  if (c.cache) { // the cache holds the past, then the new (rotated) keys
+    double cacheErr = 0;
+    for (int64_t j = 0; j < s * w; ++j)
+      cacheErr = std::max({cacheErr, std::abs(cacheK[j] - keys[j]), std::abs(cacheV[j] - vals[j])});
+    EXPECT_LT(cacheErr, 1e-5);
+    EXPECT_EQ(cacheK[s * w], -9) << "wrote past the present rows";
+  }
+}
+
+// Few queries take the direct kernel, many (t >= 16) oneDNN's batched
+// matmuls with the masked softmax between.
+INSTANTIATE_TEST_SUITE_P(
+    Runtime, Sdpa,
+    ::testing::Values(SdpaCase{1, 0, 4, 16, true, 0, true, false},
+                      SdpaCase{1, 40, 4, 16, true, 0, true, false},
+                      SdpaCase{3, 5, 2, 64, true, 0, true, true},
+                      SdpaCase{5, 0, 3, 8, false, 0, false, false},
+                      SdpaCase{20, 0, 4, 16, true, 0, false, false},
+                      SdpaCase{20, 0, 4, 16, true, 0, false, true},
+                      SdpaCase{24, 9, 2, 64, true, 0, true, true},
+                      SdpaCase{17, 0, 3, 8, false, 0, false, false},
+                      SdpaCase{18, 2, 2, 16, true, 16, true, false},
+                      SdpaCase{2, 30, 2, 16, true, 8, true, true},
+                      SdpaCase{33, 7, 12, 64, true, 64, true, true},
+                      SdpaCase{70, 0, 5, 24, true, 0, false, false}));
 
 // Must stay the last test of this binary that calls the runtime: the first
 // error is sticky by design.

@@ -529,7 +529,10 @@ llvm::Expected<OwningOpRef<ModuleOp>> GPT2Builder::build() {
   (*module)->setAttr("tfm.config", b.getStringAttr(c.path));
   b.setInsertionPointToEnd(module->getBody());
 
-  // forward(tokens, positions, past_k.0, past_v.0, ...) -> (logits, present_k.0, present_v.0, ...)
+  // forward(tokens, positions, past_k.0, past_v.0, ..., logit_rows)
+  //   -> (logits, present_k.0, present_v.0, ...)
+  // logits[r] belongs to row logit_rows[r] of this call: a generator asks for
+  // the last row only and skips the lm head of every other prompt row.
   auto idx = t({kDyn}, b.getI64Type());
   auto cache = t({kDyn, c.nEmbd});
   llvm::SmallVector<Type> inputs = {idx, idx};
@@ -538,6 +541,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> GPT2Builder::build() {
     inputs.append({cache, cache});
     results.append({cache, cache});
   }
+  inputs.push_back(idx);
   auto func = func::FuncOp::create(b, at("forward", "model_type"), "forward",
                                    b.getFunctionType(inputs, results));
   Block *entry = func.addEntryBlock();
@@ -548,6 +552,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> GPT2Builder::build() {
     func.setArgAttr(2 + 2 * l, "tfm.name", b.getStringAttr("past_k." + std::to_string(l)));
     func.setArgAttr(3 + 2 * l, "tfm.name", b.getStringAttr("past_v." + std::to_string(l)));
   }
+  func.setArgAttr(2 + 2 * c.nLayer, "tfm.name", b.getStringAttr("logit_rows"));
   func.setResultAttr(0, "tfm.name", b.getStringAttr("logits"));
   for (int64_t l = 0; l < c.nLayer; ++l) {
     func.setResultAttr(1 + 2 * l, "tfm.name", b.getStringAttr("present_k." + std::to_string(l)));
@@ -614,6 +619,9 @@ llvm::Expected<OwningOpRef<ModuleOp>> GPT2Builder::build() {
     x = *y;
     presents.append({pk, pv});
   }
+  // Only the rows whose logits are asked for go on (ln_f is per row).
+  setLoc("lm_head", "vocab_size");
+  x = GatherOp::create(b, loc, t({kDyn, c.nEmbd}), x, entry->getArgument(2 + 2 * c.nLayer));
   auto lnf = layerNorm(x, "ln_f");
   if (!lnf)
     return lnf.takeError();

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 module;
+#include <unordered_map>
 #include "tfm/Dialect/Tfm/IR/Tfm.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -306,7 +307,7 @@ public:
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
         std::vector<Tensor> results;
         for (Value v : ret.getOperands())
-          results.push_back(values.lookup(v));
+          results.push_back(get(v));
         return results;
       }
       if (failed(step(&op)))
@@ -316,7 +317,12 @@ public:
   }
 
 private:
-  const Tensor &get(Value v) { return values[v]; }
+  const Tensor &get(Value v) {
+    auto it = values.find(v);
+    if (it == values.end())
+      llvm::report_fatal_error("reference evaluator: a value is used before it is computed");
+    return it->second;
+  }
   void set(Value v, Tensor t) { values[v] = std::move(t); }
 
   LogicalResult binary(Operation *op, const std::function<double(double, double)> &f) {
@@ -652,7 +658,11 @@ private:
   }
 
   const ParamLoader &params;
-  llvm::DenseMap<Value, Tensor> values;
+  // Node-based: references from get() stay valid while set() inserts.
+  struct ValueHash {
+    size_t operator()(Value v) const { return mlir::hash_value(v); }
+  };
+  std::unordered_map<Value, Tensor, ValueHash> values;
 };
 } // namespace
 

@@ -9,6 +9,8 @@
 
 #include "tfm/Runtime/tfm_runtime.h"
 
+#include <chrono>
+#include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
@@ -26,13 +28,45 @@ std::string &lastError() {
   return error;
 }
 
+/// Time spent in each kind of runtime call (tfm_rt_set_profile).
+struct Profile {
+  bool enabled = false;
+  struct Entry {
+    const char *what;
+    long long calls = 0;
+    double seconds = 0;
+  };
+  std::vector<Entry> entries; // a handful: linear search beats hashing
+
+  void add(const char *what, double seconds) {
+    for (Entry &e : entries)
+      if (e.what == what) {
+        ++e.calls;
+        e.seconds += seconds;
+        return;
+      }
+    entries.push_back({what, 1, seconds});
+  }
+};
+
+Profile &profile() {
+  static Profile p;
+  return p;
+}
+
 /// Runs `body`, turning any exception into the recorded error.
 template <typename F>
 void guarded(const char *what, F body) {
   if (!lastError().empty())
     return;
+  std::chrono::steady_clock::time_point start;
+  if (profile().enabled)
+    start = std::chrono::steady_clock::now();
   try {
     body();
+    if (profile().enabled)
+      profile().add(what, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                              .count());
   } catch (const dnnl::error &e) {
     lastError() = std::string(what) + ": oneDNN error: " + e.what();
   } catch (const std::exception &e) {
@@ -123,6 +157,24 @@ int tfm_rt_set_weights(const char *spec) {
 void tfm_rt_set_threads(int threads) { Runtime::get().setThreads(threads); }
 
 void tfm_rt_set_bf16(int enabled) { Runtime::get().setBf16(enabled != 0); }
+
+void tfm_rt_set_profile(int enabled) { profile().enabled = enabled != 0; }
+
+void tfm_rt_profile_print(void *stream, double total) {
+  auto *out = static_cast<FILE *>(stream);
+  double inCalls = 0;
+  for (const Profile::Entry &e : profile().entries)
+    inCalls += e.seconds;
+  std::fprintf(out, "profile: %-12s %8s %10s %6s\n", "runtime call", "calls", "ms", "%");
+  auto line = [&](const char *what, long long calls, double seconds) {
+    std::fprintf(out, "profile: %-12s %8lld %10.2f %5.1f%%\n", what, calls, seconds * 1e3,
+                 total > 0 ? 100 * seconds / total : 0.0);
+  };
+  for (const Profile::Entry &e : profile().entries)
+    line(e.what, e.calls, e.seconds);
+  line("(elsewhere)", 0, total - inCalls);
+  profile().entries.clear();
+}
 
 const char *tfm_rt_last_error(void) {
   return lastError().empty() ? nullptr : lastError().c_str();

@@ -165,7 +165,7 @@ int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
                "          [--temperature T] [--top-k K] [--top-p P] [--seed S] [--greedy]\n"
                "          [--tokenize] [--allow-special] [--no-stop-at-eos] [--no-stream]\n"
                "          [--print-ids] [--dump-logits FILE.npy] [--weights FILE.safetensors]\n"
-               "          [--threads N] [--bench] [--verbose]\n\n"
+               "          [--threads N] [--bench] [--profile] [--verbose]\n\n"
                "Runs the compiled language model: the whole prompt is prefilled in one pass,\n"
                "then one decode step per new token with the KV cache. Text is streamed as it\n"
                "is generated, never splitting a UTF-8 character.\n\n"
@@ -192,6 +192,8 @@ int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
                "                     (default: OMP_NUM_THREADS, else all cores)\n"
                "  --bench            print load time (with a one-token warm-up pass),\n"
                "                     prefill and decode tokens/s, and peak RSS\n"
+               "  --profile          print the time spent in each kind of runtime call\n"
+               "                     (matmul, sdpa, ...), for the prefill and for decoding\n"
                "  --verbose          print the oneDNN ISA and the implementation of each\n"
                "                     primitive\n"
                "  --help             this text\n\n"
@@ -203,7 +205,7 @@ int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
 int runLanguageModel(int argc, char **argv, const Signature &sig) {
   std::vector<int64_t> prompt;
   long long n = 16;
-  bool printIds = false, bench = false, verbose = false, promptGiven = false;
+  bool printIds = false, bench = false, verbose = false, promptGiven = false, profile = false;
   long long threads = 0;
   bool tokenizeOnly = false, allowSpecial = false, greedy = false, stopAtEos = true,
        stream = true, textPrompt = false;
@@ -327,6 +329,8 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
       bench = true;
     } else if (arg == "--verbose") {
       verbose = true;
+    } else if (arg == "--profile") {
+      profile = true;
     } else {
       std::fprintf(stderr, "error: unknown argument '%s' (see --help)\n", arg.c_str());
       return 2;
@@ -403,20 +407,29 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   int64_t capacity = sig.context > 0 ? sig.context : positionsUsed;
   std::vector<std::vector<float>> cache(2 * layers.size(),
                                         std::vector<float>(static_cast<size_t>(capacity * width) + 1));
-  std::vector<int64_t> tokens, positions;
+  std::vector<int64_t> tokens, positions, logitRows;
   std::vector<float> logits, dumped;
-  // One forward pass of `ids` after `past` cached positions.
+  int logitRowsSlot = sig.find("logit_rows");
+  // One forward pass of `ids` after `past` cached positions. Logits are
+  // computed for the last row only, or for every row when they are dumped
+  // (a model without a logit_rows input computes every row).
   auto forward = [&](const std::vector<int64_t> &ids, int64_t past) -> bool {
     int64_t t = static_cast<int64_t>(ids.size());
     tokens = ids;
     positions.resize(t);
     for (int64_t i = 0; i < t; ++i)
       positions[i] = past + i;
-    logits.assign(static_cast<size_t>(t * vocab), 0);
+    logitRows.clear();
+    for (int64_t i = (dumpPath.empty() && logitRowsSlot >= 0) ? t - 1 : 0; i < t; ++i)
+      logitRows.push_back(i);
+    int64_t rows = static_cast<int64_t>(logitRows.size());
+    logits.resize(static_cast<size_t>(rows * vocab));
     std::vector<void *> buffers(sig.slots.size(), nullptr);
     buffers[tokensSlot] = tokens.data();
     buffers[positionsSlot] = positions.data();
     buffers[logitsSlot] = logits.data();
+    if (logitRowsSlot >= 0)
+      buffers[logitRowsSlot] = logitRows.data();
     for (size_t l = 0; l < layers.size(); ++l) {
       buffers[layers[l].pastK] = buffers[layers[l].presentK] = cache[2 * l].data();
       buffers[layers[l].pastV] = buffers[layers[l].presentV] = cache[2 * l + 1].data();
@@ -426,8 +439,10 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     for (const Slot &slot : sig.slots) {
       if (slot.shape.empty() || slot.shape[0] >= 0)
         continue;
-      if (slot.name == "tokens" || slot.name == "positions" || slot.name == "logits")
+      if (slot.name == "tokens" || slot.name == "positions")
         dims.push_back(t);
+      else if (slot.name == "logits" || slot.name == "logit_rows")
+        dims.push_back(rows);
       else if (slot.name.rfind("past_", 0) == 0)
         dims.push_back(past);
       else if (slot.name.rfind("present_", 0) == 0)
@@ -461,6 +476,7 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   }
   int64_t past = 0;
   double prefillTime = 0, decodeTime = 0;
+  tfm_rt_set_profile(profile);
   std::vector<int64_t> ids = prompt;
   for (long long step = 0; step < std::max<long long>(n, 1); ++step) {
     int64_t t = static_cast<int64_t>(ids.size());
@@ -468,12 +484,16 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     if (!forward(ids, past))
       return 1;
     (step == 0 ? prefillTime : decodeTime) += now() - start;
+    if (profile && step == 0) {
+      std::fprintf(stderr, "profile: prefill of %lld tokens\n", static_cast<long long>(t));
+      tfm_rt_profile_print(stderr, prefillTime);
+    }
     if (!dumpPath.empty())
       dumped.insert(dumped.end(), logits.begin(), logits.end());
     past += t;
     if (n == 0)
       break;
-    const float *last = logits.data() + (t - 1) * vocab;
+    const float *last = logits.data() + logits.size() - vocab;
     int64_t next = greedy ? 0 : -1;
     if (greedy) {
       for (int64_t j = 1; j < vocab; ++j)
@@ -525,6 +545,10 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     }
     std::printf("%s\n", text.c_str());
   }
+  if (profile && generated.size() > 1) {
+    std::fprintf(stderr, "profile: %zu decode steps\n", generated.size() - 1);
+    tfm_rt_profile_print(stderr, decodeTime);
+  }
   if (verbose)
     for (const std::string &impl : tfm::runtime::Runtime::get().implementations())
       std::fprintf(stderr, "%s\n", impl.c_str());
@@ -545,9 +569,10 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     getrusage(RUSAGE_SELF, &usage);
     std::printf("load: %.3f s\nprefill: %lld tokens in %.3f s (%.1f tokens/s)\n", loadTime,
                 static_cast<long long>(t0), prefillTime, t0 / std::max(prefillTime, 1e-9));
-    if (n > 1)
-      std::printf("decode: %lld tokens in %.3f s (%.1f tokens/s)\n", n - 1, decodeTime,
-                  (n - 1) / std::max(decodeTime, 1e-9));
+    long long steps = generated.empty() ? 0 : static_cast<long long>(generated.size()) - 1;
+    if (steps > 0)
+      std::printf("decode: %lld tokens in %.3f s (%.1f tokens/s)\n", steps, decodeTime,
+                  steps / std::max(decodeTime, 1e-9));
     std::printf("peak RSS: %.1f MiB\n", usage.ru_maxrss / 1024.0);
   }
   return 0;

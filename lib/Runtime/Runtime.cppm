@@ -33,6 +33,7 @@ module;
 #include <oneapi/dnnl/dnnl.hpp>
 #include "tfm/Runtime/tfm_runtime.h"
 export module tfm.runtime;
+import tfm.kernels;
 
 export namespace tfm::runtime {
 
@@ -95,12 +96,31 @@ public:
   void reorder(const Buffer &src, const Buffer &dst);
   void reduction(const Buffer &src, const Buffer &dst, int32_t kind);
 
+  /// dst[g] = a[g] x b[g] for plain f32 views given by dims and strides
+  /// (elements), batch first: attention's two products. Cached per shape.
+  void batchedMatmul(const float *a, const dnnl::memory::dims &aDims,
+                     const dnnl::memory::dims &aStrides, const float *b,
+                     const dnnl::memory::dims &bDims, const dnnl::memory::dims &bStrides,
+                     float *dst, const dnnl::memory::dims &dDims,
+                     const dnnl::memory::dims &dStrides);
+
+  /// f32 scratch memory kept between calls (it only grows), one per `slot`:
+  /// no page faults on fresh memory in the steady state.
+  float *scratch(size_t slot, size_t floats) {
+    if (scratch_.size() <= slot)
+      scratch_.resize(slot + 1);
+    if (scratch_[slot].size() < floats)
+      scratch_[slot].resize(floats);
+    return scratch_[slot].data();
+  }
+
   /// Implementation names oneDNN chose, per primitive created (for --verbose).
   const std::vector<std::string> &implementations() const { return impls_; }
 
   /// Records that `data` is a model weight: matmuls then use it prepacked
   /// into oneDNN's preferred layout (reordered once, on first use).
   void markWeight(const void *data) { weights_.insert(data); }
+  bool isWeight(const void *data) const { return weights_.count(data) != 0; }
 
   /// Threads for oneDNN (OpenMP) and the runtime's own kernels; 0 keeps the
   /// OpenMP default (OMP_NUM_THREADS or all cores).
@@ -151,6 +171,7 @@ private:
   bool bf16_ = false;
   int threads_ = 0;
   std::vector<uint16_t> bf16Scratch_; ///< activations converted for bf16 matmuls
+  std::vector<std::vector<float>> scratch_;
   std::unordered_map<std::string, dnnl::memory::desc> packedDescs_; ///< per matmul key
   /// Each weight is packed once; later primitives reuse its layout.
   std::unordered_map<const void *, dnnl::memory> packed_;
@@ -337,6 +358,28 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
     args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(activation != 0 ? 1 : 0) | DNNL_ARG_SRC_1] =
         mem(resMd, residual);
   prim.execute(stream_, args);
+  stream_.wait();
+}
+
+void Runtime::batchedMatmul(const float *a, const memory::dims &aDims,
+                            const memory::dims &aStrides, const float *b,
+                            const memory::dims &bDims, const memory::dims &bStrides, float *dst,
+                            const memory::dims &dDims, const memory::dims &dStrides) {
+  std::string key = "matmul";
+  for (const memory::dims *d : {&aDims, &aStrides, &bDims, &bStrides, &dDims, &dStrides}) {
+    key += ' ';
+    for (int64_t x : *d)
+      key += std::to_string(x) + ",";
+  }
+  memory::desc aMd(aDims, memory::data_type::f32, aStrides);
+  memory::desc bMd(bDims, memory::data_type::f32, bStrides);
+  memory::desc dMd(dDims, memory::data_type::f32, dStrides);
+  auto &prim = cached<dnnl::matmul>(key, [&] {
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(aMd, bMd, dMd), engine_);
+  });
+  prim.execute(stream_, {{DNNL_ARG_SRC, memory(aMd, engine_, const_cast<float *>(a))},
+                         {DNNL_ARG_WEIGHTS, memory(bMd, engine_, const_cast<float *>(b))},
+                         {DNNL_ARG_DST, memory(dMd, engine_, dst)}});
   stream_.wait();
 }
 
@@ -808,9 +851,10 @@ export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &p
   for (int64_t i = 0; i < t; ++i) {
     int64_t id = indexAt(tokens, i);
     if (id < 0 || id >= vocab)
-      throw std::runtime_error("token id " + std::to_string(id) + " at position " +
-                               std::to_string(i) + " is out of range [0, " +
-                               std::to_string(vocab) + ")");
+      throw std::runtime_error(
+          (Runtime::get().isWeight(table.data) ? "token id " : "row index ") +
+          std::to_string(id) + " at position " + std::to_string(i) + " is out of range [0, " +
+          std::to_string(vocab) + ")");
     int64_t pos = positions.present() ? indexAt(positions, i) : i;
     const float *e = row(table, id);
     float *out = row(dst, i);
@@ -838,115 +882,103 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
                  bool causal, int64_t ropeDim, double ropeTheta) {
   for (const Buffer *b : {&q, &k, &v, &dst})
     requireF32(*b, "sdpa");
+  for (const Buffer *b : {&q, &k, &v, &dst, &pastK, &pastV, &presentK, &presentV})
+    if (b->present() && b->strides.back() != 1)
+      throw std::runtime_error("sdpa: rows must be contiguous");
+  Runtime &rt = Runtime::get();
   int64_t t = q.dims[0], width = q.dims[1], dh = width / heads;
   int64_t past = pastK.present() ? pastK.dims[0] : 0, s = past + t;
   // Keys and values of all S positions: past rows, then the new ones (rotated
-  // keys). With a cache they go to the present buffers, else to scratch.
-  std::vector<float> kScratch, vScratch, qRot(static_cast<size_t>(t * width));
+  // keys). With a cache they go to the present buffers (in place when the
+  // caller passes the cache as both past and present); without one, the new
+  // rows are read where they are unless RoPE must rotate them.
+  const float *qRows = reinterpret_cast<const float *>(q.data);
+  int64_t qs = q.strides[0];
   float *keys, *vals;
   int64_t ks, vs;
+  bool copyNew = true;
   if (presentK.present()) {
     keys = reinterpret_cast<float *>(presentK.data);
     vals = reinterpret_cast<float *>(presentV.data);
     ks = presentK.strides[0];
     vs = presentV.strides[0];
-    // In place when the caller passes the cache as both past and present.
     if (presentK.data != pastK.data || ks != pastK.strides[0])
       for (int64_t r = 0; r < past; ++r)
         std::memcpy(keys + r * ks, row(pastK, r), width * sizeof(float));
     if (presentV.data != pastV.data || vs != pastV.strides[0])
       for (int64_t r = 0; r < past; ++r)
         std::memcpy(vals + r * vs, row(pastV, r), width * sizeof(float));
-  } else {
-    kScratch.resize(static_cast<size_t>(s * width));
-    vScratch.resize(static_cast<size_t>(s * width));
-    keys = kScratch.data();
-    vals = vScratch.data();
+  } else if (past > 0 || ropeDim > 0) {
+    keys = rt.scratch(0, static_cast<size_t>(s * width));
+    vals = rt.scratch(1, static_cast<size_t>(s * width));
     ks = vs = width;
+    for (int64_t r = 0; r < past; ++r) {
+      std::memcpy(keys + r * ks, row(pastK, r), width * sizeof(float));
+      std::memcpy(vals + r * vs, row(pastV, r), width * sizeof(float));
+    }
+  } else {
+    keys = reinterpret_cast<float *>(k.data);
+    vals = reinterpret_cast<float *>(v.data);
+    ks = k.strides[0];
+    vs = v.strides[0];
+    copyNew = false;
   }
-  for (int64_t r = 0; r < t; ++r) {
-    std::memcpy(keys + (past + r) * ks, row(k, r), width * sizeof(float));
-    std::memcpy(vals + (past + r) * vs, row(v, r), width * sizeof(float));
-    std::memcpy(qRot.data() + r * width, row(q, r), width * sizeof(float));
-  }
+  if (copyNew)
+    for (int64_t r = 0; r < t; ++r) {
+      std::memcpy(keys + (past + r) * ks, row(k, r), width * sizeof(float));
+      std::memcpy(vals + (past + r) * vs, row(v, r), width * sizeof(float));
+    }
   if (ropeDim > 0) {
+    // Rotate q (into scratch) and the new keys (in place); the angles of a
+    // position are computed once for all heads.
+    float *qRot = rt.scratch(2, static_cast<size_t>(t * width));
+    for (int64_t r = 0; r < t; ++r)
+      std::memcpy(qRot + r * width, row(q, r), width * sizeof(float));
+    qRows = qRot;
+    qs = width;
     int64_t half = ropeDim / 2;
+    std::vector<float> cs(static_cast<size_t>(half)), sn(static_cast<size_t>(half));
     for (int64_t r = 0; r < t; ++r) {
       double pos = positions.present() ? static_cast<double>(indexAt(positions, r))
                                        : static_cast<double>(past + r);
-      for (float *base : {qRot.data() + r * width, keys + (past + r) * ks})
+      for (int64_t i = 0; i < half; ++i) {
+        double angle = pos * std::pow(ropeTheta, -2.0 * i / ropeDim);
+        cs[i] = static_cast<float>(std::cos(angle));
+        sn[i] = static_cast<float>(std::sin(angle));
+      }
+      for (float *base : {qRot + r * width, keys + (past + r) * ks})
         for (int64_t h = 0; h < heads; ++h) {
           float *x = base + h * dh;
           for (int64_t i = 0; i < half; ++i) {
-            double angle = pos * std::pow(ropeTheta, -2.0 * i / ropeDim);
-            double c = std::cos(angle), sn = std::sin(angle);
-            double x1 = x[i], x2 = x[i + half];
-            x[i] = static_cast<float>(x1 * c - x2 * sn);
-            x[i + half] = static_cast<float>(x2 * c + x1 * sn);
+            float x1 = x[i], x2 = x[i + half];
+            x[i] = x1 * cs[i] - x2 * sn[i];
+            x[i + half] = x2 * cs[i] + x1 * sn[i];
           }
         }
     }
   }
-  // Per head: K transposed to [Dh, S] so scores accumulate as contiguous
-  // axpy loops (vectorized without reassociation), then softmax, then the
-  // weighted sum of V rows (again axpy). Heads are split over threads when
-  // the work is large enough to pay for them (prefill).
-  auto head = [&](int64_t h, std::vector<float> &kt, std::vector<float> &p) {
-    kt.resize(static_cast<size_t>(dh * s));
-    for (int64_t j = 0; j < s; ++j) {
-      const float *kj = keys + j * ks + h * dh;
-      for (int64_t e = 0; e < dh; ++e)
-        kt[e * s + j] = kj[e];
-    }
-    p.resize(static_cast<size_t>(s));
-    for (int64_t i = 0; i < t; ++i) {
-      const float *qi = qRot.data() + i * width + h * dh;
-      int64_t count = (causal ? std::min(s - 1, past + i) : s - 1) + 1;
-      float *sc = p.data();
-      std::fill(sc, sc + count, 0.0f);
-      for (int64_t e = 0; e < dh; ++e) {
-        float qe = qi[e] * static_cast<float>(scale);
-        const float *krow = kt.data() + e * s;
-        for (int64_t j = 0; j < count; ++j)
-          sc[j] += qe * krow[j];
-      }
-      float m = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < count; ++j)
-        m = std::max(m, sc[j]);
-      float sum = 0;
-      for (int64_t j = 0; j < count; ++j) {
-        sc[j] = std::exp(sc[j] - m);
-        sum += sc[j];
-      }
-      float inv = 1.0f / sum;
-      float *out = row(dst, i) + h * dh;
-      std::fill(out, out + dh, 0.0f);
-      for (int64_t j = 0; j < count; ++j) {
-        const float *vj = vals + j * vs + h * dh;
-        float w = sc[j] * inv;
-        for (int64_t e = 0; e < dh; ++e)
-          out[e] += w * vj[e];
-      }
-    }
-  };
-  unsigned threads = 1;
-  if (t * s * dh * heads > (1 << 20))
-    threads = std::min<unsigned>(Runtime::get().threads(), static_cast<unsigned>(heads));
-  if (threads <= 1) {
-    std::vector<float> kt, p;
-    for (int64_t h = 0; h < heads; ++h)
-      head(h, kt, p);
+  float *out = reinterpret_cast<float *>(dst.data);
+  int64_t os = dst.strides[0];
+  unsigned threads = rt.threads();
+  // Few queries (decode): one pass over the cache per head. Many (prefill):
+  // scores = Q K^T and out = P V as oneDNN batched matmuls over groups of
+  // heads (scores of a group kept to a few MiB), the masked softmax between.
+  if (t < 16) {
+    kernels::attend({qRows, qs, keys, ks, vals, vs, out, os, t, past, heads, dh,
+                     static_cast<float>(scale), causal},
+                    threads);
     return;
   }
-  std::vector<std::thread> pool;
-  for (unsigned w = 0; w < threads; ++w)
-    pool.emplace_back([&, w] {
-      std::vector<float> kt, p;
-      for (int64_t h = w; h < heads; h += threads)
-        head(h, kt, p);
-    });
-  for (auto &th : pool)
-    th.join();
+  int64_t group = std::clamp<int64_t>((4 << 20) / (t * s * 4), 1, heads);
+  float *scores = rt.scratch(3, static_cast<size_t>(group * t * s));
+  for (int64_t h0 = 0; h0 < heads; h0 += group) {
+    int64_t g = std::min(group, heads - h0);
+    rt.batchedMatmul(qRows + h0 * dh, {g, t, dh}, {dh, qs, 1}, keys + h0 * dh, {g, dh, s},
+                     {dh, 1, ks}, scores, {g, t, s}, {t * s, s, 1});
+    kernels::maskedSoftmax(scores, g, t, s, past, causal, static_cast<float>(scale), threads);
+    rt.batchedMatmul(scores, {g, t, s}, {t * s, s, 1}, vals + h0 * dh, {g, s, dh}, {dh, vs, 1},
+                     out + h0 * dh, {g, t, dh}, {dh, os, 1});
+  }
 }
 
 } // namespace tfm::runtime

@@ -141,11 +141,24 @@ func.func @constant(%x: tensor<4x2xf32>) -> tensor<4x2xf32> {
 
 // -----
 
+// A gather of rows becomes the runtime's row gather (an embedding without a
+// positional term), its size taken from the indices.
+// CHECK-LABEL: func @gather_rows
+// CHECK: %[[D:.*]] = memref.dim %arg1, %c0
+// CHECK: %[[B:.*]] = memref.alloc(%[[D]]) {alignment = 64 : i64} : memref<?x4xf32>
+// CHECK: onednn.embedding %arg1, %arg0 into %[[B]] position = none
+func.func @gather_rows(%t: tensor<?x4xf32>, %i: tensor<?xi64>) -> tensor<?x4xf32> {
+  %0 = tfm.gather %t[%i] : tensor<?x4xf32>, tensor<?xi64> -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
 // Ops without a backend lowering yet are reported where they are.
-func.func @no_lowering(%t: tensor<10x4xf32>, %i: tensor<3xi64>) -> tensor<3x4xf32> {
+func.func @no_lowering(%t: tensor<10x4x2xf32>, %i: tensor<3xi64>) -> tensor<3x4x2xf32> {
   // expected-error @+1 {{failed to legalize operation 'tfm.gather' that was explicitly marked illegal}}
-  %0 = tfm.gather %t[%i] : tensor<10x4xf32>, tensor<3xi64> -> tensor<3x4xf32>
-  return %0 : tensor<3x4xf32>
+  %0 = tfm.gather %t[%i] : tensor<10x4x2xf32>, tensor<3xi64> -> tensor<3x4x2xf32>
+  return %0 : tensor<3x4x2xf32>
 }
 
 // -----

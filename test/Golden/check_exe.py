@@ -8,7 +8,10 @@
 2. kv cache: prefill of 4 tokens then 3 decode steps (greedy) produces the
              same logits rows as one prefill of the 7-token sequence
              (max abs error <= 1e-4). Skipped for bidirectional attention.
-3. no slow path: with ONEDNN_VERBOSE=1 no matmul, layer norm or softmax
+3. last row: without --dump-logits the executable computes the logits of
+             the last row only; greedy ids equal those of a run that dumps
+             every row.
+4. no slow path: with ONEDNN_VERBOSE=1 no matmul, layer norm or softmax
              primitive reports a `ref:` implementation.
 """
 import json
@@ -57,6 +60,14 @@ def main():
             sys.exit(1)
     else:
         print("kv cache: not applicable to bidirectional attention")
+
+    greedy = ["--prompt-ids", ids, "-n", "4", "--greedy", "--no-stop-at-eos", "--print-ids"]
+    all_rows = run(exe, *greedy, "--dump-logits", os.path.join(work, "greedy.npy")).strip()
+    last_row = run(exe, *greedy).strip()
+    print(f"last row: greedy ids {last_row} (every row: {all_rows})")
+    if last_row != all_rows:
+        print("FAILED: last row")
+        sys.exit(1)
 
     env = dict(os.environ, ONEDNN_VERBOSE="1")
     verbose = run(exe, "--prompt-ids", ids, "-n", "2", env=env)

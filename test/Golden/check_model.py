@@ -44,7 +44,8 @@ def main():
         args = ["--in", save(f"tok{len(tok)}.npy", tok), "--in", save(f"pos{pos[0]}.npy", pos)]
         for p in past:
             args += ["--in", p]
-        return args
+        rows = np.arange(len(tok), dtype=np.int64)  # logits of every row
+        return args + ["--in", save(f"rows{len(tok)}.npy", rows)]
 
     unfused = os.path.join(work, "unfused.mlir")
     fused = os.path.join(work, "fused.mlir")

@@ -70,6 +70,14 @@ void tfm_rt_set_threads(int threads);
 /* 1: matmuls by weights in bf16 (weights packed as bf16, f32 accumulation). */
 void tfm_rt_set_bf16(int enabled);
 
+/* 1: time every runtime call, by kind (matmul, sdpa, ...). */
+void tfm_rt_set_profile(int enabled);
+
+/* Prints the profile to `stream` (a FILE *): calls and milliseconds per kind
+   and their share of `total` seconds, then the rest as "(elsewhere)";
+   then starts over. */
+void tfm_rt_profile_print(void *stream, double total);
+
 /* The first error recorded since start (NULL if none). */
 const char *tfm_rt_last_error(void);
 

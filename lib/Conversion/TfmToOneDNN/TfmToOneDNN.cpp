@@ -472,6 +472,25 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
   }
 };
 
+/// tfm.gather of rows (a rank-2 table, rank-1 indices) -> onednn.embedding
+/// without a positional term: the runtime's row gather, with range checks.
+struct GatherLowering : OpConversionPattern<GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    if (op.getTable().getType().getRank() != 2 || op.getIndices().getType().getRank() != 1)
+      return rewriter.notifyMatchFailure(op, "only rows of a rank-2 table are gathered");
+    Location loc = op.getLoc();
+    Value dst = allocFor(rewriter, loc, op.getType(), Value(), [&](int64_t) {
+      return dimOf(rewriter, loc, adaptor.getIndices(), 0);
+    });
+    onednn::EmbeddingOp::create(rewriter, loc, adaptor.getIndices(), adaptor.getTable(), Value(),
+                                Value(), dst, onednn::PositionKind::none);
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
 /// tfm.attention -> onednn.sdpa (present keys/values into [P+T, D] buffers).
 struct AttentionLowering : OpConversionPattern<AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -621,7 +640,7 @@ void tfm::populateTfmToOneDNNPatterns(TypeConverter &converter,
   using K = onednn::EltwiseKind;
   using R = onednn::ReductionKind;
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ParamLowering, CastLowering, EmbeddingLowering, AttentionLowering,
+  patterns.add<ParamLowering, CastLowering, EmbeddingLowering, GatherLowering, AttentionLowering,
                MatmulLowering, LinearLowering, SoftmaxLowering,
                LayerNormLowering, TransposeLowering, ReshapeLowering,
                SliceLowering, SplitLowering, ConcatLowering, ConstantLowering,

@@ -126,6 +126,11 @@ LogicalResult fuseEmbedding(Operation *root, IRRewriter &rewriter, Refusal &refu
     tok = isTokenGather(root->getResult(0));
     if (!tok)
       return refuse("not a token gather");
+    // A table of weights (a parameter or an argument) is a token embedding; a
+    // computed one (rows of activations) is a plain gather.
+    Value table = tok.getTable();
+    if (!isa<BlockArgument>(table) && !def<ParamOp>(table) && !def<ConstantOp>(table))
+      return refuse("the table is computed, not a weight: a row gather, not an embedding");
     replaced = tok;
   }
   if (!setInsertionAfterOperands(rewriter, root->getBlock(),

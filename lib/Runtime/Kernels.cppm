@@ -1,0 +1,359 @@
+//===- Kernels.cppm - The runtime's own vectorized loops ----------*- C++ -*-===//
+//
+// The `tfm.kernels` module: loops oneDNN 2.6 has no primitive for (masked
+// softmax, single-query attention, layer normalization), and the thread
+// helper they share.
+//
+// ISA: the runtime library is built for the baseline x86-64 ISA, so each hot
+// loop is written once as plain C++ (shaped so that the vectorizer needs no
+// reassociation: 16 independent lanes where a reduction is needed) and
+// compiled twice: inlined into an AVX-512 entry point and into a generic one.
+// The AVX-512 copy is chosen at run time when the CPU has AVX-512 (F, BW, DQ,
+// VL); results differ from the generic copy only by rounding.
+//
+// Threads: parallelFor runs on the OpenMP threads oneDNN itself uses
+// (libgomp's GOMP_parallel, looked up at run time), so the runtime's kernels
+// and oneDNN's primitives never compete for cores with two thread pools.
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <dlfcn.h>
+#include <functional>
+#include <limits>
+#include <vector>
+export module tfm.kernels;
+
+#define TFM_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define TFM_INLINE [[gnu::always_inline]] inline
+
+namespace tfm::kernels {
+
+//===----------------------------------------------------------------------===//
+// Threads
+//===----------------------------------------------------------------------===//
+
+using GompParallel = void (*)(void (*)(void *), void *, unsigned, unsigned);
+using OmpInt = int (*)();
+
+struct Gomp {
+  GompParallel parallel = nullptr;
+  OmpInt threadNum = nullptr, numThreads = nullptr;
+  Gomp() {
+    parallel = reinterpret_cast<GompParallel>(::dlsym(RTLD_DEFAULT, "GOMP_parallel"));
+    threadNum = reinterpret_cast<OmpInt>(::dlsym(RTLD_DEFAULT, "omp_get_thread_num"));
+    numThreads = reinterpret_cast<OmpInt>(::dlsym(RTLD_DEFAULT, "omp_get_num_threads"));
+    if (!threadNum || !numThreads)
+      parallel = nullptr;
+  }
+};
+
+const Gomp &gomp() {
+  static Gomp g;
+  return g;
+}
+
+struct Job {
+  const std::function<void(int64_t, int64_t)> *body;
+  int64_t n;
+};
+
+/// Contiguous chunk `id` of `count` over [0, n).
+void chunk(int64_t n, int id, int count, int64_t &begin, int64_t &end) {
+  int64_t base = n / count, extra = n % count;
+  begin = id * base + std::min<int64_t>(id, extra);
+  end = begin + base + (id < extra ? 1 : 0);
+}
+
+void trampoline(void *p) {
+  auto *job = static_cast<Job *>(p);
+  int64_t begin, end;
+  chunk(job->n, gomp().threadNum(), gomp().numThreads(), begin, end);
+  if (begin < end)
+    (*job->body)(begin, end);
+}
+
+//===----------------------------------------------------------------------===//
+// Loops, written once (inlined into each ISA's entry point)
+//===----------------------------------------------------------------------===//
+
+constexpr int kLanes = 16;
+
+/// exp(x) for x <= 0 (softmax), Cephes' single-precision polynomial: within
+/// 2 ulp of std::exp on [-87, 0], 0 below.
+TFM_INLINE float expNonPositive(float x) {
+  x = std::max(x, -87.0f);
+  float fx = std::floor(x * 1.44269504088896341f + 0.5f);
+  float r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
+  float y = 1.9875691500e-4f;
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * r * r + r + 1.0f;
+  return y * std::bit_cast<float>((static_cast<int32_t>(fx) + 127) << 23);
+}
+
+/// x[0:count] = softmax(scale * x[0:count]); x[count:width] = 0.
+TFM_INLINE void softmaxRow(float *x, int64_t count, int64_t width, float scale) {
+  float lanes[kLanes];
+  for (float &l : lanes)
+    l = -std::numeric_limits<float>::infinity();
+  int64_t j = 0;
+  for (; j + kLanes <= count; j += kLanes)
+    for (int c = 0; c < kLanes; ++c) {
+      x[j + c] *= scale;
+      lanes[c] = std::max(lanes[c], x[j + c]);
+    }
+  float m = -std::numeric_limits<float>::infinity();
+  for (; j < count; ++j) {
+    x[j] *= scale;
+    m = std::max(m, x[j]);
+  }
+  for (float l : lanes)
+    m = std::max(m, l);
+  for (float &l : lanes)
+    l = 0;
+  for (j = 0; j + kLanes <= count; j += kLanes)
+    for (int c = 0; c < kLanes; ++c) {
+      x[j + c] = expNonPositive(x[j + c] - m);
+      lanes[c] += x[j + c];
+    }
+  float sum = 0;
+  for (; j < count; ++j) {
+    x[j] = expNonPositive(x[j] - m);
+    sum += x[j];
+  }
+  for (float l : lanes)
+    sum += l;
+  float inv = 1.0f / sum;
+  for (j = 0; j < count; ++j)
+    x[j] *= inv;
+  for (; j < width; ++j)
+    x[j] = 0;
+}
+
+TFM_INLINE float dot(const float *a, const float *b, int64_t n) {
+  float lanes[kLanes] = {};
+  int64_t e = 0;
+  for (; e + kLanes <= n; e += kLanes)
+    for (int c = 0; c < kLanes; ++c)
+      lanes[c] += a[e + c] * b[e + c];
+  float sum = 0;
+  for (; e < n; ++e)
+    sum += a[e] * b[e];
+  for (float l : lanes)
+    sum += l;
+  return sum;
+}
+
+} // namespace tfm::kernels
+
+export namespace tfm::kernels {
+
+/// Runs body(begin, end) on contiguous chunks of [0, n), one per thread, on
+/// up to `threads` OpenMP threads (serially when threads <= 1, n <= 1, or
+/// no OpenMP runtime is loaded). The body must not throw.
+void parallelFor(int64_t n, unsigned threads,
+                 const std::function<void(int64_t, int64_t)> &body) {
+  threads = static_cast<unsigned>(std::min<int64_t>(threads, n));
+  if (threads <= 1 || !gomp().parallel) {
+    if (n > 0)
+      body(0, n);
+    return;
+  }
+  Job job{&body, n};
+  gomp().parallel(trampoline, &job, threads, 0);
+}
+
+/// Whether the AVX-512 copies run on this CPU.
+bool hasAvx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  return yes;
+}
+
+/// Attention scores [heads][t][s] (row (h, i) holds query i of head h against
+/// all s keys, unscaled) become probabilities: row (h, i) is softmax(scale *
+/// row) over its first count(i) entries (past + i + 1 when causal, else s)
+/// and 0 after.
+void maskedSoftmax(float *scores, int64_t heads, int64_t t, int64_t s, int64_t past,
+                   bool causal, float scale, unsigned threads);
+
+/// Attention of a few queries read straight from the cache (decode):
+/// out[i, h*dh:(h+1)*dh] = softmax(scale * q_i,h . K_h^T) V_h, row i seeing
+/// keys [0, past + i] when causal. Pointers are to row 0; *Stride are row
+/// strides in floats.
+struct Attention {
+  const float *q;
+  int64_t qStride;
+  const float *k;
+  int64_t kStride;
+  const float *v;
+  int64_t vStride;
+  float *out;
+  int64_t outStride;
+  int64_t t, past, heads, headDim;
+  float scale;
+  bool causal;
+};
+void attend(const Attention &a, unsigned threads);
+
+/// Layer normalization of `rows` rows of width n (row strides in floats):
+/// dst = (src - mean) / sqrt(var + eps) * scale + shift (scale, shift may be
+/// null); f32 partial sums, totals in double.
+void layerNorm(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
+               int64_t rows, int64_t n, const float *scale, const float *shift, float eps,
+               unsigned threads);
+
+} // namespace tfm::kernels
+
+namespace tfm::kernels {
+
+//===----------------------------------------------------------------------===//
+// Masked softmax
+//===----------------------------------------------------------------------===//
+
+TFM_INLINE void softmaxRowsImpl(float *scores, int64_t begin, int64_t end, int64_t t, int64_t s,
+                                int64_t past, bool causal, float scale) {
+  for (int64_t r = begin; r < end; ++r) {
+    int64_t i = r % t;
+    int64_t count = causal ? std::min(s, past + i + 1) : s;
+    softmaxRow(scores + r * s, count, s, scale);
+  }
+}
+TFM_AVX512 void softmaxRowsAvx512(float *scores, int64_t begin, int64_t end, int64_t t,
+                                  int64_t s, int64_t past, bool causal, float scale) {
+  softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale);
+}
+void softmaxRowsGeneric(float *scores, int64_t begin, int64_t end, int64_t t, int64_t s,
+                        int64_t past, bool causal, float scale) {
+  softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale);
+}
+
+void maskedSoftmax(float *scores, int64_t heads, int64_t t, int64_t s, int64_t past,
+                   bool causal, float scale, unsigned threads) {
+  auto rows = hasAvx512() ? softmaxRowsAvx512 : softmaxRowsGeneric;
+  parallelFor(heads * t, threads, [&](int64_t begin, int64_t end) {
+    rows(scores, begin, end, t, s, past, causal, scale);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Direct attention (few queries)
+//===----------------------------------------------------------------------===//
+
+TFM_INLINE void attendHeadsImpl(const Attention &a, int64_t hBegin, int64_t hEnd, float *p) {
+  int64_t dh = a.headDim, s = a.past + a.t;
+  for (int64_t h = hBegin; h < hEnd; ++h)
+    for (int64_t i = 0; i < a.t; ++i) {
+      const float *q = a.q + i * a.qStride + h * dh;
+      int64_t count = a.causal ? std::min(s, a.past + i + 1) : s;
+      for (int64_t j = 0; j < count; ++j)
+        p[j] = dot(q, a.k + j * a.kStride + h * dh, dh);
+      softmaxRow(p, count, count, a.scale);
+      float *o = a.out + i * a.outStride + h * dh;
+      for (int64_t e = 0; e < dh; ++e)
+        o[e] = 0;
+      for (int64_t j = 0; j < count; ++j) {
+        const float *vj = a.v + j * a.vStride + h * dh;
+        float w = p[j];
+        for (int64_t e = 0; e < dh; ++e)
+          o[e] += w * vj[e];
+      }
+    }
+}
+TFM_AVX512 void attendHeadsAvx512(const Attention &a, int64_t hBegin, int64_t hEnd, float *p) {
+  attendHeadsImpl(a, hBegin, hEnd, p);
+}
+void attendHeadsGeneric(const Attention &a, int64_t hBegin, int64_t hEnd, float *p) {
+  attendHeadsImpl(a, hBegin, hEnd, p);
+}
+
+void attend(const Attention &a, unsigned threads) {
+  auto heads = hasAvx512() ? attendHeadsAvx512 : attendHeadsGeneric;
+  int64_t s = a.past + a.t;
+  // Threads pay off once a call reads a few hundred KiB of cache.
+  if (a.t * s * a.heads * a.headDim < (1 << 16))
+    threads = 1;
+  parallelFor(a.heads, threads, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> p;
+    if (p.size() < static_cast<size_t>(s))
+      p.resize(static_cast<size_t>(s));
+    heads(a, begin, end, p.data());
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Layer normalization
+//===----------------------------------------------------------------------===//
+
+TFM_INLINE void layerNormImpl(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
+                              int64_t begin, int64_t end, int64_t n, const float *scale,
+                              const float *shift, float eps) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float *x = src + r * srcStride;
+    float *y = dst + r * dstStride;
+    // Mean, then the variance around it: two passes over an L1-resident row,
+    // f32 lanes summed in double.
+    float lanes[kLanes] = {};
+    int64_t j = 0;
+    for (; j + kLanes <= n; j += kLanes)
+      for (int c = 0; c < kLanes; ++c)
+        lanes[c] += x[j + c];
+    double sum = 0;
+    for (; j < n; ++j)
+      sum += x[j];
+    for (float l : lanes)
+      sum += l;
+    float mean = static_cast<float>(sum / n);
+    for (float &l : lanes)
+      l = 0;
+    for (j = 0; j + kLanes <= n; j += kLanes)
+      for (int c = 0; c < kLanes; ++c) {
+        float d = x[j + c] - mean;
+        lanes[c] += d * d;
+      }
+    double var = 0;
+    for (; j < n; ++j)
+      var += (x[j] - mean) * (x[j] - mean);
+    for (float l : lanes)
+      var += l;
+    float inv = static_cast<float>(1.0 / std::sqrt(var / n + eps));
+    if (scale && shift)
+      for (j = 0; j < n; ++j)
+        y[j] = (x[j] - mean) * inv * scale[j] + shift[j];
+    else
+      for (j = 0; j < n; ++j)
+        y[j] = (x[j] - mean) * inv * (scale ? scale[j] : 1.0f) + (shift ? shift[j] : 0.0f);
+  }
+}
+TFM_AVX512 void layerNormAvx512(const float *src, int64_t srcStride, float *dst,
+                                int64_t dstStride, int64_t begin, int64_t end, int64_t n,
+                                const float *scale, const float *shift, float eps) {
+  layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps);
+}
+void layerNormGeneric(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
+                      int64_t begin, int64_t end, int64_t n, const float *scale,
+                      const float *shift, float eps) {
+  layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps);
+}
+
+void layerNorm(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
+               int64_t rows, int64_t n, const float *scale, const float *shift, float eps,
+               unsigned threads) {
+  auto norm = hasAvx512() ? layerNormAvx512 : layerNormGeneric;
+  if (rows * n < (1 << 15))
+    threads = 1;
+  parallelFor(rows, threads, [&](int64_t begin, int64_t end) {
+    norm(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps);
+  });
+}
+
+} // namespace tfm::kernels
