@@ -48,6 +48,7 @@ void tfm::buildTfmToOneDNNPipeline(OpPassManager &pm, const PipelineOptions &opt
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createSymbolDCEPass());
   pm.addNestedPass<func::FuncOp>(createOneDNNForwardResults());
+  pm.addNestedPass<func::FuncOp>(createOneDNNForwardViews());
   pm.addNestedPass<func::FuncOp>(createOneDNNPlanMemory());
 }
 

@@ -156,6 +156,10 @@ int tfm_rt_set_weights(const char *spec) {
 
 void tfm_rt_set_threads(int threads) { Runtime::get().setThreads(threads); }
 
+void tfm_rt_warm_up(void) {
+  guarded("warm-up", [&] { Runtime::get().warmUp(); });
+}
+
 void tfm_rt_set_bf16(int enabled) { Runtime::get().setBf16(enabled != 0); }
 
 void tfm_rt_set_profile(int enabled) { profile().enabled = enabled != 0; }

@@ -386,6 +386,7 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
                  sig.dtype.c_str());
   if (tfm_rt_set_weights(weights.c_str()) != 0)
     return fail(tfm_rt_last_error());
+  tfm_rt_warm_up();
   double loadTime = now() - loadStart; // with --bench, the warm-up pass is added below
 
   // Layers: past_k.N / past_v.N inputs and present_k.N / present_v.N outputs.

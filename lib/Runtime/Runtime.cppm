@@ -23,6 +23,8 @@ module;
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cstring>
+#include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -73,6 +75,27 @@ inline Buffer fromDescriptor(const void *desc, int64_t rank, int32_t dtype) {
   return b;
 }
 
+/// Page-aligned memory that lives as long as the process, backed by 2 MiB
+/// pages where the kernel allows it (transparent huge pages on request):
+/// fewer page faults when it is first touched and fewer TLB misses when
+/// large weights are streamed.
+inline void *hugeAlloc(size_t bytes) {
+  constexpr size_t kHuge = size_t(2) << 20;
+  size_t size = (std::max<size_t>(bytes, 1) + kHuge - 1) / kHuge * kHuge;
+  void *raw = ::mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+  if (raw == MAP_FAILED)
+    throw std::bad_alloc();
+  auto begin = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (begin + kHuge - 1) / kHuge * kHuge;
+  if (aligned > begin)
+    ::munmap(raw, aligned - begin);
+  if (uintptr_t end = begin + size + kHuge; end > aligned + size)
+    ::munmap(reinterpret_cast<void *>(aligned + size), end - aligned - size);
+  ::madvise(reinterpret_cast<void *>(aligned), size, MADV_HUGEPAGE);
+  return reinterpret_cast<void *>(aligned);
+}
+
 /// The runtime: one CPU engine and stream, and a primitive cache keyed by
 /// the primitive's kind, shapes, strides, types and attributes.
 class Runtime {
@@ -103,6 +126,19 @@ public:
                      const dnnl::memory::dims &bDims, const dnnl::memory::dims &bStrides,
                      float *dst, const dnnl::memory::dims &dDims,
                      const dnnl::memory::dims &dStrides);
+
+  /// Work done once per process ahead of the first pass: oneDNN generates
+  /// its GEMM kernels on first use (~40 ms) and OpenMP starts its threads.
+  void warmUp() {
+    // Both products of the attention, with the strides sdpa passes (rows of
+    // a wider buffer, keys transposed): each kind has its own first-use cost.
+    std::vector<float> qkv(16 * 192, 0.0f), scores(16 * 16), out(16 * 128);
+    batchedMatmul(qkv.data(), {1, 16, 64}, {64, 192, 1}, qkv.data() + 64, {1, 64, 16},
+                  {64, 1, 192}, scores.data(), {1, 16, 16}, {256, 16, 1});
+    kernels::maskedSoftmax(scores.data(), 1, 16, 16, 0, true, 1.0f, threads());
+    batchedMatmul(scores.data(), {1, 16, 16}, {256, 16, 1}, qkv.data() + 128, {1, 16, 64},
+                  {64, 192, 1}, out.data(), {1, 16, 64}, {64, 128, 1});
+  }
 
   /// f32 scratch memory kept between calls (it only grows), one per `slot`:
   /// no page faults on fresh memory in the steady state.
@@ -329,7 +365,8 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
   memory weights = mem(bMd, b);
   if (prepack) {
     if (packedIt == packed_.end()) {
-      memory packed(packedDescs_[key], engine_);
+      memory packed(packedDescs_[key], engine_,
+                    hugeAlloc(packedDescs_[key].get_size()));
       dnnl::reorder(weights, packed).execute(stream_, weights, packed);
       stream_.wait();
       packedIt = packed_.emplace(b.data, packed).first;
@@ -973,11 +1010,16 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
   float *scores = rt.scratch(3, static_cast<size_t>(group * t * s));
   for (int64_t h0 = 0; h0 < heads; h0 += group) {
     int64_t g = std::min(group, heads - h0);
+    auto T0 = std::chrono::steady_clock::now();
     rt.batchedMatmul(qRows + h0 * dh, {g, t, dh}, {dh, qs, 1}, keys + h0 * dh, {g, dh, s},
                      {dh, 1, ks}, scores, {g, t, s}, {t * s, s, 1});
+    auto T1 = std::chrono::steady_clock::now();
     kernels::maskedSoftmax(scores, g, t, s, past, causal, static_cast<float>(scale), threads);
+    auto T2 = std::chrono::steady_clock::now();
     rt.batchedMatmul(scores, {g, t, s}, {t * s, s, 1}, vals + h0 * dh, {g, s, dh}, {dh, vs, 1},
                      out + h0 * dh, {g, t, dh}, {dh, os, 1});
+    auto T3 = std::chrono::steady_clock::now();
+    if (getenv("TFM_DBG")) fprintf(stderr, "qk %.2f sm %.2f pv %.2f\n", std::chrono::duration<double>(T1-T0).count()*1e3, std::chrono::duration<double>(T2-T1).count()*1e3, std::chrono::duration<double>(T3-T2).count()*1e3);
   }
 }
 

@@ -30,11 +30,17 @@ def ConvertTfmToOneDNN : Pass<"convert-tfm-to-onednn", "mlir::ModuleOp"> {
       (`memref.transpose`, `memref.subview`) copied by `onednn.reorder`;
       `tfm.reshape` -> `memref.expand_shape`/`collapse_shape` through a
       rank-1 view (no copy);
-    * `tfm.constant` -> `memref.global` + `memref.get_global`.
+    * `tfm.constant` -> `memref.global` + `memref.get_global`;
+    * `tfm.param` -> `onednn.weight`; `tfm.cast` -> `onednn.reorder`;
+    * `tfm.embedding` -> `onednn.embedding`; `tfm.gather` of rows (a rank-2
+      table, rank-1 indices) -> `onednn.embedding` without a positional term;
+    * `tfm.attention` -> `onednn.sdpa` (present keys and values in
+      `[P+T, D]` buffers).
 
-    Ops that have no backend lowering yet (`tfm.param`, `tfm.gather`,
-    `tfm.embedding`, `tfm.attention`, `tfm.select`, `tfm.causal_mask`, and
-    dynamically shaped tensors) are reported as errors at their location.
+    Dynamic sizes come from the operands a buffer follows (`memref.dim`).
+    What has no lowering yet (gathers of higher rank, `tfm.select`,
+    `tfm.causal_mask`, dynamic reshapes, slices and concatenations) is
+    reported as an error at its location.
   }];
   let dependentDialects = [
     "::tfm::onednn::OneDNNDialect", "::mlir::memref::MemRefDialect",
@@ -59,6 +65,30 @@ def OneDNNForwardResults : Pass<"onednn-forward-results", "mlir::func::FuncOp"> 
     onednn.reorder %a into %out : memref<?x16xf32>, memref<?x16xf32>
     // =>
     onednn.sdpa ... into %o present(%out, %b) ...
+    ```
+  }];
+}
+
+def OneDNNForwardViews : Pass<"onednn-forward-views", "mlir::func::FuncOp"> {
+  let summary = "Let attention read strided views instead of their contiguous copies";
+  let description = [{
+    `convert-tfm-to-onednn` copies every slice of a buffer into a contiguous
+    one (`onednn.reorder` of a `memref.subview`). When such a copy has the
+    view's element type, rows of the view are contiguous, every other use of
+    the copy is a q, k or v operand of `onednn.sdpa` (the runtime reads rows
+    at any stride), and nothing writes the viewed buffer after the copy, the
+    uses take the view and the copy and its buffer are deleted: q, k and v
+    are read straight out of the packed QKV projection.
+
+    Before / after:
+    ```mlir
+    %q = memref.subview %qkv[0, 0] [%t, 768] [1, 1]
+        : memref<?x2304xf32> to memref<?x768xf32, strided<[2304, 1]>>
+    %b = memref.alloc(%t) : memref<?x768xf32>
+    onednn.reorder %q into %b : memref<?x768xf32, strided<[2304, 1]>>, memref<?x768xf32>
+    onednn.sdpa %b, ...
+    // =>
+    onednn.sdpa %q, ...
     ```
   }];
 }

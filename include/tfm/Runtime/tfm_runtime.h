@@ -67,6 +67,10 @@ int tfm_rt_set_weights(const char *spec);
 /* Threads for oneDNN and the runtime's kernels (0: OpenMP's default). */
 void tfm_rt_set_threads(int threads);
 
+/* One-time work ahead of the first pass (oneDNN's GEMM code generation,
+   OpenMP's threads), so that it counts as loading. */
+void tfm_rt_warm_up(void);
+
 /* 1: matmuls by weights in bf16 (weights packed as bf16, f32 accumulation). */
 void tfm_rt_set_bf16(int enabled);
 
