@@ -205,6 +205,9 @@ struct Attention {
 };
 void attend(const Attention &a, unsigned threads);
 
+/// dst[i] = src[i] rounded to bf16 (nearest, ties to even; NaN stays NaN).
+void toBf16(const float *src, uint16_t *dst, int64_t n);
+
 /// Layer normalization of `rows` rows of width n (row strides in floats):
 /// dst = (src - mean) / sqrt(var + eps) * scale + shift (scale, shift may be
 /// null); f32 partial sums, totals in double.
@@ -288,6 +291,26 @@ void attend(const Attention &a, unsigned threads) {
       p.resize(static_cast<size_t>(s));
     heads(a, begin, end, p.data());
   });
+}
+
+//===----------------------------------------------------------------------===//
+// bf16 conversion
+//===----------------------------------------------------------------------===//
+
+TFM_INLINE void toBf16Impl(const float *src, uint16_t *dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u = std::bit_cast<uint32_t>(src[i]);
+    uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    dst[i] = static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : rounded);
+  }
+}
+TFM_AVX512 void toBf16Avx512(const float *src, uint16_t *dst, int64_t n) {
+  toBf16Impl(src, dst, n);
+}
+void toBf16Generic(const float *src, uint16_t *dst, int64_t n) { toBf16Impl(src, dst, n); }
+
+void toBf16(const float *src, uint16_t *dst, int64_t n) {
+  (hasAvx512() ? toBf16Avx512 : toBf16Generic)(src, dst, n);
 }
 
 //===----------------------------------------------------------------------===//
