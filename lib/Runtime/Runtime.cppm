@@ -153,6 +153,14 @@ public:
   /// Implementation names oneDNN chose, per primitive created (for --verbose).
   const std::vector<std::string> &implementations() const { return impls_; }
 
+  /// Records (once) that `kind` ran on one of the runtime's own kernels.
+  void noteKernel(const char *kind, const char *variant) {
+    std::string line = std::string(kind) + ": tfm:" + variant +
+                       (kernels::hasAvx512() ? " (avx512)" : " (generic)");
+    if (std::find(impls_.begin(), impls_.end(), line) == impls_.end())
+      impls_.push_back(line);
+  }
+
   /// Records that `data` is a model weight: matmuls then use it prepacked
   /// into oneDNN's preferred layout (reordered once, on first use).
   void markWeight(const void *data) { weights_.insert(data); }
@@ -455,6 +463,7 @@ void Runtime::layerNorm(const Buffer &src, const Buffer &scale, const Buffer &sh
       (!shift.present() || (shift.dtype == TFM_DTYPE_F32 && shift.strides.back() == 1))) {
     int64_t n = src.dims.back(), rows = n ? src.numElements() / n : 0;
     int64_t stride = rank >= 2 ? src.strides[rank - 2] : n;
+    noteKernel("layer_norm", "rows");
     kernels::layerNorm(reinterpret_cast<const float *>(src.data), stride,
                        reinterpret_cast<float *>(dst.data), stride, rows, n,
                        scale.present() ? reinterpret_cast<const float *>(scale.data) : nullptr,
@@ -1036,11 +1045,13 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
   // scores = Q K^T and out = P V as oneDNN batched matmuls over groups of
   // heads (scores of a group kept to a few MiB), the masked softmax between.
   if (t < 16) {
+    rt.noteKernel("sdpa", "direct");
     kernels::attend({qRows, qs, keys, ks, vals, vs, out, os, t, past, heads, dh,
                      static_cast<float>(scale), causal},
                     threads);
     return;
   }
+  rt.noteKernel("sdpa", "gemm+masked-softmax");
   int64_t group = std::clamp<int64_t>((4 << 20) / (t * s * 4), 1, heads);
   float *scores = rt.scratch(3, static_cast<size_t>(group * t * s));
   for (int64_t h0 = 0; h0 < heads; h0 += group) {
