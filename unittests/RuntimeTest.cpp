@@ -233,7 +233,7 @@ TEST_P(Sdpa, MatchesNaiveAttention) {
 }
 
 // Few queries take the direct kernel, many (t >= 16) oneDNN's batched
-// matmuls with the masked softmax between.
+// matmuls with the masked softmax between, in blocks of 128 queries.
 INSTANTIATE_TEST_SUITE_P(
     Runtime, Sdpa,
     ::testing::Values(SdpaCase{1, 0, 4, 16, true, 0, true, false},
@@ -247,7 +247,10 @@ INSTANTIATE_TEST_SUITE_P(
                       SdpaCase{18, 2, 2, 16, true, 16, true, false},
                       SdpaCase{2, 30, 2, 16, true, 8, true, true},
                       SdpaCase{33, 7, 12, 64, true, 64, true, true},
-                      SdpaCase{70, 0, 5, 24, true, 0, false, false}));
+                      SdpaCase{70, 0, 5, 24, true, 0, false, false},
+                      // several blocks of 128 queries, the last one partial
+                      SdpaCase{150, 5, 2, 16, true, 0, true, true},
+                      SdpaCase{140, 0, 2, 16, false, 8, false, false}));
 
 /// Exits 0 if a failing call records its error and later calls keep it.
 [[noreturn]] void failThenCallAgain() {

@@ -1052,20 +1052,27 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
     return;
   }
   rt.noteKernel("sdpa", "gemm+masked-softmax");
-  int64_t group = std::clamp<int64_t>((4 << 20) / (t * s * 4), 1, heads);
-  float *scores = rt.scratch(3, static_cast<size_t>(group * t * s));
-  for (int64_t h0 = 0; h0 < heads; h0 += group) {
-    int64_t g = std::min(group, heads - h0);
-    auto T0 = std::chrono::steady_clock::now();
-    rt.batchedMatmul(qRows + h0 * dh, {g, t, dh}, {dh, qs, 1}, keys + h0 * dh, {g, dh, s},
-                     {dh, 1, ks}, scores, {g, t, s}, {t * s, s, 1});
-    auto T1 = std::chrono::steady_clock::now();
-    kernels::maskedSoftmax(scores, g, t, s, past, causal, static_cast<float>(scale), threads);
-    auto T2 = std::chrono::steady_clock::now();
-    rt.batchedMatmul(scores, {g, t, s}, {t * s, s, 1}, vals + h0 * dh, {g, s, dh}, {dh, vs, 1},
-                     out + h0 * dh, {g, t, dh}, {dh, os, 1});
-    auto T3 = std::chrono::steady_clock::now();
-    if (getenv("TFM_DBG")) fprintf(stderr, "qk %.2f sm %.2f pv %.2f\n", std::chrono::duration<double>(T1-T0).count()*1e3, std::chrono::duration<double>(T2-T1).count()*1e3, std::chrono::duration<double>(T3-T2).count()*1e3);
+  // Causal: query block [r0, r1) sees keys [0, past + r1) only, so blocks of
+  // 128 queries skip most of the masked upper triangle.
+  constexpr int64_t kBlock = 128;
+  for (int64_t r0 = 0; r0 < t; r0 += kBlock) {
+    int64_t rows = std::min(kBlock, t - r0);
+    int64_t keysSeen = causal ? past + r0 + rows : s;
+    int64_t group = std::clamp<int64_t>((4 << 20) / (rows * keysSeen * 4), 1, heads);
+    float *scores = rt.scratch(3, static_cast<size_t>(group * rows * keysSeen));
+    const float *qBlock = qRows + r0 * qs;
+    float *outBlock = out + r0 * os;
+    for (int64_t h0 = 0; h0 < heads; h0 += group) {
+      int64_t g = std::min(group, heads - h0);
+      rt.batchedMatmul(qBlock + h0 * dh, {g, rows, dh}, {dh, qs, 1}, keys + h0 * dh,
+                       {g, dh, keysSeen}, {dh, 1, ks}, scores, {g, rows, keysSeen},
+                       {rows * keysSeen, keysSeen, 1});
+      kernels::maskedSoftmax(scores, g, rows, keysSeen, past + r0, causal,
+                             static_cast<float>(scale), threads);
+      rt.batchedMatmul(scores, {g, rows, keysSeen}, {rows * keysSeen, keysSeen, 1},
+                       vals + h0 * dh, {g, keysSeen, dh}, {dh, vs, 1}, outBlock + h0 * dh,
+                       {g, rows, dh}, {dh, os, 1});
+    }
   }
 }
 
