@@ -283,7 +283,7 @@ void attend(const Attention &a, unsigned threads) {
   auto heads = hasAvx512() ? attendHeadsAvx512 : attendHeadsGeneric;
   int64_t s = a.past + a.t;
   // Threads pay off once a call reads a few hundred KiB of cache.
-  if (a.t * s * a.heads * a.headDim < (1 << 20))
+  if (a.t * s * a.heads * a.headDim < (1 << 18))
     threads = 1;
   parallelFor(a.heads, threads, [&](int64_t begin, int64_t end) {
     thread_local std::vector<float> p;
