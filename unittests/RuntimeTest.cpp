@@ -252,6 +252,36 @@ INSTANTIATE_TEST_SUITE_P(
                       SdpaCase{150, 5, 2, 16, true, 0, true, true},
                       SdpaCase{140, 0, 2, 16, false, 8, false, false}));
 
+TEST(Runtime, LayerNormMatchesNaiveLoop) {
+  // 3 rows of 37 (not a multiple of the 16 lanes), the middle row strided.
+  const int64_t rows = 3, n = 37, stride = 40;
+  std::vector<float> src(rows * stride), dst(rows * stride, -5), scale(n), shift(n);
+  for (int64_t i = 0; i < rows * stride; ++i)
+    src[i] = std::sin(0.37f * i) * 3 + (i / stride == 1 ? 100 : 0);
+  for (int64_t j = 0; j < n; ++j) {
+    scale[j] = 0.5f + 0.01f * j;
+    shift[j] = -0.2f + 0.03f * j;
+  }
+  Desc<2> s{src.data(), src.data(), 0, {rows, n}, {stride, 1}};
+  Desc<2> d{dst.data(), dst.data(), 0, {rows, n}, {stride, 1}};
+  auto dscale = contiguous<1>(scale, {n}), dshift = contiguous<1>(shift, {n});
+  tfm_rt_layer_norm(&s, 2, TFM_DTYPE_F32, &dscale, 1, TFM_DTYPE_F32, &dshift, 1, TFM_DTYPE_F32,
+                    &d, 2, TFM_DTYPE_F32, 1e-5);
+  ASSERT_EQ(tfm_rt_last_error(), nullptr);
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < n; ++j)
+      mean += src[r * stride + j] / static_cast<double>(n);
+    for (int64_t j = 0; j < n; ++j)
+      var += (src[r * stride + j] - mean) * (src[r * stride + j] - mean) / n;
+    for (int64_t j = 0; j < n; ++j) {
+      double want = (src[r * stride + j] - mean) / std::sqrt(var + 1e-5) * scale[j] + shift[j];
+      EXPECT_NEAR(dst[r * stride + j], want, 1e-5) << r << "," << j;
+    }
+    EXPECT_EQ(dst[r * stride + n], -5) << "wrote into the row padding";
+  }
+}
+
 /// Exits 0 if a failing call records its error and later calls keep it.
 [[noreturn]] void failThenCallAgain() {
   std::vector<float> a(6), b(6), c(4);

@@ -22,7 +22,9 @@ module;
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <dlfcn.h>
 #include <functional>
 #include <limits>
@@ -172,10 +174,16 @@ void parallelFor(int64_t n, unsigned threads,
   gomp().parallel(trampoline, &job, threads, 0);
 }
 
-/// Whether the AVX-512 copies run on this CPU.
+/// Whether the AVX-512 copies run: the CPU has AVX-512 (F, BW, DQ, VL) and
+/// TFM_KERNELS is not "generic" (which tests the baseline copies anywhere).
 bool hasAvx512() {
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  static const bool yes = [] {
+    const char *forced = std::getenv("TFM_KERNELS");
+    if (forced && std::string_view(forced) == "generic")
+      return false;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  }();
   return yes;
 }
 
