@@ -381,10 +381,13 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   double loadStart = now();
   tfm_rt_set_threads(static_cast<int>(threads));
   tfm_rt_set_bf16(sig.dtype == "bf16");
-  if (verbose)
-    std::fprintf(stderr, "oneDNN ISA: %s; threads: %u; matmuls: %s\n",
+  if (verbose) {
+    const char *tunables = std::getenv("GLIBC_TUNABLES");
+    std::fprintf(stderr, "oneDNN ISA: %s; threads: %u; matmuls: %s; malloc on huge pages: %s\n",
                  tfm::runtime::Runtime::isa().c_str(), tfm::runtime::Runtime::get().threads(),
-                 sig.dtype.c_str());
+                 sig.dtype.c_str(),
+                 tunables && std::strstr(tunables, "glibc.malloc.hugetlb=1") ? "yes" : "no");
+  }
   if (tfm_rt_set_weights(weights.c_str()) != 0)
     return fail(tfm_rt_last_error());
   tfm_rt_warm_up();
@@ -700,6 +703,15 @@ void preferHugePages(char **argv) {
   const char *tunables = std::getenv("GLIBC_TUNABLES");
   if (tunables && std::strstr(tunables, "glibc.malloc.hugetlb"))
     return; // already set (by us or by the user)
+  // Started through the dynamic loader (`ld-linux-x86-64.so.2 ./model`),
+  // /proc/self/exe is the loader, which would read argv differently.
+  char self[4096];
+  ssize_t len = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (len <= 0)
+    return;
+  self[len] = '\0';
+  if (std::strstr(self, "/ld-linux") || std::strstr(self, "/ld.so"))
+    return;
   std::string value = tunables && *tunables ? std::string(tunables) + ":glibc.malloc.hugetlb=1"
                                             : std::string("glibc.malloc.hugetlb=1");
   ::setenv("GLIBC_TUNABLES", value.c_str(), 1);
