@@ -121,10 +121,15 @@ void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int6
                     int64_t d3, int32_t dtype) {
   // Generated code passes each weight's name as the same string constant on
   // every call (with the same shape and type): after the first lookup, the
-  // address of the name finds the data without hashing the name.
-  static std::unordered_map<const char *, void *> seen;
-  if (auto it = seen.find(name); it != seen.end())
-    return it->second;
+  // address of the name finds the data without hashing the name (the name is
+  // still compared, for callers whose buffers get reused).
+  struct Seen {
+    std::string name;
+    void *data;
+  };
+  static std::unordered_map<const char *, Seen> seen;
+  if (auto it = seen.find(name); it != seen.end() && it->second.name == name)
+    return it->second.data;
   void *result = nullptr;
   guarded("weight", [&] {
     int64_t all[4] = {d0, d1, d2, d3};
@@ -133,7 +138,7 @@ void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int6
     Runtime::get().markWeight(result);
   });
   if (result)
-    seen.emplace(name, result);
+    seen[name] = Seen{name, result};
   // On failure, a valid dummy address: later calls are no-ops anyway.
   static float dummy[1];
   return result ? result : dummy;
