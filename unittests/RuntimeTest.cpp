@@ -12,6 +12,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstdint>
+#include <utility>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +23,7 @@
 #include <vector>
 
 import tfm.runtime;
+import tfm.kernels;
 
 namespace {
 
@@ -280,6 +284,45 @@ TEST(Runtime, LayerNormMatchesNaiveLoop) {
     }
     EXPECT_EQ(dst[r * stride + n], -5) << "wrote into the row padding";
   }
+}
+
+TEST(Runtime, Bf16ConversionRoundsToNearestEven) {
+  auto bits = [](uint32_t u) { return std::bit_cast<float>(u); };
+  // value -> expected bf16 bits; 17 values so that both the 16-lane body and
+  // the scalar tail of the loop run.
+  std::vector<std::pair<float, uint16_t>> cases = {
+      {1.0f, 0x3f80},
+      {bits(0x3f808000), 0x3f80}, // halfway, even below: down
+      {bits(0x3f818000), 0x3f82}, // halfway, odd below: up
+      {bits(0x3f808001), 0x3f81}, // just above halfway: up
+      {bits(0x3f807fff), 0x3f80}, // just below halfway: down
+      {-2.5f, 0xc020},
+      {0.0f, 0x0000},
+      {-0.0f, 0x8000},
+      {bits(0x7f800000), 0x7f80},  // +inf
+      {bits(0xff800000), 0xff80},  // -inf
+      {bits(0x7f7fffff), 0x7f80},  // the largest float rounds to +inf
+      {bits(0x00000001), 0x0000},  // the smallest denormal rounds to 0
+      {bits(0x7fc00000), 0x7fc0},  // quiet NaN
+      {3.14159265f, 0x4049},
+      {1e-3f, 0x3a83},
+      {65504.0f, 0x4780},
+      {-1e30f, 0xf14a},  // 0xf149f2ca: low half above halfway, up
+  };
+  std::vector<float> src;
+  for (auto &c : cases)
+    src.push_back(c.first);
+  std::vector<uint16_t> dst(src.size() + 1, 0xdead);
+  tfm::kernels::toBf16(src.data(), dst.data(), static_cast<int64_t>(src.size()));
+  for (size_t i = 0; i < cases.size(); ++i)
+    EXPECT_EQ(dst[i], cases[i].second) << "case " << i << ": " << src[i];
+  EXPECT_EQ(dst.back(), 0xdead) << "wrote past the end";
+  // A signalling NaN whose payload sits in the low bits stays a NaN.
+  float snan = bits(0x7f800001);
+  uint16_t out = 0;
+  tfm::kernels::toBf16(&snan, &out, 1);
+  EXPECT_EQ(out & 0x7f80, 0x7f80);
+  EXPECT_NE(out & 0x007f, 0) << "became infinity";
 }
 
 /// Exits 0 if a failing call records its error and later calls keep it.
