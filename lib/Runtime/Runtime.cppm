@@ -23,8 +23,6 @@ module;
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cstring>
-#include <chrono>
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -153,12 +151,15 @@ public:
   /// Implementation names oneDNN chose, per primitive created (for --verbose).
   const std::vector<std::string> &implementations() const { return impls_; }
 
-  /// Records (once) that `kind` ran on one of the runtime's own kernels.
+  /// Records (once) that `kind` ran on one of the runtime's own kernels;
+  /// called on every call, so a repeat costs a pointer comparison or two.
   void noteKernel(const char *kind, const char *variant) {
-    std::string line = std::string(kind) + ": tfm:" + variant +
-                       (kernels::hasAvx512() ? " (avx512)" : " (generic)");
-    if (std::find(impls_.begin(), impls_.end(), line) == impls_.end())
-      impls_.push_back(line);
+    for (const auto &[k, v] : noted_)
+      if (k == kind && v == variant)
+        return;
+    noted_.emplace_back(kind, variant);
+    impls_.push_back(std::string(kind) + ": tfm:" + variant +
+                     (kernels::hasAvx512() ? " (avx512)" : " (generic)"));
   }
 
   /// Records that `data` is a model weight: matmuls then use it prepacked
@@ -177,9 +178,13 @@ public:
   unsigned threads() const {
     if (threads_ > 0)
       return static_cast<unsigned>(threads_);
-    const char *env = std::getenv("OMP_NUM_THREADS");
-    return env ? static_cast<unsigned>(std::max(1, std::atoi(env)))
-               : std::max(1u, std::thread::hardware_concurrency());
+    // OpenMP's default, read once (kernels ask on every call).
+    static const unsigned fallback = [] {
+      const char *env = std::getenv("OMP_NUM_THREADS");
+      return env ? static_cast<unsigned>(std::max(1, std::atoi(env)))
+                 : std::max(1u, std::thread::hardware_concurrency());
+    }();
+    return fallback;
   }
 
   /// The instruction set oneDNN dispatches to on this CPU.
@@ -211,6 +216,7 @@ private:
   dnnl::stream stream_;
   std::unordered_map<std::string, dnnl::primitive> cache_;
   std::vector<std::string> impls_;
+  std::vector<std::pair<const char *, const char *>> noted_; ///< noteKernel's
   std::unordered_set<const void *> weights_;
   bool bf16_ = false;
   int threads_ = 0;
@@ -239,7 +245,6 @@ memory::data_type toDnnl(int32_t dtype) {
   }
 }
 
-/// Appends a buffer's shape, strides and type to a cache key.
 /// Whether b's elements are contiguous in row-major order.
 bool isDense(const Buffer &b) {
   int64_t stride = 1;
@@ -251,6 +256,7 @@ bool isDense(const Buffer &b) {
   return true;
 }
 
+/// Appends a buffer's shape, strides and type to a cache key.
 void keyOf(std::string &key, const Buffer &b) {
   key += '|';
   if (!b.present())

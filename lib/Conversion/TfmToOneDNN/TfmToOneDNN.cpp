@@ -455,19 +455,23 @@ struct CastLowering : OpConversionPattern<CastOp> {
   }
 };
 
+/// `onednn.embedding` into a fresh buffer of `type` with one row per index.
+Value gatherRows(OpBuilder &b, Location loc, Type type, Value indices, Value table,
+                 Value positionTable, Value positions, onednn::PositionKind kind) {
+  Value dst = allocFor(b, loc, type, Value(), [&](int64_t) { return dimOf(b, loc, indices, 0); });
+  onednn::EmbeddingOp::create(b, loc, indices, table, positionTable, positions, dst, kind);
+  return dst;
+}
+
 /// tfm.embedding -> onednn.embedding (T rows, one per token).
 struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value dst = allocFor(rewriter, loc, op.getType(), Value(), [&](int64_t) {
-      return dimOf(rewriter, loc, adaptor.getTokens(), 0);
-    });
-    onednn::EmbeddingOp::create(rewriter, loc, adaptor.getTokens(), adaptor.getTable(),
-                                adaptor.getPositionTable(), adaptor.getPositions(), dst,
-                                static_cast<onednn::PositionKind>(op.getPosition()));
-    rewriter.replaceOp(op, dst);
+    rewriter.replaceOp(op, gatherRows(rewriter, op.getLoc(), op.getType(), adaptor.getTokens(),
+                                      adaptor.getTable(), adaptor.getPositionTable(),
+                                      adaptor.getPositions(),
+                                      static_cast<onednn::PositionKind>(op.getPosition())));
     return success();
   }
 };
@@ -480,13 +484,9 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
                                 ConversionPatternRewriter &rewriter) const override {
     if (op.getTable().getType().getRank() != 2 || op.getIndices().getType().getRank() != 1)
       return rewriter.notifyMatchFailure(op, "only rows of a rank-2 table are gathered");
-    Location loc = op.getLoc();
-    Value dst = allocFor(rewriter, loc, op.getType(), Value(), [&](int64_t) {
-      return dimOf(rewriter, loc, adaptor.getIndices(), 0);
-    });
-    onednn::EmbeddingOp::create(rewriter, loc, adaptor.getIndices(), adaptor.getTable(), Value(),
-                                Value(), dst, onednn::PositionKind::none);
-    rewriter.replaceOp(op, dst);
+    rewriter.replaceOp(op, gatherRows(rewriter, op.getLoc(), op.getType(), adaptor.getIndices(),
+                                      adaptor.getTable(), Value(), Value(),
+                                      onednn::PositionKind::none));
     return success();
   }
 };
