@@ -121,3 +121,34 @@ TEST(Utf8Stream, HoldsBackIncompleteCharacters) {
   EXPECT_EQ(cut.finish(), "\xef\xbf\xbd");
 }
 } // namespace
+
+namespace {
+// Ill-formed bytes become U+FFFD exactly as Python's
+// bytes.decode("utf-8", errors="replace") does (the expected strings were
+// printed by CPython 3.11 for these inputs), fed whole and one byte at a time.
+TEST(Utf8Stream, ReplacesIllFormedSequencesLikePython) {
+  const std::string R = "\xef\xbf\xbd";
+  const std::pair<std::string, std::string> cases[] = {
+      {"on pony \xe0\xa8 Os", "on pony " + R + " Os"}, // incomplete, then a space
+      {"\xf8", R},                                      // a byte that starts nothing
+      {"a\x80" "b", "a" + R + "b"},                     // a lone continuation byte
+      {"\xed\xa0\x80x", R + R + R + "x"},               // a surrogate
+      {"\xf0\x9f\x91", R},                              // incomplete at the end
+      {"\xc0\xaf", R + R},                              // overlong
+      {"\xf4\x90\x80\x80", R + R + R + R},              // above U+10FFFF
+      {"\xe2\x82\xac\xe2\x82", "\xe2\x82\xac" + R},
+  };
+  for (const auto &[in, want] : cases) {
+    EXPECT_EQ(tfm::tokenizer::Utf8Stream::sanitize(in), want);
+    tfm::tokenizer::Utf8Stream stream;
+    std::string out;
+    for (char c : in)
+      out += stream.push(std::string(1, c));
+    out += stream.finish();
+    EXPECT_EQ(out, want);
+    EXPECT_EQ(tfm::tokenizer::invalidUtf8At(out), std::string_view::npos);
+  }
+  EXPECT_EQ(tfm::tokenizer::invalidUtf8At("ab\xe0\xa8 c"), 2u);
+  EXPECT_EQ(tfm::tokenizer::invalidUtf8At("\xe2\x82\xac"), std::string_view::npos);
+}
+} // namespace

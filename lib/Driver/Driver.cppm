@@ -33,6 +33,8 @@ module;
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -52,6 +54,7 @@ export module tfm.driver;
 
 import tfm.frontend;
 import tfm.safetensors;
+import tfm.json_depth;
 
 export namespace tfm::driver {
 
@@ -313,6 +316,21 @@ int compile(const Options &options) {
       llvm::SmallString<256> abs(*p);
       (void)llvm::sys::fs::make_absolute(abs);
       *p = std::string(abs);
+    }
+    // A vocabulary padded beyond the tokenizer (nanoGPT and llm.c pad GPT-2's
+    // 50257 to 50304) works: the executables decode such ids to no text.
+    if (!vocabEncoder.empty()) {
+      if (auto buffer = llvm::MemoryBuffer::getFile(vocabEncoder, /*IsText=*/true)) {
+        llvm::StringRef text = (*buffer)->getBuffer();
+        if (!tfm::json::tooDeepAt(text))
+          if (auto value = llvm::json::parse(text))
+            if (const llvm::json::Object *entries = value->getAsObject())
+              if (static_cast<int64_t>(entries->size()) < config->vocabSize)
+                llvm::errs() << "tfmc: warning: vocab_size " << config->vocabSize
+                             << " is larger than the tokenizer's " << entries->size()
+                             << " entries (" << vocabEncoder << "): ids " << entries->size()
+                             << ".." << config->vocabSize - 1 << " decode to no text\n";
+      }
     }
     auto imported = frontend::importGPT2(context, *config, weights);
     if (!imported)

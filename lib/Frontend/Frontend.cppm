@@ -31,6 +31,7 @@ module;
 export module tfm.frontend;
 
 import tfm.safetensors;
+import tfm.json_depth;
 
 export namespace tfm::frontend {
 
@@ -108,6 +109,9 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
   Config c;
   c.path = path;
   c.text = (*buffer)->getBuffer().str();
+  if (auto at = tfm::json::tooDeepAt(c.text))
+    return fail("JSON nests deeper than " + llvm::Twine(tfm::json::kMaxDepth) + " levels (at byte " +
+                llvm::Twine(*at) + ")");
   auto json = llvm::json::parse(c.text);
   if (!json)
     return fail("malformed JSON: " + llvm::toString(json.takeError()));

@@ -23,6 +23,8 @@ module;
 #include <vector>
 export module tfm.safetensors;
 
+import tfm.json_depth;
+
 export namespace tfm::safetensors {
 
 /// Element types of the safetensors format.
@@ -134,6 +136,9 @@ llvm::Expected<std::unique_ptr<File>> File::open(const std::string &path) {
   llvm::StringRef header = bytes.substr(8, headerLen);
   uint64_t dataSize = bytes.size() - 8 - headerLen;
   const char *data = bytes.data() + 8 + headerLen;
+  if (auto at = tfm::json::tooDeepAt(header))
+    return fail(llvm::formatv("header JSON nests deeper than {0} levels (at byte {1})",
+                              tfm::json::kMaxDepth, 8 + *at));
   auto json = llvm::json::parse(header);
   if (!json)
     return fail("malformed header JSON: " + llvm::toString(json.takeError()));

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -24,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
@@ -141,6 +143,32 @@ int fail(const std::string &message) {
   return 1;
 }
 
+/// The errno of the first failed write to standard output (0: none yet).
+int stdoutErrno = 0;
+
+/// Writes `text` to standard output and flushes it (streamed text shows at
+/// once); false once a write has failed (a full disk, a closed pipe).
+bool emit(std::string_view text) {
+  if (stdoutErrno)
+    return false;
+  errno = 0;
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    stdoutErrno = errno ? errno : EIO;
+  return stdoutErrno == 0;
+}
+
+/// The exit status after everything was printed: `code`, or 1 with an error
+/// naming the reason when a write to standard output failed.
+int finishStdout(int code) {
+  errno = 0;
+  if ((std::fflush(stdout) != 0 || std::ferror(stdout)) && !stdoutErrno)
+    stdoutErrno = errno ? errno : EIO;
+  if (!stdoutErrno)
+    return code;
+  std::fprintf(stderr, "error: standard output: %s\n", std::strerror(stdoutErrno));
+  return code ? code : 1;
+}
+
 double now() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
@@ -156,6 +184,140 @@ bool run(std::vector<void *> &buffers, std::vector<int64_t> &dims) {
   return true;
 }
 
+/// Reads the text file `path` for `flag`: at most `limit` bytes (a larger
+/// file is an error, so /dev/zero cannot exhaust memory), well-formed UTF-8
+/// (the error names the byte offset). False after printing an error naming
+/// the flag and the file.
+bool readTextFile(const char *flag, const std::string &path, size_t limit, std::string &out) {
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    std::fprintf(stderr, "error: %s: cannot read '%s': %s\n", flag, path.c_str(),
+                 std::strerror(errno));
+    return false;
+  }
+  out.clear();
+  char buffer[1 << 16];
+  size_t got;
+  while ((got = std::fread(buffer, 1, sizeof(buffer), f)) > 0) {
+    out.append(buffer, got);
+    if (out.size() > limit) {
+      std::fclose(f);
+      std::fprintf(stderr, "error: %s: '%s' is larger than %zu MiB\n", flag, path.c_str(),
+                   limit >> 20);
+      return false;
+    }
+  }
+  bool readError = std::ferror(f);
+  int savedErrno = errno;
+  std::fclose(f);
+  if (readError) {
+    std::fprintf(stderr, "error: %s: cannot read '%s': %s\n", flag, path.c_str(),
+                 std::strerror(savedErrno));
+    return false;
+  }
+  size_t bad = tfm::tokenizer::invalidUtf8At(out);
+  if (bad != std::string_view::npos) {
+    std::fprintf(stderr, "error: %s: '%s' is not valid UTF-8 (byte 0x%02X at byte offset %zu)\n",
+                 flag, path.c_str(), static_cast<unsigned char>(out[bad]), bad);
+    return false;
+  }
+  return true;
+}
+
+/// The largest text file --prompt-file and --perplexity read.
+constexpr size_t kMaxTextFile = size_t(256) << 20;
+
+/// -log p(target) in nats from one row of logits, computed in double
+/// (log-sum-exp around the row's maximum). NaN when the row has a NaN.
+double negativeLogLikelihood(const float *row, int64_t vocab, int64_t target) {
+  double max = -INFINITY;
+  for (int64_t j = 0; j < vocab; ++j) {
+    if (std::isnan(row[j]))
+      return NAN;
+    max = std::max(max, static_cast<double>(row[j]));
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < vocab; ++j)
+    sum += std::exp(static_cast<double>(row[j]) - max);
+  return max + std::log(sum) - static_cast<double>(row[target]);
+}
+
+/// --perplexity: the perplexity of the model on a text file, as Hugging Face's
+/// guide "Perplexity of fixed-length models" defines it with a sliding window:
+/// windows of `context` tokens start every `stride` tokens (the last ends at
+/// the end of the text); each window scores only the tokens that no earlier
+/// window scored (the first window scores all of its tokens after the first),
+/// each predicted from the tokens before it in the window. With a stride
+/// below the context every token after the first is scored exactly once;
+/// with stride == context the windows do not overlap and, as in the guide,
+/// the first token of each window (which has no context) is not scored.
+///   perplexity = exp(mean over scored tokens of -log p(token | window before it)).
+/// `forwardRows(ids, past, firstRow)` runs one fresh window (past = 0) and
+/// leaves the logits of rows firstRow.. in `logits`.
+template <typename Forward>
+int perplexity(const std::string &path, const tfm::tokenizer::Tokenizer &tokenizer,
+               int64_t context, int64_t stride, int64_t vocab, const std::vector<float> &logits,
+               Forward &&forwardRows) {
+  std::string text;
+  if (!readTextFile("--perplexity", path, kMaxTextFile, text))
+    return 1;
+  if (text.empty())
+    return fail("--perplexity: '" + path + "' is empty");
+  std::vector<int64_t> ids;
+  try {
+    ids = tokenizer.encode(text);
+  } catch (const std::exception &e) {
+    return fail("--perplexity: '" + path + "': " + e.what());
+  }
+  int64_t n = static_cast<int64_t>(ids.size());
+  if (n < 2)
+    return fail("--perplexity: '" + path + "' has " + std::to_string(n) +
+                " token; a perplexity needs at least two");
+  for (int64_t id : ids)
+    if (id >= vocab)
+      return fail("--perplexity: the tokenizer gives id " + std::to_string(id) +
+                  ", beyond the model's vocabulary of " + std::to_string(vocab));
+  if (stride <= 0)
+    stride = std::max<int64_t>(1, context / 2);
+  double nll = 0, lastReport = now();
+  int64_t scored = 0, windows = 0, prevEnd = 0;
+  for (int64_t begin = 0;; begin += stride) {
+    int64_t end = std::min(begin + context, n);
+    int64_t targets = end - prevEnd;                       // tokens this window scores
+    int64_t firstTarget = std::max<int64_t>(end - targets - begin, 1); // in the window
+    std::vector<int64_t> window(ids.begin() + begin, ids.begin() + end);
+    int64_t firstRow = firstTarget - 1; // row r predicts token r + 1
+    if (!forwardRows(window, 0, firstRow))
+      return 1;
+    for (int64_t j = firstTarget; j < end - begin; ++j) {
+      const float *row = logits.data() + (j - 1 - firstRow) * vocab;
+      double l = negativeLogLikelihood(row, vocab, window[j]);
+      if (std::isnan(l))
+        return fail("--perplexity: the logits of window " + std::to_string(windows) +
+                    " (tokens " + std::to_string(begin) + ".." + std::to_string(end - 1) +
+                    ") contain NaN");
+      nll += l;
+      ++scored;
+    }
+    ++windows;
+    prevEnd = end;
+    if (now() - lastReport > 2.0) {
+      std::fprintf(stderr, "perplexity: %lld/%lld tokens scored\n", static_cast<long long>(scored),
+                   static_cast<long long>(n - 1));
+      lastReport = now();
+    }
+    if (end == n)
+      break;
+  }
+  double mean = nll / static_cast<double>(scored);
+  std::printf("perplexity: %.6f\ntokens: %lld (%lld scored in %lld windows of %lld, stride %lld)\n"
+              "mean negative log-likelihood: %.6f nats/token\n",
+              std::exp(mean), static_cast<long long>(n), static_cast<long long>(scored),
+              static_cast<long long>(windows), static_cast<long long>(context),
+              static_cast<long long>(stride), mean);
+  return 0;
+}
+
 //===----------------------------------------------------------------------===//
 // Language-model mode
 //===----------------------------------------------------------------------===//
@@ -166,6 +328,7 @@ int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
                "          [--temperature T] [--top-k K] [--top-p P] [--seed S] [--greedy]\n"
                "          [--tokenize] [--allow-special] [--no-stop-at-eos] [--no-stream]\n"
                "          [--print-ids] [--dump-logits FILE.npy] [--weights FILE.safetensors]\n"
+               "          [--perplexity FILE [--ppl-stride N]]\n"
                "          [--threads N] [--bench] [--profile] [--verbose]\n\n"
                "Runs the compiled language model: the whole prompt is prefilled in one pass,\n"
                "then one decode step per new token with the KV cache. Text is streamed as it\n"
@@ -176,6 +339,10 @@ int lmUsage(const char *argv0, const Signature &sig, FILE *to, int code) {
                "  --prompt-ids IDS   the prompt as comma-separated token ids (default:\n"
                "                     <|endoftext|> if the vocabulary has it, else 0)\n"
                "  --tokenize         print the prompt's ids as a JSON array and exit\n"
+               "  --perplexity F     print the model's perplexity on the text file F: windows\n"
+               "                     of the context slide by the stride, each token after the\n"
+               "                     first is scored once (Hugging Face's definition)\n"
+               "  --ppl-stride N     the windows' stride (default: half the context)\n"
                "  --allow-special    '<|endoftext|>' in the text is the special token\n"
                "  --temperature T    sampling temperature (default 0.8)\n"
                "  --top-k K          sample among the K most likely tokens (default 40; 0: all)\n"
@@ -225,7 +392,8 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     }
     return true;
   };
-  std::string dumpPath, weights = sig.weights;
+  std::string dumpPath, weights = sig.weights, perplexityPath;
+  long long pplStride = 0;
   int logitsSlot = sig.find("logits");
   if (logitsSlot < 0)
     return fail("the model has tokens but no logits output");
@@ -280,15 +448,21 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
       std::string v = value(arg == "--prompt" ? "a text" : "a file name");
       if (arg == "--prompt") {
         promptText = v;
-      } else {
-        std::ifstream in(v, std::ios::binary);
-        if (!in) {
-          std::fprintf(stderr, "error: --prompt-file: cannot read '%s'\n", v.c_str());
-          return 2;
-        }
-        std::stringstream ss;
-        ss << in.rdbuf();
-        promptText = ss.str();
+      } else if (!readTextFile("--prompt-file", v, kMaxTextFile, promptText)) {
+        return 2;
+      }
+    } else if (arg == "--perplexity") {
+      perplexityPath = value("a text file");
+    } else if (arg == "--ppl-stride") {
+      std::string v = value("a number");
+      char *end = nullptr;
+      errno = 0;
+      pplStride = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || pplStride < 1 ||
+          (sig.context > 0 && pplStride > sig.context)) {
+        std::fprintf(stderr, "error: --ppl-stride: '%s' is not a stride in [1, %lld]\n", v.c_str(),
+                     static_cast<long long>(sig.context));
+        return 2;
       }
     } else if (arg == "--tokenize") {
       tokenizeOnly = true;
@@ -347,6 +521,15 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
       return fail(std::string("the embedded tokenizer: ") + e.what());
     }
   }
+  if (!perplexityPath.empty()) {
+    if (!tokenizer)
+      return fail("--perplexity needs the model's tokenizer (no vocab.json/merges.txt in its "
+                  "directory and a vocabulary other than GPT-2's)");
+    if (sig.context <= 0)
+      return fail("--perplexity needs a model with a fixed context (n_positions)");
+    if (promptGiven || tokenizeOnly || !dumpPath.empty())
+      return fail("--perplexity takes no prompt, --tokenize or --dump-logits");
+  }
   if (textPrompt || tokenizeOnly) {
     if (!tokenizer)
       return fail("this model has no tokenizer (no vocab.json/merges.txt in its directory and "
@@ -366,14 +549,25 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     std::printf("]\n");
     return 0;
   }
+  // The bytes of a generated id. A model's vocabulary may be larger than its
+  // tokenizer's (nanoGPT and llm.c pad 50257 to 50304): such ids decode to
+  // nothing, as Hugging Face's decode skips them.
+  auto decode = [&](int64_t id) -> std::string {
+    return id >= 0 && static_cast<size_t>(id) < tokenizer->size() ? tokenizer->decode(id)
+                                                                  : std::string();
+  };
   int64_t eos = tokenizer ? tokenizer->endOfText() : -1;
   if (!promptGiven)
     prompt.push_back(eos >= 0 ? eos : (vocab > 50256 ? 50256 : 0));
   if (prompt.empty())
     return fail("the prompt is empty (it needs at least one token)");
   int64_t t0 = static_cast<int64_t>(prompt.size());
-  int64_t positionsUsed = t0 + (n > 0 ? n - 1 : 0);
-  if (sig.context > 0 && positionsUsed > sig.context)
+  // Positions used: t0 + n - 1, computed unsigned (-n may be as large as a
+  // long long, and both terms are below 2^63, so the sum cannot wrap).
+  unsigned long long positionsUsed =
+      static_cast<unsigned long long>(t0) + static_cast<unsigned long long>(n > 0 ? n - 1 : 0);
+  if (sig.context > 0 && perplexityPath.empty() &&
+      positionsUsed > static_cast<unsigned long long>(sig.context))
     return fail("a prompt of " + std::to_string(t0) + " tokens and " + std::to_string(n) +
                 " new tokens need " + std::to_string(positionsUsed) +
                 " positions; the context is " + std::to_string(sig.context));
@@ -409,7 +603,14 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
 
   // One cache buffer per layer and tensor, passed as both past and present:
   // each step appends its keys and values in place.
-  int64_t capacity = sig.context > 0 ? sig.context : positionsUsed;
+  // A model without a fixed context (no learned positions) grows its cache to
+  // what the prompt and -n need, up to kMaxPositions.
+  constexpr int64_t kMaxPositions = int64_t(1) << 20;
+  if (sig.context <= 0 && positionsUsed > static_cast<unsigned long long>(kMaxPositions))
+    return fail("a prompt of " + std::to_string(t0) + " tokens and " + std::to_string(n) +
+                " new tokens need " + std::to_string(positionsUsed) + " positions; at most " +
+                std::to_string(kMaxPositions) + " without a fixed context");
+  int64_t capacity = sig.context > 0 ? sig.context : static_cast<int64_t>(positionsUsed);
   std::vector<std::vector<float>> cache(2 * layers.size(),
                                         std::vector<float>(static_cast<size_t>(capacity * width) + 1));
   std::vector<int64_t> tokens, positions, logitRows;
@@ -418,14 +619,19 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   // One forward pass of `ids` after `past` cached positions. Logits are
   // computed for the last row only, or for every row when they are dumped
   // (a model without a logit_rows input computes every row).
-  auto forward = [&](const std::vector<int64_t> &ids, int64_t past) -> bool {
+  // `firstRow`: the first row whose logits are wanted (the rows from it to the
+  // end are computed; a model without logit_rows computes all and sets
+  // firstRow to 0).
+  auto forwardRows = [&](const std::vector<int64_t> &ids, int64_t past, int64_t &firstRow) -> bool {
     int64_t t = static_cast<int64_t>(ids.size());
     tokens = ids;
     positions.resize(t);
     for (int64_t i = 0; i < t; ++i)
       positions[i] = past + i;
+    if (logitRowsSlot < 0)
+      firstRow = 0;
     logitRows.clear();
-    for (int64_t i = (dumpPath.empty() && logitRowsSlot >= 0) ? t - 1 : 0; i < t; ++i)
+    for (int64_t i = firstRow; i < t; ++i)
       logitRows.push_back(i);
     int64_t rows = static_cast<int64_t>(logitRows.size());
     logits.resize(static_cast<size_t>(rows * vocab));
@@ -460,6 +666,14 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     }
     return run(buffers, dims);
   };
+  auto forward = [&](const std::vector<int64_t> &ids, int64_t past) -> bool {
+    int64_t firstRow = dumpPath.empty() ? static_cast<int64_t>(ids.size()) - 1 : 0;
+    return forwardRows(ids, past, firstRow);
+  };
+
+  if (!perplexityPath.empty())
+    return perplexity(perplexityPath, *tokenizer, sig.context, pplStride, vocab, logits,
+                      forwardRows);
 
   // With --bench, a one-token warm-up pass counts as loading: it touches every
   // weight (mapping or generating it) and creates the decode primitives.
@@ -474,10 +688,9 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   if (tokenizer && stream) { // the prompt, then the continuation as it comes
     std::string text;
     for (int64_t id : prompt)
-      text += tokenizer->decode(id);
-    text = utf8.push(text);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+      text += decode(id);
+    if (!emit(utf8.push(text)))
+      return finishStdout(1);
   }
   int64_t past = 0;
   double prefillTime = 0, decodeTime = 0;
@@ -499,6 +712,14 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     if (n == 0)
       break;
     const float *last = logits.data() + logits.size() - vocab;
+    // Hugging Face refuses to sample from such a row ("probability tensor
+    // contains either inf, nan or element < 0"); so does tfm.
+    for (int64_t j = 0; j < vocab; ++j)
+      if (!std::isfinite(last[j]))
+        return finishStdout(fail("the logits of step " + std::to_string(step) + " (token id " +
+                                 std::to_string(j) + ") are " +
+                                 (std::isnan(last[j]) ? "NaN" : "infinite") +
+                                 ": the weights or the computation produced non-finite values"));
     int64_t next = greedy ? 0 : -1;
     if (greedy) {
       for (int64_t j = 1; j < vocab; ++j)
@@ -530,9 +751,8 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     }
     generated.push_back(next);
     if (tokenizer && stream) {
-      std::string text = utf8.push(tokenizer->decode(next));
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      std::fflush(stdout);
+      if (!emit(utf8.push(decode(next))))
+        return finishStdout(1);
     }
     if (stopAtEos && next == eos)
       break;
@@ -544,11 +764,12 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
       text = utf8.finish();
     } else {
       for (int64_t id : prompt)
-        text += tokenizer->decode(id);
+        text += decode(id);
       for (int64_t id : generated)
-        text += tokenizer->decode(id);
+        text += decode(id);
+      text = tfm::tokenizer::Utf8Stream::sanitize(text);
     }
-    std::printf("%s\n", text.c_str());
+    emit(text + "\n");
   }
   if (profile && generated.size() > 1) {
     std::fprintf(stderr, "profile: %zu decode steps\n", generated.size() - 1);
@@ -724,6 +945,6 @@ int main(int argc, char **argv) {
   preferHugePages(argv);
   Signature sig = parseSignature(tfm_signature);
   if (sig.find("tokens") >= 0)
-    return runLanguageModel(argc, argv, sig);
-  return runTensors(argc, argv, sig);
+    return finishStdout(runLanguageModel(argc, argv, sig));
+  return finishStdout(runTensors(argc, argv, sig));
 }

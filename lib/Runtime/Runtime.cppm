@@ -34,6 +34,7 @@ module;
 #include "tfm/Runtime/tfm_runtime.h"
 export module tfm.runtime;
 import tfm.kernels;
+import tfm.json_depth;
 
 export namespace tfm::runtime {
 
@@ -852,6 +853,10 @@ void Weights::index() {
   if (headerLen > mapSize_ - 8)
     throw std::runtime_error(path_ + ": header length exceeds the file");
   std::string header(map_ + 8, headerLen);
+  if (auto at = tfm::json::tooDeepAt(header))
+    throw std::runtime_error(path_ + ": header JSON nests deeper than " +
+                             std::to_string(tfm::json::kMaxDepth) + " levels (at byte " +
+                             std::to_string(8 + *at) + ")");
   try {
     index_ = HeaderParser(header).parse(map_ + 8 + headerLen, mapSize_ - 8 - headerLen);
   } catch (const std::exception &e) {

@@ -15,6 +15,7 @@ module;
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -57,34 +58,97 @@ private:
   mutable std::unordered_map<std::string, std::vector<int64_t>> cache_;
 };
 
-/// Streams token bytes as text without ever splitting a UTF-8 character:
-/// push() returns the bytes that end on a character boundary and keeps an
-/// incomplete trailing sequence for the next token; finish() returns what is
-/// left, with an incomplete sequence replaced by U+FFFD.
+/// The UTF-8 sequence that starts at `text[i]` (RFC 3629, as Unicode's
+/// "maximal subpart" rule reads it): `length` is the number of bytes the lead
+/// byte announces (0 for a byte that cannot start a sequence) and `valid` how
+/// many bytes from `i` form a well-formed prefix of it (no overlong forms, no
+/// surrogates, nothing above U+10FFFF). The sequence is complete and well
+/// formed when valid == length > 0.
+struct Utf8Sequence {
+  size_t length = 0, valid = 0;
+};
+inline Utf8Sequence utf8SequenceAt(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80)
+    return {1, 1};
+  Utf8Sequence seq;
+  unsigned char lo = 0x80, hi = 0xBF; // the range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    seq.length = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    seq.length = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    seq.length = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return seq; // a continuation byte, C0, C1 or F5..FF
+  }
+  seq.valid = 1;
+  while (seq.valid < seq.length && i + seq.valid < text.size()) {
+    unsigned char next = byte(i + seq.valid);
+    bool ok = seq.valid == 1 ? (next >= lo && next <= hi) : (next & 0xC0) == 0x80;
+    if (!ok)
+      break;
+    ++seq.valid;
+  }
+  return seq;
+}
+
+/// The byte offset of the first byte of `text` that is not part of a
+/// well-formed UTF-8 sequence, or npos when all of it is well formed.
+inline size_t invalidUtf8At(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    Utf8Sequence seq = utf8SequenceAt(text, i);
+    if (seq.length == 0 || seq.valid != seq.length)
+      return i;
+    i += seq.length;
+  }
+  return std::string_view::npos;
+}
+
+/// Streams token bytes as text that is always well-formed UTF-8, the way
+/// Python's bytes.decode(errors="replace") (and so Hugging Face's decode)
+/// reads the whole byte string: push() returns the text up to the last
+/// complete character and holds back a trailing incomplete sequence only
+/// while more bytes can still complete it; every ill-formed part (its maximal
+/// subpart: a stray continuation byte, a lead byte followed by a byte that
+/// cannot continue it, 0xC0/0xC1/0xF5..0xFF) becomes one U+FFFD. finish()
+/// returns what is left: U+FFFD for an incomplete sequence.
 class Utf8Stream {
 public:
   std::string push(std::string_view bytes) {
     pending_.append(bytes);
-    size_t cut = pending_.size();
-    // Walk back over at most 3 continuation bytes to the last lead byte.
-    for (size_t back = 1; back <= 4 && back <= pending_.size(); ++back) {
-      unsigned char c = static_cast<unsigned char>(pending_[pending_.size() - back]);
-      if ((c & 0xC0) == 0x80)
-        continue; // continuation byte
-      size_t need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                  : (c & 0xF8) == 0xF0 ? 4 : 1;
-      if (need > back)
-        cut = pending_.size() - back; // incomplete: hold it back
-      break;
+    std::string out;
+    size_t i = 0;
+    while (i < pending_.size()) {
+      Utf8Sequence seq = utf8SequenceAt(pending_, i);
+      if (seq.length > 0 && seq.valid == seq.length) {
+        out.append(pending_, i, seq.length);
+        i += seq.length;
+      } else if (seq.length > 0 && i + seq.valid == pending_.size()) {
+        break; // incomplete so far: the next token may complete it
+      } else {
+        out += "\xEF\xBF\xBD";
+        i += std::max<size_t>(seq.valid, 1);
+      }
     }
-    std::string out = pending_.substr(0, cut);
-    pending_.erase(0, cut);
+    pending_.erase(0, i);
     return out;
   }
   std::string finish() {
     std::string out = pending_.empty() ? "" : "\xEF\xBF\xBD";
     pending_.clear();
     return out;
+  }
+  /// `bytes` as well-formed UTF-8, ill-formed parts replaced as push() does.
+  static std::string sanitize(std::string_view bytes) {
+    Utf8Stream stream;
+    std::string out = stream.push(bytes);
+    return out + stream.finish();
   }
 
 private:
@@ -321,12 +385,18 @@ std::vector<int64_t> Tokenizer::encode(std::string_view text, bool allowSpecial)
       pos = found + 13;
     }
   }
+  // Checked once here, so that each match below can skip PCRE2's UTF check
+  // (which reads the whole subject: quadratic time over a long text).
+  size_t bad = invalidUtf8At(text);
+  if (bad != std::string_view::npos)
+    throw std::runtime_error("invalid UTF-8 at byte offset " + std::to_string(bad));
   std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data *)> match(
       pcre2_match_data_create_from_pattern(pattern_, nullptr), pcre2_match_data_free);
   PCRE2_SIZE offset = 0;
   auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   while (offset < text.size()) {
-    int rc = pcre2_match(pattern_, subject, text.size(), offset, 0, match.get(), nullptr);
+    int rc = pcre2_match(pattern_, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, match.get(),
+                         nullptr);
     if (rc == PCRE2_ERROR_NOMATCH)
       break;
     if (rc < 0) {
