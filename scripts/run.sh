@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 #===- scripts/run.sh - The main job: build tfm, compile a model, run it -----===#
 #
-# Usage: bash scripts/run.sh [MODEL]
-#   MODEL: a model directory, config.json or .mlir file
-#          (default: examples/gpt2-124M with deterministic random weights)
+# Usage: bash scripts/run.sh [MODEL [PROMPT]]
+#   MODEL: a model directory, config.json or .mlir file (default:
+#          examples/gpt2-kjv, tfm's small GPT-2 trained on the King James
+#          Bible; examples/gpt2-124M is GPT-2 124M with random weights)
+#   PROMPT: the text to continue (default: "And God said" for the default
+#           model, "The quick brown fox" for others)
 # Builds tfm, compiles the model with tfmc into a native executable and runs it:
-#  * a GPT-2 style model generates 32 tokens from a text prompt (GPT-2
+#  * a GPT-2 style model generates 64 tokens from a text prompt (its
 #    tokenizer, sampling with a fixed seed), streams the text and prints
 #    prefill/decode tokens/s;
 #  * a .mlir model runs on random .npy inputs and is checked against the
@@ -15,7 +18,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TFM_BUILD_DIR:-$root/build}
-model=${1:-$root/examples/gpt2-124M}
+model=${1:-$root/examples/gpt2-kjv}
+if [ $# -ge 2 ]; then prompt=$2
+elif [ $# -eq 0 ]; then prompt="And God said"
+else prompt="The quick brown fox"; fi
 
 bash "$root/scripts/build.sh"
 work="$build/run"
@@ -43,5 +49,5 @@ if [ ! -f "${model%/}/model.safetensors" ] && [ ! -f "$(dirname "$model")/model.
 fi
 echo "== tfmc $model ${weights[*]} -o $work/$name"
 "$build/bin/tfmc" "$model" "${weights[@]}" -o "$work/$name" --stats
-echo "== $work/$name --prompt \"The quick brown fox\" -n 32 --bench"
-"$work/$name" --prompt "The quick brown fox" -n 32 --bench
+echo "== $work/$name --prompt \"$prompt\" -n 64 --bench"
+"$work/$name" --prompt "$prompt" -n 64 --bench

@@ -46,6 +46,7 @@ module;
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <sys/resource.h>
@@ -55,6 +56,7 @@ export module tfm.driver;
 import tfm.frontend;
 import tfm.safetensors;
 import tfm.json_depth;
+import tfm.output_file;
 
 export namespace tfm::driver {
 
@@ -164,18 +166,38 @@ LogicalResult emitObject(ModuleOp module, unsigned optLevel, llvm::SmallVectorIm
   return success();
 }
 
-/// Writes `data` to `path` atomically ("-" is stdout).
+/// Writes `data` to `path` ("-" is stdout) through tfm::output::write: a new
+/// or regular file atomically, a symbolic link's target, a pipe or device in
+/// place.
 int writeOutput(const std::string &path, llvm::StringRef data) {
   if (path == "-") {
     llvm::outs() << data;
     return 0;
   }
-  if (llvm::Error e = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
-        os << data;
-        return llvm::Error::success();
-      }))
-    return fail("cannot write '" + path + "': " + llvm::toString(std::move(e)));
+  std::string error;
+  if (!tfm::output::write(path, std::string_view(data.data(), data.size()), error))
+    return fail(error);
   return 0;
+}
+
+/// `text` as the body of a GNU assembler string literal: '"' and '\\'
+/// escaped, every byte outside printable ASCII as an octal escape (a path
+/// with a quote or a newline must not end the string or start a directive).
+std::string asmString(llvm::StringRef text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      char octal[8];
+      std::snprintf(octal, sizeof(octal), "\\%03o", c);
+      out += octal;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
 }
 
 /// A file to embed in the executable, between `<symbol>_begin` and
@@ -216,7 +238,7 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
     for (const Embedded &f : files)
       os << "  .section ." << f.symbol << ",\"a\",@progbits\n  .balign 4096\n"
          << "  .globl " << f.symbol << "_begin\n" << f.symbol << "_begin:\n"
-         << "  .incbin \"" << f.path << "\"\n"
+         << "  .incbin \"" << asmString(f.path) << "\"\n"
          << "  .globl " << f.symbol << "_end\n" << f.symbol << "_end:\n";
     os << "  .section .note.GNU-stack,\"\",@progbits\n";
     args.push_back(std::string(asmPath));
@@ -228,8 +250,9 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
   int rc = llvm::sys::ExecuteAndWait(TFM_LINKER, argRefs, std::nullopt, {}, 0, 0, &error);
   if (rc != 0)
     return fail("linking '" + output + "' failed" + (error.empty() ? "" : ": " + error));
-  if (std::error_code ec = llvm::sys::fs::rename(tmpExe, output))
-    return fail("cannot write '" + output + "': " + ec.message());
+  std::string moveError;
+  if (!tfm::output::moveInto(tmpExe, output, moveError))
+    return fail(moveError);
   return 0;
 }
 } // namespace
@@ -495,10 +518,16 @@ int compile(const Options &options) {
     return rc;
   progress("link", embed.empty() ? "runtime + libdnnl" : "runtime + libdnnl + embedded files");
   if (!weightsPath.empty() && options.externalWeights) {
-    std::string beside = output + ".safetensors";
-    if (std::error_code ec = llvm::sys::fs::copy_file(weightsPath, beside)) {
+    std::string beside = output + ".safetensors", copyError;
+    std::string tmp = beside + ".tmp-copy";
+    if (std::error_code ec = llvm::sys::fs::copy_file(weightsPath, tmp)) {
+      llvm::sys::fs::remove(tmp);
       llvm::sys::fs::remove(output);
       return fail("cannot write '" + beside + "': " + ec.message());
+    }
+    if (!tfm::output::moveInto(tmp, beside, copyError)) {
+      llvm::sys::fs::remove(output);
+      return fail(copyError);
     }
   }
   printStats();

@@ -18,6 +18,8 @@ module;
 #include <unistd.h>
 export module tfm.support;
 
+import tfm.output_file;
+
 export namespace tfm::npy {
 
 /// A host array: NumPy dtype string without byte order ("f4", "i8", ...),
@@ -149,8 +151,9 @@ inline bool read(const std::string &path, Array &out, std::string &error) {
   return true;
 }
 
-/// Writes `array` to `path` atomically (a temporary file renamed into place),
-/// so a failure never leaves a half-written file.
+/// Writes `array` to `path` through tfm::output::write: atomically (a
+/// temporary file renamed into place) for a new or regular file, so a failure
+/// never leaves a half-written file; in place for a pipe or device.
 inline bool write(const std::string &path, const Array &array, std::string &error) {
   std::string dims;
   for (size_t i = 0; i < array.shape.size(); ++i)
@@ -160,32 +163,13 @@ inline bool write(const std::string &path, const Array &array, std::string &erro
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      error = path + ": cannot write file: " + std::strerror(errno);
-      return false;
-    }
-    uint16_t len = static_cast<uint16_t>(header.size());
-    out.write("\x93NUMPY\x01\x00", 8);
-    char lenBytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-    out.write(lenBytes, 2);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(array.data.data(), static_cast<std::streamsize>(array.data.size()));
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      error = path + ": write failed";
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = path + ": cannot write file: " + std::strerror(errno);
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
+  uint16_t len = static_cast<uint16_t>(header.size());
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(len & 0xff);
+  bytes += static_cast<char>(len >> 8);
+  bytes += header;
+  bytes.append(array.data.data(), array.data.size());
+  return tfm::output::write(path, bytes, error);
 }
 
 /// Builds an f4 or f8 array from doubles.

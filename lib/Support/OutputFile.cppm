@@ -1,0 +1,164 @@
+//===- OutputFile.cppm - Write an output file the way users expect -*- C++ -*-===//
+//
+// The `tfm.output_file` module: how every file tfm writes (tfmc's outputs,
+// .npy files of the executables and tfm-ref) reaches its path.
+//  * A new path, or an existing regular file: the bytes go to a temporary
+//    file in the same directory, which is renamed over the path only when
+//    everything was written (a failure leaves the old file, or none).
+//  * A symbolic link: the same, at the file it points to (the link stays).
+//  * Anything else that exists (a FIFO, a character device such as
+//    /dev/null, /dev/full or /dev/stdout, a socket): written in place, never
+//    replaced, as numpy.save and shell redirection do; write errors (a full
+//    device) are reported.
+// Standard library and POSIX only: the runtime links it.
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <unistd.h>
+export module tfm.output_file;
+
+namespace tfm::output {
+namespace {
+bool writeAll(int fd, std::string_view bytes, int &err) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      err = errno;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+} // namespace
+} // namespace tfm::output
+
+export namespace tfm::output {
+
+/// Where and how `path` is written: `inPlace` for an existing non-regular
+/// file (written through, never replaced); otherwise `target` is the path a
+/// temporary file is renamed over (`path` itself, or what a symbolic link
+/// points to).
+struct Destination {
+  bool inPlace = false;
+  std::string target;
+};
+
+inline Destination destination(const std::string &path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0)
+    return {false, path}; // new
+  if (S_ISREG(st.st_mode))
+    return {false, path};
+  if (S_ISLNK(st.st_mode)) {
+    struct stat target;
+    if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode))
+      return {true, path}; // a link to a device or pipe (/dev/stdout)
+    char resolved[PATH_MAX];
+    if (::stat(path.c_str(), &target) == 0 && ::realpath(path.c_str(), resolved))
+      return {false, resolved};
+    // A dangling link: create the file it names.
+    char link[PATH_MAX];
+    ssize_t n = ::readlink(path.c_str(), link, sizeof(link) - 1);
+    if (n <= 0)
+      return {false, path};
+    link[n] = '\0';
+    std::string to(link);
+    if (to.front() != '/') {
+      size_t slash = path.rfind('/');
+      to = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + to;
+    }
+    return {false, to};
+  }
+  return {true, path};
+}
+
+/// Writes `bytes` to `path` as the module comment says. False with `error`
+/// ("PATH: cannot write file: REASON") on failure.
+inline bool write(const std::string &path, std::string_view bytes, std::string &error) {
+  auto failed = [&](int err) {
+    error = path + ": cannot write file: " + std::strerror(err);
+    return false;
+  };
+  Destination d = destination(path);
+  int err = 0;
+  if (d.inPlace) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+      return failed(errno);
+    bool ok = writeAll(fd, bytes, err);
+    if (::close(fd) != 0 && ok) {
+      ok = false;
+      err = errno;
+    }
+    return ok || failed(err);
+  }
+  std::string tmp = d.target + ".tmp.XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0)
+    return failed(errno);
+  bool ok = writeAll(fd, bytes, err);
+  // mkstemp makes the file 0600; give it what a plain creat() would.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (ok && ::fchmod(fd, 0666 & ~mask) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && ::rename(tmp.c_str(), d.target.c_str()) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return failed(err);
+  }
+  return true;
+}
+
+/// Moves the finished file `from` (a temporary file tfm made, e.g. a linked
+/// executable) to `path` as write() would put bytes there: renamed over a
+/// new or regular path (or a symbolic link's target), copied into an
+/// existing device or pipe. `from` is gone afterwards either way.
+inline bool moveInto(const std::string &from, const std::string &path, std::string &error) {
+  Destination d = destination(path);
+  if (!d.inPlace) {
+    if (::rename(from.c_str(), d.target.c_str()) == 0)
+      return true;
+    error = path + ": cannot write file: " + std::strerror(errno);
+    ::unlink(from.c_str());
+    return false;
+  }
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  std::string bytes;
+  if (in >= 0) {
+    char buffer[1 << 16];
+    ssize_t n;
+    while ((n = ::read(in, buffer, sizeof(buffer))) > 0)
+      bytes.append(buffer, static_cast<size_t>(n));
+    ::close(in);
+  }
+  ::unlink(from.c_str());
+  if (in < 0) {
+    error = from + ": cannot read file: " + std::strerror(errno);
+    return false;
+  }
+  return write(path, bytes, error);
+}
+
+} // namespace tfm::output
