@@ -643,6 +643,7 @@ struct WeightInfo {
   std::string dtype; ///< safetensors dtype: F32, F16, BF16, ...
   std::vector<int64_t> shape;
   const char *data = nullptr;
+  uint64_t begin = 0, end = 0; ///< data_offsets in the data section
 };
 
 /// The model's weights: a memory-mapped safetensors file, or deterministic
@@ -667,6 +668,7 @@ private:
   bool random_ = false;
   const char *map_ = nullptr;
   size_t mapSize_ = 0;
+  std::vector<char> owned_; ///< a file's bytes (read, not mapped), or a realigned copy
   std::unordered_map<std::string, WeightInfo> index_;
   std::unordered_map<std::string, std::vector<float>> generated_;
   void index(); ///< parses the safetensors header at map_
@@ -724,16 +726,51 @@ public:
         }
         if (!haveOffsets || begin > end || end > dataSize)
           fail("tensor '" + name + "': data_offsets out of the data section");
+        // The byte count must be what shape x dtype says (checked
+        // arithmetic: a lying header must not hand out pointers past it).
+        uint64_t bytes = itemBytes(w.dtype);
+        if (bytes == 0)
+          fail("tensor '" + name + "': unknown dtype '" + w.dtype + "'");
+        for (int64_t d : w.shape)
+          if (d < 0 || (d > 0 && bytes > UINT64_MAX / static_cast<uint64_t>(d)))
+            fail("tensor '" + name + "': shape overflows");
+          else
+            bytes *= static_cast<uint64_t>(d);
+        if (bytes != end - begin)
+          fail("tensor '" + name + "': data_offsets [" + std::to_string(begin) + ", " +
+               std::to_string(end) + "] hold " + std::to_string(end - begin) +
+               " bytes, its shape and dtype need " + std::to_string(bytes));
+        if (out.count(name))
+          fail("tensor '" + name + "' appears twice");
         w.data = data + begin;
+        w.begin = begin;
+        w.end = end;
         out[name] = w;
       }
       if (peek() == ',') { ++i; continue; }
       expect('}');
+      // No two tensors may share bytes.
+      std::vector<std::pair<uint64_t, const std::string *>> spans;
+      for (const auto &[tensor, info] : out)
+        if (info.end > info.begin)
+          spans.push_back({info.begin, &tensor});
+      std::sort(spans.begin(), spans.end());
+      for (size_t k = 1; k < spans.size(); ++k)
+        if (out[*spans[k - 1].second].end > spans[k].first)
+          fail("tensors '" + *spans[k - 1].second + "' and '" + *spans[k].second + "' overlap");
       return out;
     }
   }
 
 private:
+  static uint64_t itemBytes(const std::string &dtype) {
+    if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
+    if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
+    if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
+    if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" || dtype == "F8_E5M2")
+      return 1;
+    return 0;
+  }
   [[noreturn]] void fail(const std::string &why) { throw std::runtime_error(why); }
   char peek() {
     while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
@@ -829,20 +866,40 @@ void Weights::configure(const std::string &spec) {
   if (spec.rfind("file:", 0) != 0)
     throw std::runtime_error("unknown weights source '" + spec + "'");
   path_ = spec.substr(5);
-  int fd = ::open(path_.c_str(), O_RDONLY);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  int fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     throw std::runtime_error(path_ + ": cannot open weights file: " + std::strerror(errno));
   struct stat st;
-  if (::fstat(fd, &st) != 0 || st.st_size < 8) {
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw std::runtime_error(path_ + ": not a safetensors file");
+    throw std::runtime_error(path_ + ": not a regular file");
   }
-  mapSize_ = static_cast<size_t>(st.st_size);
-  void *m = ::mmap(nullptr, mapSize_, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (st.st_size < 8) {
+    ::close(fd);
+    throw std::runtime_error(path_ + ": not a safetensors file (" + std::to_string(st.st_size) +
+                             " bytes)");
+  }
+  // Read, not mapped: a file truncated or rewritten while the executable runs
+  // must not raise SIGBUS or change the weights mid-run. (The prepacked
+  // copies the matmuls read are made once at load either way.)
+  owned_.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < owned_.size()) {
+    ssize_t n = ::pread(fd, owned_.data() + got, owned_.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : 0;
+      ::close(fd);
+      throw std::runtime_error(path_ + ": cannot read weights file: " +
+                               (err ? std::strerror(err) : "it became shorter while read"));
+    }
+    got += static_cast<size_t>(n);
+  }
   ::close(fd);
-  if (m == MAP_FAILED)
-    throw std::runtime_error(path_ + ": cannot map weights file: " + std::strerror(errno));
-  map_ = static_cast<const char *>(m);
+  map_ = owned_.data();
+  mapSize_ = owned_.size();
   index();
 }
 
@@ -852,6 +909,17 @@ void Weights::index() {
     headerLen = headerLen << 8 | static_cast<unsigned char>(map_[b]);
   if (headerLen > mapSize_ - 8)
     throw std::runtime_error(path_ + ": header length exceeds the file");
+  // The kernels read f32/bf16 weights in place: a header whose length is not
+  // a multiple of 8 (valid, if unusual) leaves the data misaligned; then the
+  // bytes are copied once so that the data section starts 64-byte aligned.
+  if (reinterpret_cast<uintptr_t>(map_ + 8 + headerLen) % 64 != 0) {
+    std::vector<char> aligned(mapSize_ + 64);
+    uintptr_t data = reinterpret_cast<uintptr_t>(aligned.data()) + 8 + headerLen;
+    size_t shift = (64 - data % 64) % 64;
+    std::memcpy(aligned.data() + shift, map_, mapSize_);
+    owned_ = std::move(aligned);
+    map_ = owned_.data() + shift;
+  }
   std::string header(map_ + 8, headerLen);
   if (auto at = tfm::json::tooDeepAt(header))
     throw std::runtime_error(path_ + ": header JSON nests deeper than " +
