@@ -136,6 +136,16 @@ TEST_F(NpyTest, RejectsMalformedFiles) {
       {"noshape.npy", "{'descr': '<f4', 'fortran_order': False, }", "malformed header", 4},
       {"badshape.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (x,), }",
        "malformed shape (x,)", 4},
+      // Found by fuzzing: a shape whose byte count is huge must be refused
+      // before anything is allocated, and one that wraps 64 bits must not
+      // become 0 bytes.
+      {"huge.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }",
+       "overflows a 64-bit byte count", 0},
+      {"wraps.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+       "overflows a 64-bit byte count", 0},
+      {"large.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }",
+       "truncated data: expected 8000000000000 bytes for shape [1000000, 1000000], the file has 4",
+       4},
   };
   for (const BadCase &c : cases) {
     std::string path = raw(c.name, c.header, std::string(c.dataBytes, '\0'));

@@ -140,8 +140,25 @@ inline bool read(const std::string &path, Array &out, std::string &error) {
       return fail("malformed shape " + shape);
     }
   }
-  size_t bytes = static_cast<size_t>(out.numElements()) * itemSize(out.dtype);
-  out.data.resize(bytes);
+  // The byte count in checked arithmetic, compared with what the file holds
+  // before anything is allocated (an 89-byte file must not ask for 2^64).
+  uint64_t bytes = itemSize(out.dtype);
+  for (int64_t d : out.shape) {
+    if (d > 0 && bytes > UINT64_MAX / static_cast<uint64_t>(d))
+      return fail("shape " + shapeString(out.shape) + " overflows a 64-bit byte count");
+    bytes *= static_cast<uint64_t>(d);
+  }
+  std::streampos dataStart = in.tellg();
+  in.seekg(0, std::ios::end);
+  std::streampos fileEnd = in.tellg();
+  in.seekg(dataStart);
+  if (dataStart < 0 || fileEnd < 0 || !in)
+    return fail("cannot seek in the file (a .npy input must be a regular file)");
+  uint64_t available = static_cast<uint64_t>(fileEnd - dataStart);
+  if (bytes > available)
+    return fail("truncated data: expected " + std::to_string(bytes) + " bytes for shape " +
+                shapeString(out.shape) + ", the file has " + std::to_string(available));
+  out.data.resize(static_cast<size_t>(bytes));
   if (bytes && !in.read(out.data.data(), static_cast<std::streamsize>(bytes)))
     return fail("truncated data: expected " + std::to_string(bytes) + " bytes for shape " +
                 shapeString(out.shape));
