@@ -18,6 +18,7 @@ module;
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Location.h"
 #include "llvm/Support/Error.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -99,6 +100,16 @@ std::pair<unsigned, unsigned> Config::keyPosition(llvm::StringRef key) const {
   return {line, col};
 }
 
+/// The largest value tfm accepts for each size in config.json: well above
+/// every published GPT-2-style model (GPT-3 175B: n_embd 12288, 96 layers,
+/// 96 heads; vocabularies up to ~256K; contexts up to 1M), far below what
+/// would overflow int64 in any size computed from them.
+const llvm::StringMap<int64_t> kMaxSize = {
+    {"vocab_size", int64_t(1) << 22}, {"n_positions", int64_t(1) << 20},
+    {"n_embd", int64_t(1) << 16},     {"n_layer", 1024},
+    {"n_head", int64_t(1) << 12},     {"n_inner", int64_t(1) << 18},
+    {"rotary_dim", int64_t(1) << 16}};
+
 llvm::Expected<Config> parseConfig(const std::string &path) {
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), path + ": " + why);
@@ -119,13 +130,29 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
   if (!root)
     return fail("expected a JSON object at the top level");
 
+  // Sizes are bounded (kMaxSize below) so that every size derived from them
+  // (4 * n_embd, vocab x n_embd, per-layer buffers) stays far from int64
+  // overflow and from absurd allocations. A number is range-checked as a
+  // double first: llvm::json converts an integral double such as 2^63 to
+  // int64 without a range check that holds at the boundary.
   auto positiveInt = [&](llvm::StringRef key, int64_t &out) -> llvm::Error {
     const llvm::json::Value *v = root->get(key);
     if (!v)
       return fail("missing key '" + key + "'");
+    int64_t limit = kMaxSize.lookup(key);
+    if (auto d = v->getAsNumber(); d && *d > static_cast<double>(limit)) {
+      std::string shown = *d < 1e15 && *d == std::floor(*d)
+                              ? std::to_string(static_cast<long long>(*d))
+                              : llvm::formatv("{0:e}", *d).str();
+      return fail("key '" + key + "' (" + shown + ") is larger than " + llvm::Twine(limit) +
+                  ", the most tfm accepts");
+    }
     auto i = v->getAsInteger();
     if (!i || *i <= 0)
       return fail("key '" + key + "' must be a positive integer");
+    if (*i > limit)
+      return fail("key '" + key + "' (" + llvm::Twine(*i) + ") is larger than " +
+                  llvm::Twine(limit) + ", the most tfm accepts");
     out = *i;
     return llvm::Error::success();
   };
