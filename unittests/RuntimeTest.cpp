@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <string>
 #include <ostream>
+#include <limits>
 #include <vector>
 
 import tfm.runtime;
@@ -284,6 +285,28 @@ TEST(Runtime, LayerNormMatchesNaiveLoop) {
     }
     EXPECT_EQ(dst[r * stride + n], -5) << "wrote into the row padding";
   }
+}
+
+// A NaN score (NaN weights) makes its row NaN and leaves the other rows
+// exact; the exp approximation never converts NaN to an integer (undefined
+// behaviour that UBSan reports). Checked against std::exp.
+TEST(Runtime, MaskedSoftmaxPropagatesNaN) {
+  const int64_t t = 2, s = 20;
+  std::vector<float> scores(t * s);
+  for (int64_t i = 0; i < t * s; ++i)
+    scores[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
+  std::vector<float> expected(scores);
+  scores[3] = std::numeric_limits<float>::quiet_NaN();
+  tfm::kernels::maskedSoftmax(scores.data(), 1, t, s, 0, /*causal=*/false, 1.0f, 1);
+  for (int64_t j = 0; j < s; ++j)
+    EXPECT_TRUE(std::isnan(scores[j])) << j;
+  double sum = 0, m = -1e30;
+  for (int64_t j = 0; j < s; ++j)
+    m = std::max(m, static_cast<double>(expected[s + j]));
+  for (int64_t j = 0; j < s; ++j)
+    sum += std::exp(expected[s + j] - m);
+  for (int64_t j = 0; j < s; ++j)
+    EXPECT_NEAR(scores[s + j], std::exp(expected[s + j] - m) / sum, 1e-6) << j;
 }
 
 TEST(Runtime, Bf16ConversionRoundsToNearestEven) {

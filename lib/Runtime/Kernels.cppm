@@ -87,9 +87,12 @@ void trampoline(void *p) {
 constexpr int kLanes = 16;
 
 /// exp(x) for x <= 0 (softmax), Cephes' single-precision polynomial: within
-/// 2 ulp of std::exp on [-87, 0], 0 below.
-TFM_INLINE float expNonPositive(float x) {
-  x = std::max(x, -87.0f);
+/// 2 ulp of std::exp on [-87, 0], 0 below; NaN for NaN. The argument is
+/// clamped with comparisons that send NaN to -87 (converting a NaN to int32
+/// below would be undefined behaviour), and NaN is put back at the end.
+TFM_INLINE float expNonPositive(float in) {
+  float x = in > -87.0f ? in : -87.0f;
+  x = x < 0.0f ? x : 0.0f;
   float fx = std::floor(x * 1.44269504088896341f + 0.5f);
   float r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
   float y = 1.9875691500e-4f;
@@ -99,7 +102,8 @@ TFM_INLINE float expNonPositive(float x) {
   y = y * r + 1.6666665459e-1f;
   y = y * r + 5.0000001201e-1f;
   y = y * r * r + r + 1.0f;
-  return y * std::bit_cast<float>((static_cast<int32_t>(fx) + 127) << 23);
+  float e = y * std::bit_cast<float>((static_cast<int32_t>(fx) + 127) << 23);
+  return in == in ? e : in;
 }
 
 /// x[0:count] = softmax(scale * x[0:count]); x[count:width] = 0.
