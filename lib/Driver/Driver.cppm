@@ -292,6 +292,7 @@ int compile(const Options &options) {
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   OwningOpRef<ModuleOp> module;
   std::string vocabEncoder, vocabMerges; // tokenizer files to embed
+  std::optional<llvm::FileRemover> removeMerged; // merged shards, for the whole compile
   if (!configPath.empty()) {
     auto config = frontend::parseConfig(std::string(configPath));
     if (!config)
@@ -306,9 +307,35 @@ int compile(const Options &options) {
     } else {
       llvm::SmallString<256> weightsPath(llvm::sys::path::parent_path(configPath));
       llvm::sys::path::append(weightsPath, "model.safetensors");
-      if (!llvm::sys::fs::exists(weightsPath))
+      llvm::SmallString<256> indexPath(weightsPath), picklePath(weightsPath);
+      indexPath += ".index.json";
+      llvm::sys::path::remove_filename(picklePath);
+      llvm::sys::path::append(picklePath, "pytorch_model.bin");
+      if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(indexPath)) {
+        // A sharded checkpoint (transformers' save_pretrained past its shard
+        // size): merged into one temporary file, which is what the frontend
+        // reads and what the executable embeds.
+        llvm::SmallString<128> merged;
+        if (std::error_code ec =
+                llvm::sys::fs::createTemporaryFile("tfm-merged", "safetensors", merged))
+          return fail("cannot create a temporary file: " + ec.message());
+        removeMerged.emplace(merged);
+        if (llvm::Error e = safetensors::File::mergeShards(std::string(indexPath),
+                                                           std::string(merged)))
+          return fail(llvm::toString(std::move(e)));
+        if (!options.quiet)
+          llvm::errs() << "tfmc: note: weights from the shards of '" << indexPath << "'\n";
+        weightsPath = merged;
+      } else if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(picklePath)) {
+        return fail("'" + picklePath +
+                    "' is a PyTorch pickle checkpoint, which tfm does not read (unpickling can "
+                    "run code); convert it to model.safetensors, e.g. with transformers: "
+                    "GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR, "
+                    "safe_serialization=True)");
+      } else if (!llvm::sys::fs::exists(weightsPath)) {
         return fail("no weights file '" + weightsPath +
                     "' (pass --random-weights=SEED to build random weights from config.json alone)");
+      }
       auto opened = safetensors::File::open(std::string(weightsPath));
       if (!opened)
         return fail(llvm::toString(opened.takeError()));

@@ -17,6 +17,10 @@ module;
 #include "llvm/Support/MemoryBuffer.h"
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <climits>
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +82,13 @@ public:
     return it == index_.end() ? nullptr : &tensors_[it->second];
   }
   const std::vector<TensorInfo> &tensors() const { return tensors_; }
+
+  /// Merges the shards a Hugging Face `model.safetensors.index.json` names
+  /// (its "weight_map": tensor name -> shard file in the same directory) into
+  /// one safetensors file at `outPath`, tensors in name order, each shard
+  /// validated by open(). Errors name the index or the shard and the tensor:
+  /// a missing shard, a tensor absent from its shard, a tensor in two shards.
+  static llvm::Error mergeShards(const std::string &indexPath, const std::string &outPath);
 
 private:
   std::string path_;
@@ -180,7 +191,12 @@ llvm::Expected<std::unique_ptr<File>> File::open(const std::string &path) {
     if (t.end > dataSize)
       return bad(llvm::formatv("data_offsets [{0}, {1}] run past the {2}-byte data section",
                                t.begin, t.end, dataSize));
-    uint64_t expected = static_cast<uint64_t>(t.numElements()) * itemSize(t.dtype);
+    uint64_t expected = itemSize(t.dtype);
+    for (int64_t d : t.shape) {
+      if (d > 0 && expected > UINT64_MAX / static_cast<uint64_t>(d))
+        return bad("its shape overflows a 64-bit byte count");
+      expected *= static_cast<uint64_t>(d);
+    }
     if (t.end - t.begin != expected)
       return bad(llvm::formatv("holds {0} bytes, but shape and dtype {1} need {2}",
                                t.end - t.begin, dtypeName(t.dtype), expected));
@@ -203,6 +219,83 @@ llvm::Expected<std::unique_ptr<File>> File::open(const std::string &path) {
   for (size_t i = 0; i < file->tensors_.size(); ++i)
     file->index_[file->tensors_[i].name] = i;
   return file;
+}
+
+llvm::Error File::mergeShards(const std::string &indexPath, const std::string &outPath) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), indexPath + ": " + why);
+  };
+  auto buffer = llvm::MemoryBuffer::getFile(indexPath, /*IsText=*/true);
+  if (!buffer)
+    return fail("cannot open file: " + buffer.getError().message());
+  llvm::StringRef text = (*buffer)->getBuffer();
+  if (auto at = tfm::json::tooDeepAt(text))
+    return fail(llvm::formatv("JSON nests deeper than {0} levels (at byte {1})",
+                              tfm::json::kMaxDepth, *at));
+  auto json = llvm::json::parse(text);
+  if (!json)
+    return fail("malformed JSON: " + llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Object *map = root ? root->getObject("weight_map") : nullptr;
+  if (!map)
+    return fail("missing object 'weight_map' (tensor name -> shard file)");
+  llvm::StringRef dir = llvm::sys::path::parent_path(indexPath);
+  std::map<std::string, std::unique_ptr<File>> shards;
+  std::map<std::string, const TensorInfo *> tensors; // name order
+  for (const auto &[key, value] : *map) {
+    auto shard = value.getAsString();
+    if (!shard)
+      return fail("weight_map['" + key.str() + "'] is not a file name");
+    if (shard->contains('/') || *shard == "." || *shard == "..")
+      return fail("weight_map['" + key.str() + "']: shard '" + *shard +
+                  "' is not a file name in the model directory");
+    auto &file = shards[shard->str()];
+    if (!file) {
+      llvm::SmallString<256> path(dir);
+      llvm::sys::path::append(path, *shard);
+      auto opened = open(std::string(path));
+      if (!opened)
+        return opened.takeError();
+      file = std::move(*opened);
+    }
+    const TensorInfo *t = file->lookup(key);
+    if (!t)
+      return fail("tensor '" + key.str() + "' is not in its shard '" + *shard + "'");
+    tensors[key.str()] = t;
+  }
+  // Every tensor of every shard must be in the map (else it would be lost).
+  for (const auto &[name, file] : shards)
+    for (const TensorInfo &t : file->tensors())
+      if (auto it = tensors.find(t.name); it == tensors.end() || it->second != &t)
+        return fail("tensor '" + t.name + "' is in shard '" + name +
+                    "' but weight_map names another shard");
+  llvm::json::Object header;
+  uint64_t offset = 0;
+  for (const auto &[name, t] : tensors) {
+    llvm::json::Array shape;
+    for (int64_t d : t->shape)
+      shape.push_back(d);
+    header[name] = llvm::json::Object{{"dtype", dtypeName(t->dtype)},
+                                      {"shape", std::move(shape)},
+                                      {"data_offsets", llvm::json::Array{offset, offset + (t->end - t->begin)}}};
+    offset += t->end - t->begin;
+  }
+  std::string headerText = llvm::formatv("{0}", llvm::json::Value(std::move(header))).str();
+  headerText.append((8 - headerText.size() % 8) % 8, ' ');
+  std::error_code ec;
+  llvm::raw_fd_ostream os(outPath, ec);
+  if (ec)
+    return llvm::createStringError(ec, outPath + ": cannot write file: " + ec.message());
+  uint64_t len = headerText.size();
+  for (int i = 0; i < 8; ++i)
+    os << static_cast<char>((len >> (8 * i)) & 0xff);
+  os << headerText;
+  for (const auto &[name, t] : tensors)
+    os.write(t->data, t->end - t->begin);
+  os.close();
+  if (os.has_error())
+    return llvm::createStringError(os.error(), outPath + ": cannot write file: " + os.error().message());
+  return llvm::Error::success();
 }
 
 } // namespace tfm::safetensors
