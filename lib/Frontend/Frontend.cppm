@@ -36,7 +36,8 @@ import tfm.json_depth;
 
 export namespace tfm::frontend {
 
-enum class Activation { GeluTanh, GeluErf, Relu };
+/// GPT2MLP's activations, as Hugging Face's ACT2FN names them.
+enum class Activation { GeluTanh, GeluErf, Relu, Silu, QuickGelu };
 enum class Positions { Learned, Sinusoidal, Rope, None };
 
 /// A checked GPT-2 family configuration.
@@ -204,15 +205,25 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
     auto s = v->getAsString();
     if (!s)
       return fail("key 'activation_function' must be a string");
-    if (*s == "gelu_new" || *s == "gelu_pytorch_tanh" || *s == "gelu_fast")
+    // Hugging Face's ACT2FN: gelu_new, gelu_pytorch_tanh, gelu_fast and
+    // gelu_accurate are all 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    // (written differently); gelu and gelu_python are the erf form; silu and
+    // swish are x sigmoid(x); quick_gelu is x sigmoid(1.702 x).
+    if (*s == "gelu_new" || *s == "gelu_pytorch_tanh" || *s == "gelu_fast" ||
+        *s == "gelu_accurate")
       c.activation = Activation::GeluTanh;
-    else if (*s == "gelu")
+    else if (*s == "gelu" || *s == "gelu_python")
       c.activation = Activation::GeluErf;
     else if (*s == "relu")
       c.activation = Activation::Relu;
+    else if (*s == "silu" || *s == "swish")
+      c.activation = Activation::Silu;
+    else if (*s == "quick_gelu")
+      c.activation = Activation::QuickGelu;
     else
       return fail("key 'activation_function': unknown activation \"" + *s +
-                  "\" (expected gelu_new, gelu_pytorch_tanh, gelu or relu)");
+                  "\" (expected gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, gelu, "
+                  "gelu_python, relu, silu, swish or quick_gelu)");
   }
   for (auto [key, field] : {std::pair{"scale_attn_weights", &c.scaleAttnWeights},
                             {"scale_attn_by_inverse_layer_idx", &c.scaleAttnByInverseLayerIdx},
@@ -462,6 +473,10 @@ Value GPT2Builder::gelu(Value x) {
   case Activation::GeluErf: // 0.5 x (1 + erf(x / sqrt 2))
     return mul(mul(x, scalar(0.5)),
                add(ErfOp::create(b, loc, mul(x, scalar(M_SQRT1_2))), scalar(1.0)));
+  case Activation::Silu: // x sigmoid(x) = x / (1 + exp(-x))
+    return div(x, add(ExpOp::create(b, loc, mul(x, scalar(-1.0))), scalar(1.0)));
+  case Activation::QuickGelu: // x sigmoid(1.702 x) (Hendrycks & Gimpel 2016, sec. 2)
+    return div(x, add(ExpOp::create(b, loc, mul(x, scalar(-1.702))), scalar(1.0)));
   case Activation::GeluTanh: { // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     Value inner = add(x, mul(pow(x, scalar(3.0)), scalar(0.044715)));
     Value th = TanhOp::create(b, loc, mul(inner, scalar(std::sqrt(2.0 / M_PI))));

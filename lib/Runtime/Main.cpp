@@ -577,9 +577,12 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   tfm_rt_set_bf16(sig.dtype == "bf16");
   if (verbose) {
     const char *tunables = std::getenv("GLIBC_TUNABLES");
+    std::string matmuls = sig.dtype;
+    if (sig.dtype == "bf16" && !tfm::runtime::Runtime::get().bf16())
+      matmuls = "f32 (bf16 compiled; oneDNN has no bf16 matmul on this CPU)";
     std::fprintf(stderr, "oneDNN ISA: %s; threads: %u; matmuls: %s; malloc on huge pages: %s\n",
                  tfm::runtime::Runtime::isa().c_str(), tfm::runtime::Runtime::get().threads(),
-                 sig.dtype.c_str(),
+                 matmuls.c_str(),
                  tunables && std::strstr(tunables, "glibc.malloc.hugetlb=1") ? "yes" : "no");
   }
   if (tfm_rt_set_weights(weights.c_str()) != 0)

@@ -201,8 +201,29 @@ public:
   }
 
   /// bf16 mode: weights are packed as bf16 and matmuls by weights run in
-  /// bf16 with f32 accumulation (activations are converted per call).
-  void setBf16(bool on) { bf16_ = on; }
+  /// bf16 with f32 accumulation (activations are converted per call). Where
+  /// oneDNN has no bf16 matmul for this CPU (oneDNN 2.6 needs AVX-512; an
+  /// AVX2-only CPU such as AMD Zen 3 has none) the matmuls stay f32: the
+  /// executable runs, at f32 accuracy and f32 weight size.
+  void setBf16(bool on) { bf16_ = on && bf16Supported(); }
+  bool bf16() const { return bf16_; }
+  /// Whether oneDNN can create a bf16 matmul on this CPU (probed once).
+  static bool bf16Supported() {
+    static const bool yes = [] {
+      try {
+        dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+        using dt = dnnl::memory::data_type;
+        using tag = dnnl::memory::format_tag;
+        dnnl::memory::desc a({16, 16}, dt::bf16, tag::ab), b({16, 16}, dt::bf16, tag::any),
+            c({16, 16}, dt::f32, tag::ab);
+        dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), engine);
+        return true;
+      } catch (const dnnl::error &) {
+        return false;
+      }
+    }();
+    return yes;
+  }
 
 private:
   dnnl::memory::desc desc(const Buffer &b, size_t rank) const;

@@ -143,7 +143,7 @@ def main():
     bad_config(out, "bad-string-int", cfg(vocab_size="64"))
     bad_config(out, "bad-divisible", cfg(n_head=3))
     bad_config(out, "bad-position-type", cfg(position_embedding_type="alibi"))
-    bad_config(out, "bad-activation", cfg(activation_function="swish"))
+    bad_config(out, "bad-activation", cfg(activation_function="mish"))
     bad_config(out, "bad-rotary-odd", cfg(position_embedding_type="rope", rotary_dim=3))
     bad_config(out, "bad-rotary-wide", cfg(position_embedding_type="rope", rotary_dim=10))
     bad_config(out, "bad-model-type", cfg(model_type="llama"))

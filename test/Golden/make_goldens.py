@@ -43,6 +43,8 @@ VARIANTS = {
                        scale_attn_by_inverse_layer_idx=True),
     "relu-bf16": dict(seed=109, activation_function="relu", dtype="BF16"),
     "f16": dict(seed=110, dtype="F16"),
+    "silu": dict(seed=111, activation_function="silu"),
+    "quick-gelu": dict(seed=112, activation_function="quick_gelu"),
 }
 
 TORCH_DTYPE = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
@@ -124,7 +126,8 @@ def gpt2_logits(cfg, w, tokens):
         pe[:, 1::2] = torch.cos(pos.float()[:, None] * div)
         x = x + pe
     act = {"gelu_new": lambda t: 0.5 * t * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (t + 0.044715 * torch.pow(t, 3.0)))),
-           "gelu": F.gelu, "relu": F.relu}[cfg["activation_function"]]
+           "gelu": F.gelu, "relu": F.relu, "silu": F.silu,
+           "quick_gelu": lambda t: t * torch.sigmoid(1.702 * t)}[cfg["activation_function"]]
     causal = cfg.get("is_causal", True)
     mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
     for l in range(cfg["n_layer"]):
