@@ -14,7 +14,11 @@ check_trained.py compare tfm's executables against these numbers:
    stride = n_positions / 2 tokens, each token after the first scored once);
  * greedy continuations (48 tokens) of three prompts, with the smallest top-2
    logit margin met on the way (a near-tie would make the ids fragile);
- * teacher-forced top-1 ids on the first windows of the held-out text.
+ * teacher-forced top-1 ids on the first windows of the held-out text;
+ * for information (MODEL.md), the same perplexity and top-1 with tfm's bf16
+   arithmetic emulated (bf16 weights and activations into every matmul by a
+   weight, f32 accumulation): what --dtype=bf16 costs, measured even on CPUs
+   where oneDNN has no bf16 matmul and bf16 executables run f32.
 """
 import json
 import math
@@ -54,6 +58,55 @@ def read_safetensors(path):
     return out
 
 
+def bf16(t):
+    return t.to(torch.bfloat16).float()
+
+
+def gpt2_logits_bf16(cfg, w, tokens):
+    """What tfm's --dtype=bf16 computes, emulated: every matmul by a weight
+    (c_attn, c_proj, c_fc, mlp.c_proj, the tied lm head) takes bf16-rounded
+    weights and bf16-rounded activations and accumulates in f32; embeddings,
+    layer norms, attention and the rest stay f32 (as in tfm's runtime)."""
+    d, H = cfg["n_embd"], cfg["n_head"]
+    dh, eps, T = d // H, cfg["layer_norm_epsilon"], len(tokens)
+    x = w["wte.weight"][torch.tensor(tokens)] + w["wpe.weight"][torch.arange(T)]
+    mm = lambda a, b: bf16(a) @ bf16(b)  # noqa: E731
+    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    for l in range(cfg["n_layer"]):
+        p = f"h.{l}."
+        h = F.layer_norm(x, (d,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
+        q, k, v = (mm(h, w[p + "attn.c_attn.weight"]) + w[p + "attn.c_attn.bias"]).split(d, dim=-1)
+        q, k, v = (t.view(T, H, dh).transpose(0, 1) for t in (q, k, v))
+        att = torch.where(mask, (q @ k.transpose(-1, -2)) / dh ** 0.5, torch.tensor(float("-inf")))
+        y = (torch.softmax(att, dim=-1) @ v).transpose(0, 1).reshape(T, d)
+        x = x + mm(y, w[p + "attn.c_proj.weight"]) + w[p + "attn.c_proj.bias"]
+        h = F.layer_norm(x, (d,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
+        m = F.gelu(mm(h, w[p + "mlp.c_fc.weight"]) + w[p + "mlp.c_fc.bias"], approximate="tanh")
+        x = x + mm(m, w[p + "mlp.c_proj.weight"]) + w[p + "mlp.c_proj.bias"]
+    x = F.layer_norm(x, (d,), w["ln_f.weight"], w["ln_f.bias"], eps)
+    return mm(x, w["wte.weight"].T)
+
+
+def perplexity(forward, ids, ctx, stride):
+    """Hugging Face's sliding-window perplexity; returns (mean nll, scored, windows)."""
+    nll, scored, prev_end, windows = 0.0, 0, 0, 0
+    for begin in range(0, len(ids), stride):
+        end = min(begin + ctx, len(ids))
+        trg = end - prev_end
+        window = ids[begin:end]
+        logits = forward(window).double()
+        first = max(len(window) - trg, 1)
+        lp = F.log_softmax(logits[first - 1:len(window) - 1], dim=-1)
+        tgt = torch.tensor(window[first:])
+        nll -= lp.gather(1, tgt[:, None]).sum().item()
+        scored += len(window) - first
+        windows += 1
+        prev_end = end
+        if end == len(ids):
+            break
+    return nll / scored, scored, windows
+
+
 def main():
     model_dir, out_dir = sys.argv[1], sys.argv[2]
     torch.set_grad_enabled(False)
@@ -70,24 +123,11 @@ def main():
 
     ctx = cfg["n_positions"]
     stride = ctx // 2
-    nll, scored, prev_end, windows = 0.0, 0, 0, 0
-    for begin in range(0, len(ids), stride):
-        end = min(begin + ctx, len(ids))
-        trg = end - prev_end
-        window = ids[begin:end]
-        logits = gpt2_logits(cfg, w, window).double()
-        first = max(len(window) - trg, 1)
-        lp = F.log_softmax(logits[first - 1:len(window) - 1], dim=-1)
-        tgt = torch.tensor(window[first:])
-        nll -= lp.gather(1, tgt[:, None]).sum().item()
-        scored += len(window) - first
-        windows += 1
-        prev_end = end
-        if end == len(ids):
-            break
+    mean, scored, windows = perplexity(lambda t: gpt2_logits(cfg, w, t), ids, ctx, stride)
     assert scored == len(ids) - 1
-    mean = nll / scored
     print(f"perplexity {math.exp(mean):.6f} over {len(ids)} tokens ({windows} windows)", flush=True)
+    mean16, _, _ = perplexity(lambda t: gpt2_logits_bf16(cfg, w, t), ids, ctx, stride)
+    print(f"bf16 (emulated) perplexity {math.exp(mean16):.6f}", flush=True)
 
     greedy = []
     for prompt in PROMPTS:
@@ -101,18 +141,23 @@ def main():
         greedy.append({"prompt": prompt, "prompt_ids": seq[:n0], "ids": seq[n0:], "min_top2_margin": margin})
         print(f"greedy {prompt!r}: min top-2 margin {margin:.4f}", flush=True)
 
-    teacher = []
+    teacher, agree16, total16 = [], 0, 0
     for k in range(TEACHER_WINDOWS):
         window = ids[k * ctx:(k + 1) * ctx]
         logits = gpt2_logits(cfg, w, window)
+        agree16 += int((gpt2_logits_bf16(cfg, w, window).argmax(-1) == logits.argmax(-1)).sum())
+        total16 += len(window)
         top = torch.topk(logits, 2, dim=-1)
         teacher.append({"start": k * ctx, "length": len(window),
                         "argmax": top.indices[:, 0].tolist(),
                         "top2_margin": [round(m, 5) for m in (top.values[:, 0] - top.values[:, 1]).tolist()]})
 
+    print(f"bf16 (emulated) teacher-forced top-1 agreement with f32: {agree16}/{total16}", flush=True)
     ref = {"model": os.path.basename(os.path.normpath(model_dir)),
            "perplexity": {"tokens": len(ids), "context": ctx, "stride": stride, "windows": windows,
                           "scored": scored, "mean_nll": mean, "perplexity": math.exp(mean)},
+           "bf16_emulated": {"perplexity": math.exp(mean16), "mean_nll": mean16,
+                             "top1_agreement": [agree16, total16]},
            "greedy": greedy, "teacher_forced": teacher}
     with open(os.path.join(out_dir, "reference.json"), "w") as f:
         json.dump(ref, f, indent=1)
