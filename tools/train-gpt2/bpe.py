@@ -44,6 +44,19 @@ def words(text):
     return ["".join(BYTE_TO_CHAR[b] for b in w.encode("utf-8")) for w in PATTERN.findall(text)]
 
 
+def merge_pair(symbols, a, b):
+    """symbols with every adjacent (a, b), left to right, replaced by a + b."""
+    out, j = [], 0
+    while j < len(symbols):
+        if j + 1 < len(symbols) and symbols[j] == a and symbols[j + 1] == b:
+            out.append(a + b)
+            j += 2
+        else:
+            out.append(symbols[j])
+            j += 1
+    return out
+
+
 def train(text, vocab_size):
     """Learns vocab_size - 257 merges from text. Returns the merges [(a, b), ...] in rank order."""
     counts = collections.Counter(words(text))
@@ -76,14 +89,7 @@ def train(text, vocab_size):
                 pairs[x, y] -= f
                 if pairs[x, y] <= 0:
                     del pairs[x, y]
-            out, j = [], 0
-            while j < len(symbols):
-                if j + 1 < len(symbols) and symbols[j] == a and symbols[j + 1] == b:
-                    out.append(a + b)
-                    j += 2
-                else:
-                    out.append(symbols[j])
-                    j += 1
+            out = merge_pair(symbols, a, b)
             vocab[i] = out
             for x, y in zip(out, out[1:]):
                 pairs[x, y] += f
@@ -121,16 +127,7 @@ class Encoder:
             rank, k = min(ranked)
             if rank == 1 << 30:
                 break
-            a, b = parts[k], parts[k + 1]
-            out, j = [], 0
-            while j < len(parts):
-                if j + 1 < len(parts) and parts[j] == a and parts[j + 1] == b:
-                    out.append(a + b)
-                    j += 2
-                else:
-                    out.append(parts[j])
-                    j += 1
-            parts = out
+            parts = merge_pair(parts, parts[k], parts[k + 1])
         ids = [self.vocab[p] for p in parts]
         self.cache[word] = ids
         return ids
