@@ -190,6 +190,12 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
                             {"n_head", &c.nHead}})
     if (auto e = positiveInt(key, *field))
       return std::move(e);
+  // Tables of vocab x width and positions x width (embeddings, sinusoidal
+  // and rotary tables) at most 2^32 elements (16 GiB in f32).
+  for (auto [key, rows] : {std::pair{"vocab_size", c.vocabSize}, {"n_positions", c.nPositions}})
+    if (rows * c.nEmbd > (int64_t(1) << 32))
+      return fail(llvm::formatv("key '{0}' ({1}) x 'n_embd' ({2}) is more than 2^32 table "
+                                "elements, the most tfm accepts", key, rows, c.nEmbd));
   c.nInner = 4 * c.nEmbd;
   if (const llvm::json::Value *v = root->get("n_inner"); v && v->kind() != llvm::json::Value::Null)
     if (auto e = positiveInt("n_inner", c.nInner))

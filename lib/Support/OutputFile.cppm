@@ -26,9 +26,10 @@ module;
 #include <unistd.h>
 export module tfm.output_file;
 
-namespace tfm::output {
-namespace {
-bool writeAll(int fd, std::string_view bytes, int &err) {
+namespace tfm::output::detail {
+/// Writes all of `bytes` to `fd` (retrying short writes and EINTR); false
+/// with `err` set on failure.
+inline bool writeAll(int fd, std::string_view bytes, int &err) {
   while (!bytes.empty()) {
     ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n < 0) {
@@ -41,8 +42,7 @@ bool writeAll(int fd, std::string_view bytes, int &err) {
   }
   return true;
 }
-} // namespace
-} // namespace tfm::output
+} // namespace tfm::output::detail
 
 export namespace tfm::output {
 
@@ -97,7 +97,7 @@ inline bool write(const std::string &path, std::string_view bytes, std::string &
     int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0)
       return failed(errno);
-    bool ok = writeAll(fd, bytes, err);
+    bool ok = detail::writeAll(fd, bytes, err);
     if (::close(fd) != 0 && ok) {
       ok = false;
       err = errno;
@@ -108,7 +108,7 @@ inline bool write(const std::string &path, std::string_view bytes, std::string &
   int fd = ::mkstemp(tmp.data());
   if (fd < 0)
     return failed(errno);
-  bool ok = writeAll(fd, bytes, err);
+  bool ok = detail::writeAll(fd, bytes, err);
   // mkstemp makes the file 0600; give it what a plain creat() would.
   mode_t mask = ::umask(0);
   ::umask(mask);

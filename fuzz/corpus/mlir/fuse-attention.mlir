@@ -1,0 +1,168 @@
+// RUN: tfm-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(tfm-fuse-attention{remarks=true}))' -verify-diagnostics | FileCheck %s
+// tfm-fuse-attention: packed or separate projections, scales, masks and KV
+// caches that fuse; near misses (wrong mask direction, wrong softmax axis,
+// scaled V) that must not.
+
+// Packed QKV, KV cache, causal select mask, divide by sqrt(head_dim).
+// CHECK-LABEL: func @packed_with_cache
+// CHECK-SAME: (%[[QKV:.*]]: tensor<?x48xf32>, %[[PK:.*]]: tensor<?x16xf32>, %[[PV:.*]]: tensor<?x16xf32>)
+// CHECK: %[[S:.*]]:3 = tfm.split %[[QKV]]
+// CHECK-NEXT: %[[O:.*]], %[[P:.*]]:2 = tfm.attention %[[S]]#0, %[[S]]#1, %[[S]]#2 past(%[[PK]], %[[PV]]) heads = 2 scale = 0.35355339664408242 causal
+// CHECK-NEXT: return %[[O]], %[[P]]#0, %[[P]]#1
+func.func @packed_with_cache(%qkv: tensor<?x48xf32>, %pk: tensor<?x16xf32>, %pv: tensor<?x16xf32>)
+    -> (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) {
+  %q, %k, %v = tfm.split %qkv, axis = 1 : tensor<?x48xf32> -> tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>
+  %ka = tfm.concat(%pk, %k) axis = 0 : tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+  %va = tfm.concat(%pv, %v) axis = 0 : tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+  %q3 = tfm.reshape %q : tensor<?x16xf32> -> tensor<?x2x8xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<?x2x8xf32> -> tensor<2x?x8xf32>
+  %k3 = tfm.reshape %ka : tensor<?x16xf32> -> tensor<?x2x8xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<?x2x8xf32> -> tensor<2x8x?xf32>
+  %v3 = tfm.reshape %va : tensor<?x16xf32> -> tensor<?x2x8xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<?x2x8xf32> -> tensor<2x?x8xf32>
+  %s = tfm.matmul %qh, %kh : tensor<2x?x8xf32>, tensor<2x8x?xf32> -> tensor<2x?x?xf32>
+  %c = tfm.constant dense<2.82842712> : tensor<f32>
+  %ss = tfm.div %s, %c : tensor<2x?x?xf32>, tensor<f32> -> tensor<2x?x?xf32>
+  %m = tfm.causal_mask %ss : tensor<2x?x?xf32> -> tensor<?x?xi1>
+  %ninf = tfm.constant dense<-3.40282347e+38> : tensor<f32>
+  %sm = tfm.select %m, %ss, %ninf : tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f32> -> tensor<2x?x?xf32>
+  // expected-remark @+1 {{fused 2 heads of 8, causal, with a KV cache}}
+  %p = tfm.softmax %sm, axis = -1 : tensor<2x?x?xf32>
+  %o = tfm.matmul %p, %vh : tensor<2x?x?xf32>, tensor<2x?x8xf32> -> tensor<2x?x8xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<2x?x8xf32> -> tensor<?x2x8xf32>
+  %out = tfm.reshape %ot : tensor<?x2x8xf32> -> tensor<?x16xf32>
+  return %out, %ka, %va : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>
+}
+
+// -----
+
+// Three separate projections, multiply by the scale, K transposed in two
+// steps, no mask (bidirectional), no cache.
+// CHECK-LABEL: func @separate_bidirectional
+// CHECK-NEXT: %[[O:.*]] = tfm.attention %arg0, %arg1, %arg2 heads = 2 scale = 1.250000e-01 :
+// CHECK-NEXT: return %[[O]]
+func.func @separate_bidirectional(%q: tensor<4x16xf32>, %k: tensor<4x16xf32>, %v: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %q3 = tfm.reshape %q : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %k3 = tfm.reshape %k : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %kh0 = tfm.transpose %k3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %kh = tfm.transpose %kh0, permutation = [0, 2, 1] : tensor<2x4x8xf32> -> tensor<2x8x4xf32>
+  %v3 = tfm.reshape %v : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %s = tfm.matmul %qh, %kh : tensor<2x4x8xf32>, tensor<2x8x4xf32> -> tensor<2x4x4xf32>
+  %c = tfm.constant dense<0.125> : tensor<f32>
+  %ss = tfm.mul %c, %s : tensor<f32>, tensor<2x4x4xf32> -> tensor<2x4x4xf32>
+  // expected-remark @+1 {{fused 2 heads of 8, bidirectional}}
+  %p = tfm.softmax %ss, axis = 2 : tensor<2x4x4xf32>
+  %o = tfm.matmul %p, %vh : tensor<2x4x4xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<2x4x8xf32> -> tensor<4x2x8xf32>
+  %out = tfm.reshape %ot : tensor<4x2x8xf32> -> tensor<4x16xf32>
+  return %out : tensor<4x16xf32>
+}
+
+// -----
+
+// The scale folded into Q before the head split; an additive mask.
+// CHECK-LABEL: func @scaled_q_additive_mask
+// CHECK: tfm.attention %arg0, %arg1, %arg2 heads = 2 scale = 5.000000e-01 causal
+func.func @scaled_q_additive_mask(%q: tensor<4x16xf32>, %k: tensor<4x16xf32>, %v: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %c = tfm.constant dense<0.5> : tensor<f32>
+  %qs = tfm.mul %q, %c : tensor<4x16xf32>, tensor<f32> -> tensor<4x16xf32>
+  %q3 = tfm.reshape %qs : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %k3 = tfm.reshape %k : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<4x2x8xf32> -> tensor<2x8x4xf32>
+  %v3 = tfm.reshape %v : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %s = tfm.matmul %qh, %kh : tensor<2x4x8xf32>, tensor<2x8x4xf32> -> tensor<2x4x4xf32>
+  %m = tfm.causal_mask %s : tensor<2x4x4xf32> -> tensor<4x4xi1>
+  %zero = tfm.constant dense<0.0> : tensor<f32>
+  %ninf = tfm.constant dense<0xFF800000> : tensor<f32>
+  %bias = tfm.select %m, %zero, %ninf : tensor<4x4xi1>, tensor<f32>, tensor<f32> -> tensor<4x4xf32>
+  %sm = tfm.add %s, %bias : tensor<2x4x4xf32>, tensor<4x4xf32> -> tensor<2x4x4xf32>
+  // expected-remark @+1 {{fused 2 heads of 8, causal}}
+  %p = tfm.softmax %sm, axis = -1 : tensor<2x4x4xf32>
+  %o = tfm.matmul %p, %vh : tensor<2x4x4xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<2x4x8xf32> -> tensor<4x2x8xf32>
+  %out = tfm.reshape %ot : tensor<4x2x8xf32> -> tensor<4x16xf32>
+  return %out : tensor<4x16xf32>
+}
+
+// -----
+
+// Near miss: the select keeps the future and masks the past.
+// CHECK-LABEL: func @mask_wrong_direction
+// CHECK-NOT: tfm.attention
+func.func @mask_wrong_direction(%q: tensor<4x16xf32>, %k: tensor<4x16xf32>, %v: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %q3 = tfm.reshape %q : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %k3 = tfm.reshape %k : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<4x2x8xf32> -> tensor<2x8x4xf32>
+  %v3 = tfm.reshape %v : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %s = tfm.matmul %qh, %kh : tensor<2x4x8xf32>, tensor<2x8x4xf32> -> tensor<2x4x4xf32>
+  %m = tfm.causal_mask %s : tensor<2x4x4xf32> -> tensor<4x4xi1>
+  %ninf = tfm.constant dense<-1.0e+30> : tensor<f32>
+  %sm = tfm.select %m, %ninf, %s : tensor<4x4xi1>, tensor<f32>, tensor<2x4x4xf32> -> tensor<2x4x4xf32>
+  // expected-remark @+1 {{not fused: the mask keeps future positions (select arms are swapped)}}
+  %p = tfm.softmax %sm, axis = -1 : tensor<2x4x4xf32>
+  %o = tfm.matmul %p, %vh : tensor<2x4x4xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<2x4x8xf32> -> tensor<4x2x8xf32>
+  %out = tfm.reshape %ot : tensor<4x2x8xf32> -> tensor<4x16xf32>
+  return %out : tensor<4x16xf32>
+}
+
+// -----
+
+// Near miss: softmax over the query axis.
+// CHECK-LABEL: func @softmax_wrong_axis
+// CHECK-NOT: tfm.attention
+func.func @softmax_wrong_axis(%q: tensor<4x16xf32>, %k: tensor<4x16xf32>, %v: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %q3 = tfm.reshape %q : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %k3 = tfm.reshape %k : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<4x2x8xf32> -> tensor<2x8x4xf32>
+  %v3 = tfm.reshape %v : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %s = tfm.matmul %qh, %kh : tensor<2x4x8xf32>, tensor<2x8x4xf32> -> tensor<2x4x4xf32>
+  // expected-remark @+1 {{not fused: softmax is over axis 1, not the key axis}}
+  %p = tfm.softmax %s, axis = 1 : tensor<2x4x4xf32>
+  %o = tfm.matmul %p, %vh : tensor<2x4x4xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<2x4x8xf32> -> tensor<4x2x8xf32>
+  %out = tfm.reshape %ot : tensor<4x2x8xf32> -> tensor<4x16xf32>
+  return %out : tensor<4x16xf32>
+}
+
+// -----
+
+// Near miss: the scale is applied to V instead of the scores.
+// CHECK-LABEL: func @scaled_v
+// CHECK-NOT: tfm.attention
+func.func @scaled_v(%q: tensor<4x16xf32>, %k: tensor<4x16xf32>, %v: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %q3 = tfm.reshape %q : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %k3 = tfm.reshape %k : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<4x2x8xf32> -> tensor<2x8x4xf32>
+  %v3 = tfm.reshape %v : tensor<4x16xf32> -> tensor<4x2x8xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %c = tfm.constant dense<0.125> : tensor<f32>
+  %vs = tfm.mul %vh, %c : tensor<2x4x8xf32>, tensor<f32> -> tensor<2x4x8xf32>
+  %s = tfm.matmul %qh, %kh : tensor<2x4x8xf32>, tensor<2x8x4xf32> -> tensor<2x4x4xf32>
+  // expected-remark @+1 {{not fused: a scale is applied to V}}
+  %p = tfm.softmax %s, axis = -1 : tensor<2x4x4xf32>
+  %o = tfm.matmul %p, %vs : tensor<2x4x4xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<2x4x8xf32> -> tensor<4x2x8xf32>
+  %out = tfm.reshape %ot : tensor<4x2x8xf32> -> tensor<4x16xf32>
+  return %out : tensor<4x16xf32>
+}
+
+// -----
+
+// Not attention at all: a plain softmax.
+// CHECK-LABEL: func @plain_softmax
+// CHECK: tfm.softmax
+func.func @plain_softmax(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  // expected-remark @+1 {{not fused: the scores are not [heads, queries, keys]}}
+  %p = tfm.softmax %x, axis = -1 : tensor<4x16xf32>
+  return %p : tensor<4x16xf32>
+}

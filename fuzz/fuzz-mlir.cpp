@@ -1,0 +1,30 @@
+//===- fuzz-mlir.cpp - Fuzz tfm-opt's parser and the tfm/onednn verifiers --===//
+//
+// Any bytes as MLIR text with the tfm and onednn dialects: parsing and
+// verification report diagnostics (swallowed here), never crash.
+//
+//===----------------------------------------------------------------------===//
+#include "tfm/Pipelines/Pipelines.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include <string>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static mlir::MLIRContext *context = [] {
+    mlir::DialectRegistry registry;
+    tfm::registerTfmDialects(registry);
+    auto *c = new mlir::MLIRContext(registry);
+    c->loadAllAvailableDialects();
+    c->getDiagEngine().registerHandler([](mlir::Diagnostic &) {});
+    return c;
+  }();
+  std::string text(reinterpret_cast<const char *>(data), size);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(text, context);
+  if (module)
+    (void)mlir::verify(*module);
+  return 0;
+}
