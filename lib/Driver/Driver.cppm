@@ -217,8 +217,18 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << obj;
   }
-  // Link next to the output, then rename: no half-written executable.
-  std::string tmpExe = output + ".tmp-link";
+  // Link next to where the output goes (the same file system), then rename:
+  // no half-written executable; a device or pipe (-o /dev/null) gets a
+  // copy of a link made in the temporary directory.
+  std::string tmpExe;
+  if (tfm::output::Destination d = tfm::output::destination(output); !d.inPlace) {
+    tmpExe = d.target + ".tmp-link";
+  } else {
+    llvm::SmallString<128> tmp;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm-link", "exe", tmp))
+      return fail("cannot create a temporary file: " + ec.message());
+    tmpExe = std::string(tmp);
+  }
   llvm::FileRemover removeTmp(tmpExe);
   std::vector<std::string> args = {TFM_LINKER, "-fuse-ld=lld", std::string(objPath), "-o", tmpExe};
   llvm::SmallVector<llvm::StringRef> libs;
@@ -325,6 +335,13 @@ int compile(const Options &options) {
           return fail(llvm::toString(std::move(e)));
         if (!options.quiet)
           llvm::errs() << "tfmc: note: weights from the shards of '" << indexPath << "'\n";
+        // IR text names its weights file (tfm.weights): then the merged file
+        // stays, for tfmc, tfm-opt and tfm-ref to read the IR later.
+        if (options.emit < Emit::Obj) {
+          removeMerged->releaseFile();
+          llvm::errs() << "tfmc: note: the IR's weights are the merged file '" << merged
+                       << "' (kept)\n";
+        }
         weightsPath = merged;
       } else if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(picklePath)) {
         return fail("'" + picklePath +
@@ -546,7 +563,14 @@ int compile(const Options &options) {
   progress("link", embed.empty() ? "runtime + libdnnl" : "runtime + libdnnl + embedded files");
   if (!weightsPath.empty() && options.externalWeights) {
     std::string beside = output + ".safetensors", copyError;
-    std::string tmp = beside + ".tmp-copy";
+    tfm::output::Destination d = tfm::output::destination(beside);
+    std::string tmp = d.target + ".tmp-copy";
+    if (d.inPlace) {
+      llvm::SmallString<128> t;
+      if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm-weights", "safetensors", t))
+        return fail("cannot create a temporary file: " + ec.message());
+      tmp = std::string(t);
+    }
     if (std::error_code ec = llvm::sys::fs::copy_file(weightsPath, tmp)) {
       llvm::sys::fs::remove(tmp);
       llvm::sys::fs::remove(output);

@@ -165,7 +165,10 @@ int finishStdout(int code) {
     stdoutErrno = errno ? errno : EIO;
   if (!stdoutErrno)
     return code;
-  std::fprintf(stderr, "error: standard output: %s\n", std::strerror(stdoutErrno));
+  static bool reported = false; // runLanguageModel and main() both finish
+  if (!reported)
+    std::fprintf(stderr, "error: standard output: %s\n", std::strerror(stdoutErrno));
+  reported = true;
   return code ? code : 1;
 }
 
@@ -228,11 +231,12 @@ bool readTextFile(const char *flag, const std::string &path, size_t limit, std::
 constexpr size_t kMaxTextFile = size_t(256) << 20;
 
 /// -log p(target) in nats from one row of logits, computed in double
-/// (log-sum-exp around the row's maximum). NaN when the row has a NaN.
+/// (log-sum-exp around the row's maximum). NaN when the row has a NaN or an
+/// infinity.
 double negativeLogLikelihood(const float *row, int64_t vocab, int64_t target) {
   double max = -INFINITY;
   for (int64_t j = 0; j < vocab; ++j) {
-    if (std::isnan(row[j]))
+    if (!std::isfinite(row[j]))
       return NAN;
     max = std::max(max, static_cast<double>(row[j]));
   }
@@ -256,8 +260,8 @@ double negativeLogLikelihood(const float *row, int64_t vocab, int64_t target) {
 /// leaves the logits of rows firstRow.. in `logits`.
 template <typename Forward>
 int perplexity(const std::string &path, const tfm::tokenizer::Tokenizer &tokenizer,
-               int64_t context, int64_t stride, int64_t vocab, const std::vector<float> &logits,
-               Forward &&forwardRows) {
+               bool allowSpecial, int64_t context, int64_t stride, int64_t vocab,
+               const std::vector<float> &logits, Forward &&forwardRows) {
   std::string text;
   if (!readTextFile("--perplexity", path, kMaxTextFile, text))
     return 1;
@@ -265,7 +269,7 @@ int perplexity(const std::string &path, const tfm::tokenizer::Tokenizer &tokeniz
     return fail("--perplexity: '" + path + "' is empty");
   std::vector<int64_t> ids;
   try {
-    ids = tokenizer.encode(text);
+    ids = tokenizer.encode(text, allowSpecial);
   } catch (const std::exception &e) {
     return fail("--perplexity: '" + path + "': " + e.what());
   }
@@ -295,7 +299,7 @@ int perplexity(const std::string &path, const tfm::tokenizer::Tokenizer &tokeniz
       if (std::isnan(l))
         return fail("--perplexity: the logits of window " + std::to_string(windows) +
                     " (tokens " + std::to_string(begin) + ".." + std::to_string(end - 1) +
-                    ") contain NaN");
+                    ") are NaN or infinite");
       nll += l;
       ++scored;
     }
@@ -525,8 +529,9 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
     if (!tokenizer)
       return fail("--perplexity needs the model's tokenizer (no vocab.json/merges.txt in its "
                   "directory and a vocabulary other than GPT-2's)");
-    if (sig.context <= 0)
-      return fail("--perplexity needs a model with a fixed context (n_positions)");
+    if (sig.context < 2)
+      return fail("--perplexity needs a model with a fixed context (n_positions) of at least 2 "
+                  "tokens; this one has " + std::to_string(sig.context));
     if (promptGiven || tokenizeOnly || !dumpPath.empty())
       return fail("--perplexity takes no prompt, --tokenize or --dump-logits");
   }
@@ -675,8 +680,8 @@ int runLanguageModel(int argc, char **argv, const Signature &sig) {
   };
 
   if (!perplexityPath.empty())
-    return perplexity(perplexityPath, *tokenizer, sig.context, pplStride, vocab, logits,
-                      forwardRows);
+    return perplexity(perplexityPath, *tokenizer, allowSpecial, sig.context, pplStride, vocab,
+                      logits, forwardRows);
 
   // With --bench, a one-token warm-up pass counts as loading: it touches every
   // weight (mapping or generating it) and creates the decode primitives.

@@ -931,9 +931,11 @@ void Weights::index() {
   if (headerLen > mapSize_ - 8)
     throw std::runtime_error(path_ + ": header length exceeds the file");
   // The kernels read f32/bf16 weights in place: a header whose length is not
-  // a multiple of 8 (valid, if unusual) leaves the data misaligned; then the
-  // bytes are copied once so that the data section starts 64-byte aligned.
-  if (reinterpret_cast<uintptr_t>(map_ + 8 + headerLen) % 64 != 0) {
+  // a multiple of 8 (valid, if unusual) leaves the data misaligned for its
+  // elements; then the bytes are copied once so that the data section starts
+  // 64-byte aligned. (A file read into the heap and the embedded section are
+  // at least 16-byte aligned, so an 8-byte multiple header needs no copy.)
+  if (reinterpret_cast<uintptr_t>(map_ + 8 + headerLen) % 8 != 0) {
     std::vector<char> aligned(mapSize_ + 64);
     uintptr_t data = reinterpret_cast<uintptr_t>(aligned.data()) + 8 + headerLen;
     size_t shift = (64 - data % 64) % 64;
