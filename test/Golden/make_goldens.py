@@ -108,7 +108,10 @@ def apply_rope(x, positions, r, theta):
     return torch.cat((rot, rest), dim=-1)
 
 
-def gpt2_logits(cfg, w, tokens):
+def gpt2_logits(cfg, w, tokens, mm=torch.matmul):
+    """Logits [T, vocab] of `tokens`. `mm` computes every product by a weight
+    (the four projections of each block and the lm head); the default is f32
+    matmul (test/Model/make_reference.py passes a bf16 emulation)."""
     d, H = cfg["n_embd"], cfg["n_head"]
     dh = d // H
     eps = cfg["layer_norm_epsilon"]
@@ -133,7 +136,7 @@ def gpt2_logits(cfg, w, tokens):
     for l in range(cfg["n_layer"]):
         p = f"h.{l}."
         h = F.layer_norm(x, (d,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
-        qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
+        qkv = mm(h, w[p + "attn.c_attn.weight"]) + w[p + "attn.c_attn.bias"]
         q, k, v = qkv.split(d, dim=-1)
         q, k, v = (t.view(T, H, dh).transpose(0, 1) for t in (q, k, v))
         if kind == "rope":
@@ -149,13 +152,13 @@ def gpt2_logits(cfg, w, tokens):
             att = torch.where(mask, att, torch.full([], torch.finfo(att.dtype).min))
         att = torch.softmax(att, dim=-1)
         y = (att @ v).transpose(0, 1).reshape(T, d)
-        x = x + (y @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"])
+        x = x + (mm(y, w[p + "attn.c_proj.weight"]) + w[p + "attn.c_proj.bias"])
         h = F.layer_norm(x, (d,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
-        m = act(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
-        x = x + (m @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"])
+        m = act(mm(h, w[p + "mlp.c_fc.weight"]) + w[p + "mlp.c_fc.bias"])
+        x = x + (mm(m, w[p + "mlp.c_proj.weight"]) + w[p + "mlp.c_proj.bias"])
     x = F.layer_norm(x, (d,), w["ln_f.weight"], w["ln_f.bias"], eps)
     head = w["lm_head.weight"] if cfg.get("tie_word_embeddings") is False else w["wte.weight"]
-    return x @ head.T
+    return mm(x, head.T)
 
 
 def main():

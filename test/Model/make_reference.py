@@ -62,29 +62,11 @@ def bf16(t):
     return t.to(torch.bfloat16).float()
 
 
-def gpt2_logits_bf16(cfg, w, tokens):
-    """What tfm's --dtype=bf16 computes, emulated: every matmul by a weight
-    (c_attn, c_proj, c_fc, mlp.c_proj, the tied lm head) takes bf16-rounded
-    weights and bf16-rounded activations and accumulates in f32; embeddings,
-    layer norms, attention and the rest stay f32 (as in tfm's runtime)."""
-    d, H = cfg["n_embd"], cfg["n_head"]
-    dh, eps, T = d // H, cfg["layer_norm_epsilon"], len(tokens)
-    x = w["wte.weight"][torch.tensor(tokens)] + w["wpe.weight"][torch.arange(T)]
-    mm = lambda a, b: bf16(a) @ bf16(b)  # noqa: E731
-    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
-    for l in range(cfg["n_layer"]):
-        p = f"h.{l}."
-        h = F.layer_norm(x, (d,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
-        q, k, v = (mm(h, w[p + "attn.c_attn.weight"]) + w[p + "attn.c_attn.bias"]).split(d, dim=-1)
-        q, k, v = (t.view(T, H, dh).transpose(0, 1) for t in (q, k, v))
-        att = torch.where(mask, (q @ k.transpose(-1, -2)) / dh ** 0.5, torch.tensor(float("-inf")))
-        y = (torch.softmax(att, dim=-1) @ v).transpose(0, 1).reshape(T, d)
-        x = x + mm(y, w[p + "attn.c_proj.weight"]) + w[p + "attn.c_proj.bias"]
-        h = F.layer_norm(x, (d,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
-        m = F.gelu(mm(h, w[p + "mlp.c_fc.weight"]) + w[p + "mlp.c_fc.bias"], approximate="tanh")
-        x = x + mm(m, w[p + "mlp.c_proj.weight"]) + w[p + "mlp.c_proj.bias"]
-    x = F.layer_norm(x, (d,), w["ln_f.weight"], w["ln_f.bias"], eps)
-    return mm(x, w["wte.weight"].T)
+def bf16_matmul(a, b):
+    """What tfm's --dtype=bf16 does in every matmul by a weight: bf16-rounded
+    weights and activations, f32 accumulation (embeddings, layer norms and
+    attention stay f32, as in tfm's runtime)."""
+    return bf16(a) @ bf16(b)
 
 
 def perplexity(forward, ids, ctx, stride):
@@ -126,7 +108,7 @@ def main():
     mean, scored, windows = perplexity(lambda t: gpt2_logits(cfg, w, t), ids, ctx, stride)
     assert scored == len(ids) - 1
     print(f"perplexity {math.exp(mean):.6f} over {len(ids)} tokens ({windows} windows)", flush=True)
-    mean16, _, _ = perplexity(lambda t: gpt2_logits_bf16(cfg, w, t), ids, ctx, stride)
+    mean16, _, _ = perplexity(lambda t: gpt2_logits(cfg, w, t, mm=bf16_matmul), ids, ctx, stride)
     print(f"bf16 (emulated) perplexity {math.exp(mean16):.6f}", flush=True)
 
     greedy = []
@@ -145,7 +127,7 @@ def main():
     for k in range(TEACHER_WINDOWS):
         window = ids[k * ctx:(k + 1) * ctx]
         logits = gpt2_logits(cfg, w, window)
-        agree16 += int((gpt2_logits_bf16(cfg, w, window).argmax(-1) == logits.argmax(-1)).sum())
+        agree16 += int((gpt2_logits(cfg, w, window, mm=bf16_matmul).argmax(-1) == logits.argmax(-1)).sum())
         total16 += len(window)
         top = torch.topk(logits, 2, dim=-1)
         teacher.append({"start": k * ctx, "length": len(window),
