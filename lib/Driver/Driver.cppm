@@ -57,6 +57,7 @@ import tfm.frontend;
 import tfm.safetensors;
 import tfm.json_depth;
 import tfm.output_file;
+import tfm.executable_weights;
 
 export namespace tfm::driver {
 
@@ -78,9 +79,12 @@ struct Options {
   bool stats = false;
   /// No progress lines (printed for models with 64 MiB of weights or more).
   bool quiet = false;
-  /// Matmul precision of executables: "f32" or "bf16" (bf16 weights and
-  /// matmuls with f32 accumulation; oneDNN picks AVX512_BF16 or AMX).
+  /// Matmul precision of executables: "f32", "bf16" (bf16 weights and
+  /// matmuls with f32 accumulation; oneDNN picks AVX512_BF16 or AMX), or
+  /// "int8" / "int4" (weight-only quantization, onednn-quantize-weights).
   std::string dtype = "f32";
+  /// int8/int4: weights per scale along K (a multiple of 32; 0 per channel).
+  int64_t groupSize = 32;
   /// Executables: weights inside the executable (a page-aligned section
   /// mapped without copying), or copied beside it as OUTPUT.safetensors.
   bool externalWeights = false;
@@ -451,6 +455,10 @@ int compile(const Options &options) {
   PipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
   pipeline.fusionRemarks = options.fusionRemarks;
+  if (options.dtype == "int8" || options.dtype == "int4") {
+    pipeline.weightBits = options.dtype == "int8" ? 8 : 4;
+    pipeline.groupSize = options.groupSize;
+  }
   // Weights: every tfm.param, counted before lowering.
   int64_t weightBytes = 0, weightCount = 0;
   (*module)->walk([&](ParamOp p) {
@@ -500,6 +508,33 @@ int compile(const Options &options) {
         bytes *= d;
     perTokenBytes += bytes;
   });
+  // Quantized weights: the executable embeds (or finds beside it) a weights
+  // file tfmc writes, with the quantized tensors and the others it reads.
+  // Random weights are quantized by the runtime at load instead.
+  std::optional<llvm::FileRemover> removeQuantized;
+  if (options.emit > Emit::OneDNN && !weightsPath.empty() && readsQuantizedWeights(*module)) {
+    auto sourceFile = safetensors::File::open(weightsPath);
+    if (!sourceFile)
+      return fail(llvm::toString(sourceFile.takeError()));
+    llvm::SmallString<128> quantized;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("tfm-quantized", "safetensors", quantized))
+      return fail("cannot create a temporary file: " + ec.message());
+    removeQuantized.emplace(quantized);
+    if (llvm::Error e = writeExecutableWeights(*module, **sourceFile, std::string(quantized)))
+      return fail(llvm::toString(std::move(e)));
+    if (options.emit < Emit::Exe) {
+      removeQuantized->releaseFile();
+      llvm::errs() << "tfmc: note: the quantized weights the code reads are in '" << quantized
+                   << "' (kept)\n";
+    }
+    weightsPath = std::string(quantized);
+    (*module)->setAttr("tfm.weights", StringAttr::get(&context, weightsPath));
+    uint64_t size = 0;
+    (void)llvm::sys::fs::file_size(weightsPath, size);
+    progress("quantize", llvm::formatv("{0:F1} MiB of weights for the executable",
+                                       size / 1048576.0).str());
+  }
   if (options.emit > Emit::OneDNN) {
     PassManager llvmPm(&context, ModuleOp::getOperationName());
     if (failed(applyPassManagerCLOptions(llvmPm)))

@@ -90,6 +90,20 @@ public:
   /// a missing shard, a tensor absent from its shard, a tensor in two shards.
   static llvm::Error mergeShards(const std::string &indexPath, const std::string &outPath);
 
+  /// A tensor to write: its bytes are not copied until write().
+  struct Output {
+    std::string name;
+    DType dtype;
+    std::vector<int64_t> shape;
+    const char *data;
+    uint64_t bytes;
+  };
+  /// Writes `tensors` (in this order, no gaps) as a safetensors file at
+  /// `outPath`, its header padded with spaces to a multiple of 8 bytes (so
+  /// that the data is 8-byte aligned wherever the file is). The caller orders
+  /// the tensors so that each one starts aligned for its elements.
+  static llvm::Error write(const std::string &outPath, const std::vector<Output> &tensors);
+
 private:
   std::string path_;
   std::unique_ptr<llvm::MemoryBuffer> buffer_;
@@ -269,16 +283,23 @@ llvm::Error File::mergeShards(const std::string &indexPath, const std::string &o
       if (auto it = tensors.find(t.name); it == tensors.end() || it->second != &t)
         return fail("tensor '" + t.name + "' is in shard '" + name +
                     "' but weight_map names another shard");
+  std::vector<Output> out;
+  for (const auto &[name, t] : tensors)
+    out.push_back({name, t->dtype, t->shape, t->data, t->end - t->begin});
+  return write(outPath, out);
+}
+
+llvm::Error File::write(const std::string &outPath, const std::vector<Output> &tensors) {
   llvm::json::Object header;
   uint64_t offset = 0;
-  for (const auto &[name, t] : tensors) {
+  for (const Output &t : tensors) {
     llvm::json::Array shape;
-    for (int64_t d : t->shape)
+    for (int64_t d : t.shape)
       shape.push_back(d);
-    header[name] = llvm::json::Object{{"dtype", dtypeName(t->dtype)},
-                                      {"shape", std::move(shape)},
-                                      {"data_offsets", llvm::json::Array{offset, offset + (t->end - t->begin)}}};
-    offset += t->end - t->begin;
+    header[t.name] = llvm::json::Object{{"dtype", dtypeName(t.dtype)},
+                                        {"shape", std::move(shape)},
+                                        {"data_offsets", llvm::json::Array{offset, offset + t.bytes}}};
+    offset += t.bytes;
   }
   std::string headerText = llvm::formatv("{0}", llvm::json::Value(std::move(header))).str();
   headerText.append((8 - headerText.size() % 8) % 8, ' ');
@@ -290,8 +311,8 @@ llvm::Error File::mergeShards(const std::string &indexPath, const std::string &o
   for (int i = 0; i < 8; ++i)
     os << static_cast<char>((len >> (8 * i)) & 0xff);
   os << headerText;
-  for (const auto &[name, t] : tensors)
-    os.write(t->data, t->end - t->begin);
+  for (const Output &t : tensors)
+    os.write(t.data, t.bytes);
   os.close();
   if (os.has_error())
     return llvm::createStringError(os.error(), outPath + ": cannot write file: " + os.error().message());

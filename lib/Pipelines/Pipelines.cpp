@@ -29,6 +29,28 @@
 
 using namespace mlir;
 
+namespace {
+/// PipelineOptions as textual pipeline options, for tfm-opt:
+/// `--tfm-to-onednn='weight-bits=4 group-size=64'`.
+struct CliPipelineOptions : PassPipelineOptions<CliPipelineOptions> {
+  Option<unsigned> optLevel{*this, "opt-level", llvm::cl::desc("0: no tfm-optimize"),
+                            llvm::cl::init(2)};
+  Option<int64_t> weightBits{*this, "weight-bits",
+                             llvm::cl::desc("weight-only quantization: 0 (none), 8 or 4"),
+                             llvm::cl::init(0)};
+  Option<int64_t> groupSize{*this, "group-size",
+                            llvm::cl::desc("weights per scale along K (0: per channel)"),
+                            llvm::cl::init(32)};
+  tfm::PipelineOptions get() const {
+    tfm::PipelineOptions o;
+    o.optLevel = optLevel;
+    o.weightBits = weightBits;
+    o.groupSize = groupSize;
+    return o;
+  }
+};
+} // namespace
+
 void tfm::buildTfmOptimizePipeline(OpPassManager &pm, bool remarks) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -47,6 +69,9 @@ void tfm::buildTfmToOneDNNPipeline(OpPassManager &pm, const PipelineOptions &opt
   pm.addPass(createConvertTfmToOneDNN());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createSymbolDCEPass());
+  if (options.weightBits != 0)
+    pm.addNestedPass<func::FuncOp>(createOneDNNQuantizeWeights(OneDNNQuantizeWeightsOptions{
+        options.weightBits, options.groupSize, options.fusionRemarks}));
   pm.addNestedPass<func::FuncOp>(createOneDNNForwardResults());
   pm.addNestedPass<func::FuncOp>(createOneDNNForwardViews());
   pm.addNestedPass<func::FuncOp>(createOneDNNPlanMemory());
@@ -84,10 +109,16 @@ void tfm::registerTfmPassesAndPipelines() {
       "tfm-optimize",
       "Canonicalize and CSE, then fuse layer norm, attention, positional encodings and epilogues",
       [](OpPassManager &pm) { buildTfmOptimizePipeline(pm); });
-  PassPipelineRegistration<>("tfm-to-onednn",
-                             "tfm-optimize, then lower to onednn primitives and plan memory",
-                             [](OpPassManager &pm) { buildTfmToOneDNNPipeline(pm); });
-  PassPipelineRegistration<>("tfm-to-llvm",
-                             "tfm-to-onednn, then lower to the LLVM dialect (runtime calls)",
-                             [](OpPassManager &pm) { buildTfmToLLVMPipeline(pm); });
+  PassPipelineRegistration<CliPipelineOptions>(
+      "tfm-to-onednn",
+      "tfm-optimize, then lower to onednn primitives (weight-only quantization with "
+      "weight-bits=8|4) and plan memory",
+      [](OpPassManager &pm, const CliPipelineOptions &o) {
+        buildTfmToOneDNNPipeline(pm, o.get());
+      });
+  PassPipelineRegistration<CliPipelineOptions>(
+      "tfm-to-llvm", "tfm-to-onednn, then lower to the LLVM dialect (runtime calls)",
+      [](OpPassManager &pm, const CliPipelineOptions &o) {
+        buildTfmToLLVMPipeline(pm, o.get());
+      });
 }

@@ -18,6 +18,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 import tfm.runtime;
+import tfm.runtime_quantized;
 
 using tfm::runtime::Buffer;
 using tfm::runtime::fromDescriptor;
@@ -144,11 +145,32 @@ void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int6
   return result ? result : dummy;
 }
 
-void tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(position_table),
-                      TFM_BUF(positions), TFM_BUF(dst), int32_t position) {
+void *tfm_rt_quantized_weight(const char *name, int64_t d0, int64_t d1, int32_t dtype,
+                              int32_t transposed, int32_t bits, int64_t group, int32_t part) {
+  void *result = nullptr;
+  guarded("weight", [&] {
+    result = tfm::runtime::quantizedWeight(name, d0, d1, dtype, transposed != 0, bits, group,
+                                           part);
+  });
+  static float dummy[1];
+  return result ? result : dummy;
+}
+
+void tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales), TFM_BUF(bias),
+                             TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
+                             int32_t bits, int64_t group) {
+  guarded("quantized_matmul", [&] {
+    tfm::runtime::quantizedMatmul(BUF(a), BUF(q), BUF(scales), BUF(bias), BUF(residual),
+                                  BUF(dst), activation, bits, group);
+  });
+}
+
+void tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(table_scales),
+                      TFM_BUF(position_table), TFM_BUF(positions), TFM_BUF(dst),
+                      int32_t position, int32_t bits, int64_t group) {
   guarded("embedding", [&] {
-    tfm::runtime::embedding(BUF(tokens), BUF(table), BUF(position_table), BUF(positions),
-                            BUF(dst), position);
+    tfm::runtime::embedding(BUF(tokens), BUF(table), BUF(table_scales), BUF(position_table),
+                            BUF(positions), BUF(dst), position, bits, group);
   });
 }
 

@@ -35,6 +35,7 @@ module;
 export module tfm.runtime;
 import tfm.kernels;
 import tfm.json_depth;
+import tfm.quant;
 
 export namespace tfm::runtime {
 
@@ -154,13 +155,15 @@ public:
 
   /// Records (once) that `kind` ran on one of the runtime's own kernels;
   /// called on every call, so a repeat costs a pointer comparison or two.
-  void noteKernel(const char *kind, const char *variant) {
+  /// `isa` names the copy that runs (default: the AVX-512/generic choice of
+  /// tfm.kernels).
+  void noteKernel(const char *kind, const char *variant, const char *isa = nullptr) {
     for (const auto &[k, v] : noted_)
       if (k == kind && v == variant)
         return;
     noted_.emplace_back(kind, variant);
-    impls_.push_back(std::string(kind) + ": tfm:" + variant +
-                     (kernels::hasAvx512() ? " (avx512)" : " (generic)"));
+    impls_.push_back(std::string(kind) + ": tfm:" + variant + " (" +
+                     (isa ? isa : kernels::hasAvx512() ? "avx512" : "generic") + ")");
   }
 
   /// Records that `data` is a model weight: matmuls then use it prepacked
@@ -678,6 +681,13 @@ public:
   /// The data of `name`, checked against the shape and dtype code the
   /// compiled code expects; throws std::runtime_error.
   void *get(const std::string &name, const std::vector<int64_t> &shape, int32_t dtype);
+  /// The stored tensor `name`, or null (random weights, or no such tensor).
+  const WeightInfo *find(const std::string &name) const {
+    auto it = index_.find(name);
+    return random_ || it == index_.end() ? nullptr : &it->second;
+  }
+  /// Where the weights come from, for messages.
+  const std::string &path() const { return path_; }
   static Weights &get() {
     static Weights w;
     return w;
@@ -1026,11 +1036,16 @@ float *row(const Buffer &b, int64_t r) {
 }
 } // namespace
 
-export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &posTable,
-                      const Buffer &positions, const Buffer &dst, int32_t kind) {
-  for (const Buffer *b : {&table, &dst})
-    requireF32(*b, "embedding");
-  int64_t t = tokens.dims[0], vocab = table.dims[0], d = table.dims[1];
+export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &tableScales,
+                      const Buffer &posTable, const Buffer &positions, const Buffer &dst,
+                      int32_t kind, int32_t bits, int64_t group) {
+  requireF32(dst, "embedding");
+  if (bits == 0)
+    requireF32(table, "embedding");
+  // A quantized table ([V, Kp] int8 or [V, Kp/2] int4, scales [V, Kp/group])
+  // is dequantized one row per token into the destination row.
+  quant::Scheme scheme{bits, group};
+  int64_t t = tokens.dims[0], vocab = table.dims[0], d = dst.dims[1];
   for (int64_t i = 0; i < t; ++i) {
     int64_t id = indexAt(tokens, i);
     if (id < 0 || id >= vocab)
@@ -1038,9 +1053,15 @@ export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &p
           (Runtime::get().isWeight(table.data) ? "token id " : "row index ") +
           std::to_string(id) + " at position " + std::to_string(i) + " is out of range [0, " +
           std::to_string(vocab) + ")");
-    int64_t pos = positions.present() ? indexAt(positions, i) : i;
-    const float *e = row(table, id);
     float *out = row(dst, i);
+    const float *e = out;
+    if (bits != 0)
+      quant::dequantizeColumn(reinterpret_cast<const uint8_t *>(table.data),
+                              reinterpret_cast<const float *>(tableScales.data), scheme, d, id,
+                              out);
+    else
+      e = row(table, id);
+    int64_t pos = positions.present() ? indexAt(positions, i) : i;
     if (kind == 1) {
       if (pos < 0 || pos >= posTable.dims[0])
         throw std::runtime_error("position " + std::to_string(pos) + " is beyond the " +
@@ -1053,7 +1074,7 @@ export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &p
         double angle = pos * std::pow(10000.0, -2.0 * (j / 2) / static_cast<double>(d));
         out[j] = e[j] + static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
       }
-    } else {
+    } else if (e != out) {
       std::memcpy(out, e, d * sizeof(float));
     }
   }

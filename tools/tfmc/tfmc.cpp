@@ -42,8 +42,16 @@ int main(int argc, char **argv) {
        "executables: 'embedded' (weights inside the executable, mapped without "
        "copying) or 'external' (copied beside it as OUTPUT.safetensors)")
       ("dtype", po::value<std::string>()->default_value("f32"),
-       "matmul precision of executables: f32, or bf16 (bf16 weights and matmuls "
-       "with f32 accumulation; oneDNN picks AVX512_BF16 or AMX at run time)")
+       "weights and matmul precision of executables:\n"
+       "  f32   as stored\n"
+       "  bf16  bf16 weights and matmuls with f32 accumulation (oneDNN picks "
+       "AVX512_BF16 or AMX at run time)\n"
+       "  int8  weight-only int8: symmetric, one f32 scale per group of weights along K "
+       "(~4x smaller than f32)\n"
+       "  int4  weight-only int4, likewise (~7x smaller)")
+      ("group-size", po::value<int64_t>(),
+       "int8/int4: weights per scale along K, a multiple of 32 (at most 64 for int4), or 0 "
+       "for one scale per output column; default 32")
       ("quiet,q", "no progress lines (shown for models with 64 MiB of weights or more)")
       ("stats", "print compile time, peak memory, weights size and activation memory")
       ("fusion-remarks", "report, as remarks, what each fusion pass fused and what it "
@@ -104,10 +112,26 @@ int main(int argc, char **argv) {
   options.stats = vm.count("stats") > 0;
   options.quiet = vm.count("quiet") > 0;
   options.dtype = vm["dtype"].as<std::string>();
-  if (options.dtype != "f32" && options.dtype != "bf16") {
+  if (options.dtype != "f32" && options.dtype != "bf16" && options.dtype != "int8" &&
+      options.dtype != "int4") {
     std::cerr << "tfmc: error: unknown --dtype value '" << options.dtype
-              << "' (expected f32 or bf16)\n";
+              << "' (expected f32, bf16, int8 or int4)\n";
     return 2;
+  }
+  if (vm.count("group-size")) {
+    int64_t g = vm["group-size"].as<int64_t>();
+    bool int4 = options.dtype == "int4";
+    if (options.dtype != "int8" && !int4) {
+      std::cerr << "tfmc: error: --group-size applies to --dtype=int8 or int4\n";
+      return 2;
+    }
+    if (g < 0 || g % 32 != 0 || (int4 && (g == 0 || g > 64))) {
+      std::cerr << "tfmc: error: --group-size must be a multiple of 32"
+                << (int4 ? " from 32 to 64 for int4" : ", or 0 (per channel)") << ", got " << g
+                << "\n";
+      return 2;
+    }
+    options.groupSize = g;
   }
   std::string weightsMode = vm["weights"].as<std::string>();
   if (weightsMode != "embedded" && weightsMode != "external") {

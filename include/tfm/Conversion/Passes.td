@@ -93,6 +93,49 @@ def OneDNNForwardViews : Pass<"onednn-forward-views", "mlir::func::FuncOp"> {
   }];
 }
 
+def OneDNNQuantizeWeights : Pass<"onednn-quantize-weights", "mlir::func::FuncOp"> {
+  let summary = "Quantize the weights of matmuls and token embeddings to int8 or int4 (weight-only)";
+  let description = [{
+    Weight-only quantization (`tfmc --dtype=int8|int4`): every
+    `onednn.matmul` whose right operand is a rank-2 `onednn.weight`
+    (f32, f16 or bf16), with f32 activations, becomes an
+    `onednn.quantized_matmul` of an `onednn.quantized_weight` (symmetric,
+    one f32 scale per `group-size` weights along K of each output column;
+    layout and rounding in `onednn.quantized_weight`'s documentation). The
+    table of every `onednn.embedding` that is a weight is quantized too and
+    dequantized one row per token: a tied GPT-2 embedding and lm head share
+    one quantized table, which is what makes the executable ~4x (int8) and
+    ~7x (int4) smaller than f32. Position tables, biases and layer-norm
+    parameters stay as they are. K not a multiple of the group is padded
+    with zero weights.
+
+    Refused (left f32, and reported with `remarks`): matmuls by
+    activations, weights of rank other than 2, non-f32 activations, and a
+    weight used both as `[K, N]` and `[N, K]` (its second use).
+
+    Before / after (`bits=8 group-size=32`):
+    ```mlir
+    %w = onednn.weight "h.0.mlp.c_fc.weight" : memref<256x1024xf32>
+    onednn.matmul %x, %w bias %b into %y activation = gelu_tanh : ...
+    // =>
+    %q, %s = onednn.quantized_weight "h.0.mlp.c_fc.weight" from memref<256x1024xf32>
+        transposed bits = 8 group = 32 : memref<1024x256xi8>, memref<1024x8xf32>
+    onednn.quantized_matmul %x, %q, %s bias %b into %y activation = gelu_tanh
+        bits = 8 group = 32 : ...
+    ```
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"8",
+           "bits per weight: 8 (int8) or 4 (int4)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"32",
+           "weights per scale along K: a multiple of 32 (at most 64 for int4), or 0 for one "
+           "scale per output column (per-channel)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "emit a remark for every matmul or embedding left unquantized, with the reason">
+  ];
+  let dependentDialects = ["::tfm::onednn::OneDNNDialect"];
+}
+
 def OneDNNPlanMemory : Pass<"onednn-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every intermediate buffer at a static offset in one arena";
   let description = [{

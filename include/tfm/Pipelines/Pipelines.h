@@ -8,6 +8,8 @@
 #ifndef TFM_PIPELINES_PIPELINES_H
 #define TFM_PIPELINES_PIPELINES_H
 
+#include <cstdint>
+
 namespace mlir {
 class DialectRegistry;
 class OpPassManager;
@@ -21,6 +23,10 @@ struct PipelineOptions {
   unsigned optLevel = 2;
   /// Emit a remark at every fusion candidate (what was fused, or why not).
   bool fusionRemarks = false;
+  /// Weight-only quantization (onednn-quantize-weights): 0 none, 8 or 4 bits.
+  int64_t weightBits = 0;
+  /// Weights per scale along K (a multiple of 32; 0: per output column).
+  int64_t groupSize = 32;
 };
 
 /// `tfm-optimize`: canonicalize, CSE, then tfm-fuse-layer-norm,

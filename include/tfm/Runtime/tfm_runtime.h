@@ -28,6 +28,7 @@ extern "C" {
 #define TFM_DTYPE_I32 3
 #define TFM_DTYPE_I64 4
 #define TFM_DTYPE_U8 5
+#define TFM_DTYPE_I8 6
 
 /* One buffer argument: descriptor pointer, rank, element type. */
 #define TFM_BUF(name) const void *name, int64_t name##_rank, int32_t name##_dtype
@@ -52,9 +53,25 @@ void tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind);
    from the weights the driver configured with tfm_rt_set_weights. */
 void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int64_t d2,
                     int64_t d3, int32_t dtype);
-/* position: 0 none, 1 learned, 2 sinusoidal (onednn::PositionKind). */
-void tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(position_table),
-                      TFM_BUF(positions), TFM_BUF(dst), int32_t position);
+/* The integers (part 0, i8 [N, Kp] or [N, Kp/2]) or the scales (part 1, f32
+   [N, Kp/group]) of weight `name` (source [d0, d1] of `dtype`, [K, N] when
+   `transposed`, else [N, K]) quantized to `bits` (8 or 4) in groups of `group`
+   (lib/Support/Quant.cppm): the tensors `name.int<bits>_g<group>` and
+   `....scales` of the weights file, or, where the file lacks them (random
+   weights, IR compiled by hand), the source quantized once at first use. */
+void *tfm_rt_quantized_weight(const char *name, int64_t d0, int64_t d1, int32_t dtype,
+                              int32_t transposed, int32_t bits, int64_t group, int32_t part);
+/* dst = activation(a x dequantize(q, scales) + bias) + residual
+   (onednn.quantized_matmul): a [..., M, K] f32, q/scales as above. */
+void tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales), TFM_BUF(bias),
+                             TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
+                             int32_t bits, int64_t group);
+/* position: 0 none, 1 learned, 2 sinusoidal (onednn::PositionKind). A
+   quantized table (i8, with table_scales) has bits 8 or 4 and its group;
+   otherwise bits and group are 0 and table_scales is absent. */
+void tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(table_scales),
+                      TFM_BUF(position_table), TFM_BUF(positions), TFM_BUF(dst),
+                      int32_t position, int32_t bits, int64_t group);
 void tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k), TFM_BUF(past_v),
                  TFM_BUF(positions), TFM_BUF(dst), TFM_BUF(present_k), TFM_BUF(present_v),
                  int64_t num_heads, double scale, int32_t causal, int64_t rope_dim,

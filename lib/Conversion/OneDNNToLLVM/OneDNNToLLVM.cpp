@@ -46,6 +46,7 @@ int32_t dtypeCode(Type t) {
   if (t.isBF16()) return TFM_DTYPE_BF16;
   if (t.isInteger(32)) return TFM_DTYPE_I32;
   if (t.isInteger(64)) return TFM_DTYPE_I64;
+  if (t.isInteger(8)) return TFM_DTYPE_I8;
   return TFM_DTYPE_U8;
 }
 
@@ -265,7 +266,59 @@ struct WeightToCall : ConvertOpToLLVMPattern<onednn::WeightOp> {
   }
 };
 
-/// onednn.embedding -> tfm_rt_embedding(tokens, table, position_table, positions, dst, kind).
+/// onednn.quantized_weight -> tfm_rt_quantized_weight(name, source d0, d1, source dtype,
+/// transposed, bits, group, part) for part 0 (q) and 1 (scales), as static descriptors.
+struct QuantizedWeightToCall : ConvertOpToLLVMPattern<onednn::QuantizedWeightOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+  LogicalResult matchAndRewrite(onednn::QuantizedWeightOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto source = cast<MemRefType>(op.getSource());
+    SmallVector<Value> results;
+    for (int32_t part : {0, 1}) {
+      CallBuilder c(rewriter, op.getLoc());
+      c.string(op, op.getName());
+      c.i64(source.getDimSize(0));
+      c.i64(source.getDimSize(1));
+      c.i32(dtypeCode(source.getElementType()));
+      c.i32(op.getTransposed() ? 1 : 0);
+      c.i32(static_cast<int32_t>(op.getBits()));
+      c.i64(op.getGroup());
+      c.i32(part);
+      Value ptr = c.call(op, "tfm_rt_quantized_weight",
+                         LLVM::LLVMPointerType::get(rewriter.getContext()));
+      results.push_back(MemRefDescriptor::fromStaticShape(
+          rewriter, op.getLoc(), *getTypeConverter(),
+          cast<MemRefType>(op->getResult(part).getType()), ptr));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// onednn.quantized_matmul -> tfm_rt_quantized_matmul(a, q, scales, bias, residual, dst,
+/// activation, bits, group).
+struct QuantizedMatmulToCall : ConvertOpToLLVMPattern<onednn::QuantizedMatmulOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+  LogicalResult matchAndRewrite(onednn::QuantizedMatmulOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    CallBuilder c(rewriter, op.getLoc());
+    c.buffer(op.getA(), adaptor.getA());
+    c.buffer(op.getQ(), adaptor.getQ());
+    c.buffer(op.getScales(), adaptor.getScales());
+    c.buffer(op.getBias(), adaptor.getBias());
+    c.buffer(op.getResidual(), adaptor.getResidual());
+    c.buffer(op.getDst(), adaptor.getDst());
+    c.i32(static_cast<int32_t>(op.getActivation()));
+    c.i32(static_cast<int32_t>(op.getBits()));
+    c.i64(op.getGroup());
+    c.call(op, "tfm_rt_quantized_matmul");
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// onednn.embedding -> tfm_rt_embedding(tokens, table, table_scales, position_table,
+/// positions, dst, kind, bits, group).
 struct EmbeddingToCall : ConvertOpToLLVMPattern<onednn::EmbeddingOp> {
   using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
   LogicalResult matchAndRewrite(onednn::EmbeddingOp op, OpAdaptor adaptor,
@@ -273,10 +326,13 @@ struct EmbeddingToCall : ConvertOpToLLVMPattern<onednn::EmbeddingOp> {
     CallBuilder c(rewriter, op.getLoc());
     c.buffer(op.getTokens(), adaptor.getTokens());
     c.buffer(op.getTable(), adaptor.getTable());
+    c.buffer(op.getTableScales(), adaptor.getTableScales());
     c.buffer(op.getPositionTable(), adaptor.getPositionTable());
     c.buffer(op.getPositions(), adaptor.getPositions());
     c.buffer(op.getDst(), adaptor.getDst());
     c.i32(static_cast<int32_t>(op.getPosition()));
+    c.i32(static_cast<int32_t>(op.getBits().value_or(0)));
+    c.i64(op.getGroup().value_or(0));
     c.call(op, "tfm_rt_embedding");
     rewriter.eraseOp(op);
     return success();
@@ -481,5 +537,5 @@ void tfm::populateOneDNNToLLVMPatterns(LLVMTypeConverter &converter,
                                        RewritePatternSet &patterns) {
   patterns.add<MatmulToCall, LayerNormToCall, EltwiseToCall, BinaryToCall,
                SoftmaxToCall, ReorderToCall, ReductionToCall, WeightToCall, EmbeddingToCall,
-               SdpaToCall>(converter);
+               SdpaToCall, QuantizedWeightToCall, QuantizedMatmulToCall>(converter);
 }

@@ -459,7 +459,8 @@ struct CastLowering : OpConversionPattern<CastOp> {
 Value gatherRows(OpBuilder &b, Location loc, Type type, Value indices, Value table,
                  Value positionTable, Value positions, onednn::PositionKind kind) {
   Value dst = allocFor(b, loc, type, Value(), [&](int64_t) { return dimOf(b, loc, indices, 0); });
-  onednn::EmbeddingOp::create(b, loc, indices, table, positionTable, positions, dst, kind);
+  onednn::EmbeddingOp::create(b, loc, indices, table, /*table_scales=*/Value(), positionTable,
+                              positions, dst, kind, /*bits=*/nullptr, /*group=*/nullptr);
   return dst;
 }
 

@@ -149,5 +149,88 @@ LogicalResult ReductionOp::verify() {
   return success();
 }
 
+namespace {
+/// Why (bits, group) is not a quantization scheme, or empty (the rules of
+/// tfm::quant::checkScheme, lib/Support/Quant.cppm).
+std::string schemeError(int64_t bits, int64_t group) {
+  if (bits != 8 && bits != 4)
+    return "bits must be 8 or 4, not " + std::to_string(bits);
+  if (group <= 0 || group % 32 != 0)
+    return "group must be a positive multiple of 32, not " + std::to_string(group);
+  if (bits == 4 && group > 64)
+    return "int4 groups are at most 64 weights, not " + std::to_string(group);
+  return "";
+}
+
+/// Checks q [N, Kp or Kp/2] and scales [N, Kp/group] for K inputs, N outputs.
+LogicalResult verifyQuantized(Operation *op, int64_t k, int64_t n, Value q, Value scales,
+                              int64_t bits, int64_t group) {
+  if (std::string e = schemeError(bits, group); !e.empty())
+    return op->emitOpError() << e;
+  auto qs = shapeOf(q), ss = shapeOf(scales);
+  if (ShapedType::isDynamic(k))
+    return success();
+  int64_t kp = (k + group - 1) / group * group;
+  int64_t rowBytes = bits == 8 ? kp : kp / 2;
+  if (!same(qs, ArrayRef<int64_t>{n, rowBytes}) || !same(ss, ArrayRef<int64_t>{n, kp / group}))
+    return op->emitOpError() << "expected q [" << n << ", " << rowBytes << "] and scales [" << n
+                             << ", " << kp / group << "] for " << k << " inputs (padded to "
+                             << kp << "), int" << bits << " in groups of " << group << ", got "
+                             << shapeStr(qs) << " and " << shapeStr(ss);
+  return success();
+}
+} // namespace
+
+int64_t QuantizedWeightOp::getInputs() {
+  auto s = cast<MemRefType>(getSource()).getShape();
+  return getTransposed() ? s[0] : s[1];
+}
+int64_t QuantizedWeightOp::getOutputs() {
+  auto s = cast<MemRefType>(getSource()).getShape();
+  return getTransposed() ? s[1] : s[0];
+}
+
+LogicalResult QuantizedWeightOp::verify() {
+  auto source = cast<MemRefType>(getSource());
+  Type e = source.getElementType();
+  if (source.getRank() != 2 || !(e.isF32() || e.isF16() || e.isBF16()))
+    return emitOpError() << "expected a rank-2 f32, f16 or bf16 source weight, got " << source;
+  return verifyQuantized(*this, getInputs(), getOutputs(), getQ(), getScales(), getBits(),
+                         getGroup());
+}
+
+LogicalResult QuantizedMatmulOp::verify() {
+  auto a = shapeOf(getA()), c = shapeOf(getDst()), q = shapeOf(getQ());
+  if (a.size() < 2 || c.size() != a.size())
+    return emitOpError() << "expected a [..., M, K] and dst [..., M, N] of one rank >= 2";
+  if (!cast<MemRefType>(getA().getType()).getElementType().isF32() ||
+      !cast<MemRefType>(getDst().getType()).getElementType().isF32())
+    return emitOpError() << "expected f32 a and dst";
+  if (!same(c.drop_back(), a.drop_back()) || !same(c.back(), q[0]))
+    return emitOpError() << "expected dst " << shapeStr(a.drop_back()) << " x [" << q[0]
+                         << "], got " << shapeStr(c);
+  if (getBias() && !same(shapeOf(getBias()), ArrayRef<int64_t>{q[0]}))
+    return emitOpError() << "expected bias of shape [" << q[0] << "]";
+  if (getResidual() && !same(shapeOf(getResidual()), c))
+    return emitOpError() << "expected residual of dst's shape " << shapeStr(c);
+  return verifyQuantized(*this, a.back(), q[0], getQ(), getScales(), getBits(), getGroup());
+}
+
+LogicalResult EmbeddingOp::verify() {
+  auto t = shapeOf(getTable()), d = shapeOf(getDst());
+  bool quantized = cast<MemRefType>(getTable().getType()).getElementType().isInteger(8);
+  if (quantized != static_cast<bool>(getTableScales()) || quantized != getBits().has_value() ||
+      quantized != getGroup().has_value())
+    return emitOpError() << "a quantized (i8) table needs scales, bits and group, and only it";
+  if (t.size() != 2 || d.size() != 2)
+    return emitOpError() << "expected a rank-2 table and dst";
+  if (!quantized)
+    return same(t[1], d[1]) ? success()
+                            : emitOpError() << "table rows " << shapeStr(t) << " and dst rows "
+                                            << shapeStr(d) << " differ in width";
+  return verifyQuantized(*this, d[1], t[0], getTable(), getTableScales(), *getBits(),
+                         *getGroup());
+}
+
 #define GET_OP_CLASSES
 #include "tfm/Dialect/OneDNN/IR/OneDNNOps.cpp.inc"

@@ -76,6 +76,8 @@ def OneDNN_ReductionKind : I32EnumAttr<"ReductionKind", "reduction algorithm", [
 
 def OneDNN_Buffer : MemRefOf<[F32, F16, BF16]>;
 def OneDNN_IndexBuffer : MemRefOf<[I32, I64]>;
+def OneDNN_QuantizedBuffer : MemRefRankOf<[I8], [2]>;
+def OneDNN_ScalesBuffer : MemRefRankOf<[F32], [2]>;
 
 def OneDNN_PositionKind : I32EnumAttr<"PositionKind", "positional encoding", [
     I32EnumAttrCase<"none", 0>,
@@ -256,13 +258,90 @@ def OneDNN_WeightOp : OneDNN_Op<"weight", [Pure]> {
   let assemblyFormat = "$name attr-dict `:` type($result)";
 }
 
+def OneDNN_QuantizedWeightOp : OneDNN_Op<"quantized_weight", [Pure]> {
+  let summary = "a weight quantized to int8 or int4 per group along K (weight-only quantization)";
+  let description = [{
+    The weight `name` (of type `source`: `[N, K]`, or `[K, N]` with
+    `transposed`, as Hugging Face's Conv1D stores it) quantized
+    symmetrically with one f32 scale per group of `group` consecutive
+    weights along K of each of the N output columns:
+    `W[k, n] ~= scales[n, k / group] * q[n, k]`, `q` in [-127, 127] (`bits`
+    = 8) or [-7, 7] (`bits` = 4). K is padded with zeros to Kp, a multiple
+    of `group` (itself a multiple of 32; at most 64 for int4; per-channel
+    scales are `group` = K rounded up to 32).
+
+    Results: `q` is `[N, Kp]` i8 for int8, and `[N, Kp / 2]` i8 for int4
+    (two weights a byte: within each block of 32, byte j holds weight j + 8
+    in its low nibble and weight 16 + j + 8 in its high nibble); `scales`
+    is `[N, Kp / group]` f32. The layout, the rounding and the packing are
+    defined once in lib/Support/Quant.cppm (module `tfm.quant`).
+
+    tfmc writes the quantized tensors into the executable's weights file as
+    `name.int<bits>_g<group>` and `name.int<bits>_g<group>.scales`; the
+    runtime quantizes the source tensor at load where a weights file lacks
+    them (random weights, IR compiled by hand).
+
+    ```mlir
+    %q, %s = onednn.quantized_weight "h.0.mlp.c_fc.weight" from memref<256x1024xf32>
+        transposed bits = 8 group = 32 : memref<1024x256xi8>, memref<1024x8xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, TypeAttrOf<AnyStaticShapeMemRef>:$source,
+                       UnitAttr:$transposed, I64Attr:$bits, I64Attr:$group);
+  let results = (outs OneDNN_QuantizedBuffer:$q, OneDNN_ScalesBuffer:$scales);
+  let assemblyFormat = [{
+    $name `from` $source (`transposed` $transposed^)? `bits` `=` $bits `group` `=` $group
+    attr-dict `:` type($q) `,` type($scales)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// K (inputs) and N (outputs) of the source weight.
+    int64_t getInputs();
+    int64_t getOutputs();
+  }];
+}
+
+def OneDNN_QuantizedMatmulOp : OneDNN_Op<"quantized_matmul", [AttrSizedOperandSegments]> {
+  let summary = "matmul by a weight-only quantized weight, with bias, eltwise and residual epilogues (tfm runtime kernel)";
+  let description = [{
+    `dst = activation(a x W + bias) + residual` where `W` (`[K, N]`) is the
+    weight `q`, `scales` of an `onednn.quantized_weight` (`bits`, `group`
+    as there): `a` is `[..., M, K]` f32 (rows contiguous), `dst`
+    `[..., M, N]`, `bias` `[N]`, `residual` dst's shape. oneDNN 2.6 has no
+    weight-decompression matmul: the runtime runs a GEMV over the packed
+    integers for a few rows (decode) and dequantizes into oneDNN's f32
+    matmul for many (prefill); docs/backend.md says which kernel runs where.
+
+    ```mlir
+    onednn.quantized_matmul %x, %q, %s bias %b into %y activation = gelu_tanh bits = 8 group = 32
+        : memref<?x256xf32>, memref<1024x256xi8>, memref<1024x8xf32>, memref<1024xf32>, memref<?x1024xf32>
+    ```
+  }];
+  let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$a,
+                       Arg<OneDNN_QuantizedBuffer, "", [MemRead]>:$q,
+                       Arg<OneDNN_ScalesBuffer, "", [MemRead]>:$scales,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$bias,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$residual,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
+                       DefaultValuedAttr<OneDNN_Activation, "::tfm::onednn::Activation::none">:$activation,
+                       I64Attr:$bits, I64Attr:$group);
+  let assemblyFormat = [{
+    $a `,` $q `,` $scales (`bias` $bias^)? (`residual` $residual^)? `into` $dst
+    `activation` `=` $activation `bits` `=` $bits `group` `=` $group
+    attr-dict `:` type(operands)
+  }];
+  let hasVerifier = 1;
+}
+
 def OneDNN_EmbeddingOp : OneDNN_Op<"embedding", [AttrSizedOperandSegments]> {
   let summary = "token gather plus positional term (tfm runtime kernel)";
   let description = [{
     `dst[t] = table[tokens[t]] + pe(positions[t])` (positions default to t),
     `pe` by `position` as in `tfm.embedding`. Token ids out of range are a
     run-time error. oneDNN 2.6 has no gather primitive: the runtime
-    implements it.
+    implements it. A quantized table (the `q` of an
+    `onednn.quantized_weight` of the `[V, D]` table, with `scales`, `bits`
+    and `group`) is dequantized one row per token.
 
     ```mlir
     onednn.embedding %tok, %wte, %wpe positions %pos into %x position = learned
@@ -270,15 +349,18 @@ def OneDNN_EmbeddingOp : OneDNN_Op<"embedding", [AttrSizedOperandSegments]> {
     ```
   }];
   let arguments = (ins Arg<OneDNN_IndexBuffer, "", [MemRead]>:$tokens,
-                       Arg<OneDNN_Buffer, "", [MemRead]>:$table,
+                       Arg<AnyTypeOf<[OneDNN_Buffer, OneDNN_QuantizedBuffer]>, "", [MemRead]>:$table,
+                       Arg<Optional<OneDNN_ScalesBuffer>, "", [MemRead]>:$table_scales,
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$position_table,
                        Arg<Optional<OneDNN_IndexBuffer>, "", [MemRead]>:$positions,
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
-                       OneDNN_PositionKind:$position);
+                       OneDNN_PositionKind:$position,
+                       OptionalAttr<I64Attr>:$bits, OptionalAttr<I64Attr>:$group);
   let assemblyFormat = [{
-    $tokens `,` $table (`,` $position_table^)? (`positions` $positions^)? `into` $dst
-    `position` `=` $position attr-dict `:` type(operands)
+    $tokens `,` $table (`scales` $table_scales^)? (`,` $position_table^)?
+    (`positions` $positions^)? `into` $dst `position` `=` $position attr-dict `:` type(operands)
   }];
+  let hasVerifier = 1;
 }
 
 def OneDNN_SdpaOp : OneDNN_Op<"sdpa", [AttrSizedOperandSegments]> {

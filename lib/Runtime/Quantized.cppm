@@ -1,0 +1,161 @@
+//===- Quantized.cppm - Weight-only quantized weights and matmuls --*- C++ -*-===//
+//
+// The `tfm.runtime_quantized` module: what the C ABI's
+// tfm_rt_quantized_weight and tfm_rt_quantized_matmul do
+// (onednn.quantized_weight and onednn.quantized_matmul). Formats:
+// lib/Support/Quant.cppm; loops: QuantizedKernels.cppm.
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include "tfm/Runtime/tfm_runtime.h"
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+export module tfm.runtime_quantized;
+
+import tfm.runtime;
+import tfm.qkernels;
+import tfm.quant;
+
+namespace tfm::runtime {
+namespace {
+/// Rows up to which a quantized matmul runs the GEMV over packed integers;
+/// above, the weight is dequantized into oneDNN's f32 matmul (prefill).
+/// Chosen by measurement (docs/backend.md).
+constexpr int64_t kGemvRows = 4;
+/// The Runtime::scratch slot of dequantized weights.
+constexpr size_t kDequantSlot = 4;
+
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// activation(x): onednn::Activation codes (0 none, 1 gelu_tanh, 2 gelu_erf,
+/// 3 relu) with oneDNN's formulas.
+float activate(int32_t activation, float x) {
+  switch (activation) {
+  case 1:
+    return 0.5f * x *
+           (1.0f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+  case 2: return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
+  case 3: return x > 0 ? x : 0.0f;
+  default: return x;
+  }
+}
+} // namespace
+
+/// The integers (part 0) or scales (part 1) of weight `name` quantized by
+/// (bits, group), from the weights file or quantized from the source tensor
+/// once (see tfm_rt_quantized_weight). Throws std::runtime_error.
+export void *quantizedWeight(const std::string &name, int64_t d0, int64_t d1, int32_t dtype,
+                             bool transposed, int bits, int64_t group, int part) {
+  quant::Scheme scheme{bits, group};
+  if (std::string e = quant::checkScheme(scheme); !e.empty())
+    throw std::runtime_error("weight '" + name + "': " + e);
+  int64_t k = transposed ? d0 : d1, n = transposed ? d1 : d0;
+  std::string derived = name + scheme.suffix();
+  Weights &weights = Weights::get();
+  const WeightInfo *q = weights.find(derived), *s = weights.find(derived + ".scales");
+  void *result = nullptr;
+  if (q || s) {
+    std::vector<int64_t> qShape = {n, scheme.rowBytes(k)}, sShape = {n, scheme.groups(k)};
+    const char *qType = bits == 8 ? "I8" : "U8";
+    if (!q || !s)
+      throw std::runtime_error(weights.path() + ": tensor '" + derived +
+                               (q ? ".scales" : "") + "' is missing (its pair is there)");
+    if (q->dtype != qType || q->shape != qShape)
+      throw std::runtime_error(weights.path() + ": tensor '" + derived + "' is " + q->dtype +
+                               " " + shapeString(q->shape) + ", expected " + qType + " " +
+                               shapeString(qShape));
+    if (s->dtype != "F32" || s->shape != sShape)
+      throw std::runtime_error(weights.path() + ": tensor '" + derived + ".scales' is " +
+                               s->dtype + " " + shapeString(s->shape) + ", expected F32 " +
+                               shapeString(sShape));
+    result = const_cast<char *>(part == 0 ? q->data : s->data);
+  } else {
+    // Not in the file (random weights, IR compiled by hand): quantized once.
+    static std::unordered_map<std::string, quant::Quantized> made;
+    auto it = made.find(derived);
+    if (it == made.end()) {
+      if (dtype != TFM_DTYPE_F32 && dtype != TFM_DTYPE_F16 && dtype != TFM_DTYPE_BF16)
+        throw std::runtime_error("weight '" + name + "': only f32, f16 and bf16 weights are "
+                                 "quantized");
+      void *source = weights.get(name, {d0, d1}, dtype);
+      quant::Source type = dtype == TFM_DTYPE_F32   ? quant::Source::F32
+                           : dtype == TFM_DTYPE_F16 ? quant::Source::F16
+                                                    : quant::Source::BF16;
+      it = made.emplace(derived, quant::quantize(name, source, type, transposed, k, n, scheme))
+               .first;
+    }
+    result = part == 0 ? static_cast<void *>(it->second.q.data())
+                       : static_cast<void *>(it->second.scales.data());
+  }
+  Runtime::get().markWeight(result);
+  return result;
+}
+
+/// dst = activation(a x W + bias) + residual for the quantized weight W =
+/// (q, scales) (onednn.quantized_matmul). Throws std::runtime_error.
+export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scales,
+                            const Buffer &bias, const Buffer &residual, const Buffer &dst,
+                            int32_t activation, int bits, int64_t group) {
+  for (const Buffer *b : {&a, &dst})
+    if (b->dtype != TFM_DTYPE_F32 || b->dims.size() < 2 || b->strides.back() != 1)
+      throw std::runtime_error("quantized matmul: expected f32 activations with unit stride "
+                               "along K");
+  quant::Scheme scheme{bits, group};
+  int64_t k = a.dims.back(), n = q.dims[0], m = 1;
+  for (size_t i = 0; i + 1 < a.dims.size(); ++i)
+    m *= a.dims[i];
+  // Rows: rank 2 at any row stride; higher ranks must be dense.
+  int64_t lda = a.dims.size() == 2 ? a.strides[0] : k;
+  int64_t ldd = dst.dims.size() == 2 ? dst.strides[0] : n;
+  Runtime &rt = Runtime::get();
+  if (m > kGemvRows) {
+    // Prefill: the whole weight dequantized (f32 [N, K]) into oneDNN's matmul.
+    rt.noteKernel("quantized_matmul", bits == 8 ? "int8 dequantize + oneDNN f32 matmul"
+                                                : "int4 dequantize + oneDNN f32 matmul",
+                  qkernels::gemvIsa());
+    float *w = rt.scratch(kDequantSlot, static_cast<size_t>(n * k));
+    qkernels::dequantize(reinterpret_cast<const uint8_t *>(q.data),
+                         reinterpret_cast<const float *>(scales.data), scheme, k, n, w,
+                         rt.threads());
+    Buffer b;
+    b.data = reinterpret_cast<char *>(w);
+    b.dtype = TFM_DTYPE_F32;
+    b.dims = {n, k};
+    b.strides = {k, 1};
+    rt.matmul(a, b, bias, residual, dst, activation, /*transposeB=*/true);
+    return;
+  }
+  rt.noteKernel("quantized_matmul", bits == 8 ? "int8 gemv" : "int4 gemv", qkernels::gemvIsa());
+  static qkernels::QuantizedRows x;
+  qkernels::quantizeRows(reinterpret_cast<const float *>(a.data), lda, m, k, scheme.paddedK(k),
+                         x);
+  float *out = reinterpret_cast<float *>(dst.data);
+  qkernels::gemv(x, reinterpret_cast<const uint8_t *>(q.data),
+                 reinterpret_cast<const float *>(scales.data), scheme, k, n, out, ldd,
+                 rt.threads());
+  // Epilogue: bias, activation, residual (a few rows: plain loops).
+  const float *bi = reinterpret_cast<const float *>(bias.data);
+  const float *res = reinterpret_cast<const float *>(residual.data);
+  int64_t biasStride = bias.present() ? bias.strides.back() : 0;
+  int64_t ldr = residual.present() && residual.dims.size() == 2 ? residual.strides[0] : n;
+  if (residual.present() && residual.strides.back() != 1)
+    throw std::runtime_error("quantized matmul: expected a residual with unit stride along N");
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t c = 0; c < n; ++c) {
+      float v = out[i * ldd + c] + (bi ? bi[c * biasStride] : 0.0f);
+      v = activate(activation, v);
+      out[i * ldd + c] = v + (res ? res[i * ldr + c] : 0.0f);
+    }
+}
+
+} // namespace tfm::runtime
