@@ -31,14 +31,14 @@ struct QuantizeWeightsPass : tfm::impl::OneDNNQuantizeWeightsBase<QuantizeWeight
     func::FuncOp func = getOperation();
     made.clear();
     if (bits != 8 && bits != 4) {
-      func.emitError() << getArgument() << ": bits must be 8 or 4, not " << bits;
+      func.emitError() << getArgument() << ": bits must be 8 or 4, not " << static_cast<int64_t>(bits);
       return signalPassFailure();
     }
     if (groupSize < 0 || groupSize % 32 != 0 || (bits == 4 && groupSize > 64) ||
         (bits == 4 && groupSize == 0)) {
       func.emitError() << getArgument() << ": group-size must be a multiple of 32"
                        << (bits == 4 ? " between 32 and 64 for int4" : " (0: per-channel)")
-                       << ", not " << groupSize;
+                       << ", not " << static_cast<int64_t>(groupSize);
       return signalPassFailure();
     }
     SmallVector<Operation *> candidates;

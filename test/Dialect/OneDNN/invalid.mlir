@@ -158,3 +158,59 @@ func.func @sdpa_int(%q: memref<4x16xi32>, %o: memref<4x16xf32>) {
   onednn.sdpa %q, %q, %q into %o heads = 2 scale = 1.0 : memref<4x16xi32>, memref<4x16xi32>, memref<4x16xi32>, memref<4x16xf32>
   return
 }
+
+// -----
+
+func.func @quantized_weight_shape() {
+  // expected-error @+1 {{expected q [96, 64] and scales [96, 2] for 40 inputs (padded to 64), int8 in groups of 32, got [96, 40] and [96, 2]}}
+  %q, %s = onednn.quantized_weight "w" from memref<40x96xf32> transposed bits = 8 group = 32 : memref<96x40xi8>, memref<96x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_weight_int4_group() {
+  // expected-error @+1 {{int4 groups are at most 64 weights, not 128}}
+  %q, %s = onednn.quantized_weight "w" from memref<128x8xf32> transposed bits = 4 group = 128 : memref<8x64xi8>, memref<8x1xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_weight_group() {
+  // expected-error @+1 {{group must be a positive multiple of 32, not 48}}
+  %q, %s = onednn.quantized_weight "w" from memref<96x8xf32> transposed bits = 8 group = 48 : memref<8x96xi8>, memref<8x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_weight_source(%x: memref<4x8xf32>) {
+  // expected-error @+1 {{expected a rank-2 f32, f16 or bf16 source weight, got 'memref<2x32x8xf32>'}}
+  %q, %s = onednn.quantized_weight "w" from memref<2x32x8xf32> bits = 8 group = 32 : memref<8x32xi8>, memref<8x1xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_matmul_k(%a: memref<4x40xf32>, %q: memref<8x32xi8>, %s: memref<8x1xf32>, %c: memref<4x8xf32>) {
+  // expected-error @+1 {{expected q [8, 64] and scales [8, 2] for 40 inputs (padded to 64)}}
+  onednn.quantized_matmul %a, %q, %s into %c activation = none bits = 8 group = 32 : memref<4x40xf32>, memref<8x32xi8>, memref<8x1xf32>, memref<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_matmul_dst(%a: memref<4x32xf32>, %q: memref<8x32xi8>, %s: memref<8x1xf32>, %c: memref<4x9xf32>) {
+  // expected-error @+1 {{expected dst [4] x [8], got [4, 9]}}
+  onednn.quantized_matmul %a, %q, %s into %c activation = none bits = 8 group = 32 : memref<4x32xf32>, memref<8x32xi8>, memref<8x1xf32>, memref<4x9xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_quantized_without_scales(%t: memref<4xi64>, %q: memref<64x32xi8>, %x: memref<4x32xf32>) {
+  // expected-error @+1 {{a quantized (i8) table needs scales, bits and group, and only it}}
+  onednn.embedding %t, %q into %x position = none : memref<4xi64>, memref<64x32xi8>, memref<4x32xf32>
+  return
+}

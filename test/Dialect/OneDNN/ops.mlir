@@ -56,3 +56,18 @@ func.func @runtime_ops(%tok: memref<?xi64>, %pos: memref<?xi64>, %x: memref<?x16
       : memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>
   return
 }
+
+// CHECK-LABEL: func @quantized
+func.func @quantized(%tok: memref<?xi64>, %x: memref<?x40xf32>, %y: memref<?x96xf32>, %b: memref<96xf32>) {
+  // CHECK: %[[Q:.*]], %[[S:.*]] = onednn.quantized_weight "fc" from memref<40x96xf32> transposed bits = 4 group = 64 : memref<96x32xi8>, memref<96x1xf32>
+  %q, %s = onednn.quantized_weight "fc" from memref<40x96xf32> transposed bits = 4 group = 64 : memref<96x32xi8>, memref<96x1xf32>
+  // CHECK: onednn.quantized_matmul %{{.*}}, %[[Q]], %[[S]] bias %{{.*}} into %{{.*}} activation = gelu_erf bits = 4 group = 64 :
+  onednn.quantized_matmul %x, %q, %s bias %b into %y activation = gelu_erf bits = 4 group = 64
+      : memref<?x40xf32>, memref<96x32xi8>, memref<96x1xf32>, memref<96xf32>, memref<?x96xf32>
+  // CHECK: %[[T:.*]], %[[TS:.*]] = onednn.quantized_weight "wte" from memref<64x40xf32> bits = 8 group = 64
+  %t, %ts = onednn.quantized_weight "wte" from memref<64x40xf32> bits = 8 group = 64 : memref<64x64xi8>, memref<64x1xf32>
+  // CHECK: onednn.embedding %{{.*}}, %[[T]] scales %[[TS]] into %{{.*}} position = none {bits = 8 : i64, group = 64 : i64}
+  onednn.embedding %tok, %t scales %ts into %x position = none {bits = 8 : i64, group = 64 : i64}
+      : memref<?xi64>, memref<64x64xi8>, memref<64x1xf32>, memref<?x40xf32>
+  return
+}
