@@ -83,8 +83,9 @@ struct Options {
   /// matmuls with f32 accumulation; oneDNN picks AVX512_BF16 or AMX), or
   /// "int8" / "int4" (weight-only quantization, onednn-quantize-weights).
   std::string dtype = "f32";
-  /// int8/int4: weights per scale along K (a multiple of 32; 0 per channel).
-  int64_t groupSize = 32;
+  /// int8/int4: weights per scale along K (a multiple of 32; 0 per channel;
+  /// -1: 128 for int8, 64 for int4).
+  int64_t groupSize = -1;
   /// Executables: weights inside the executable (a page-aligned section
   /// mapped without copying), or copied beside it as OUTPUT.safetensors.
   bool externalWeights = false;

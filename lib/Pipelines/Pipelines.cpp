@@ -39,8 +39,9 @@ struct CliPipelineOptions : PassPipelineOptions<CliPipelineOptions> {
                              llvm::cl::desc("weight-only quantization: 0 (none), 8 or 4"),
                              llvm::cl::init(0)};
   Option<int64_t> groupSize{*this, "group-size",
-                            llvm::cl::desc("weights per scale along K (0: per channel)"),
-                            llvm::cl::init(32)};
+                            llvm::cl::desc("weights per scale along K (0: per channel; -1: "
+                                           "128 for int8, 64 for int4)"),
+                            llvm::cl::init(-1)};
   tfm::PipelineOptions get() const {
     tfm::PipelineOptions o;
     o.optLevel = optLevel;

@@ -10,6 +10,8 @@
 module;
 #include "tfm/Runtime/tfm_runtime.h"
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -25,8 +27,16 @@ namespace tfm::runtime {
 namespace {
 /// Rows up to which a quantized matmul runs the GEMV over packed integers;
 /// above, the weight is dequantized into oneDNN's f32 matmul (prefill).
-/// Chosen by measurement (docs/backend.md).
-constexpr int64_t kGemvRows = 4;
+/// Chosen by measurement (docs/backend.md); TFM_QUANTIZED_GEMV_ROWS=N
+/// overrides it (tests run whole prompts through the GEMV that way).
+int64_t gemvRows() {
+  static const int64_t rows = [] {
+    const char *env = std::getenv("TFM_QUANTIZED_GEMV_ROWS");
+    long long v = env ? std::atoll(env) : 0;
+    return v > 0 ? static_cast<int64_t>(v) : int64_t(4);
+  }();
+  return rows;
+}
 /// The Runtime::scratch slot of dequantized weights.
 constexpr size_t kDequantSlot = 4;
 
@@ -97,8 +107,19 @@ export void *quantizedWeight(const std::string &name, int64_t d0, int64_t d1, in
     result = part == 0 ? static_cast<void *>(it->second.q.data())
                        : static_cast<void *>(it->second.scales.data());
   }
-  Runtime::get().markWeight(result);
-  return result;
+  // The GEMV streams the integers once per token: they live on 2 MiB pages
+  // (a copy made once; the embedded section and the heap have 4 KiB pages,
+  // whose TLB misses cost ~2x in decode, measured on GPT-2 124M).
+  static std::unordered_map<const void *, void *> onHugePages;
+  void *&copy = onHugePages[result];
+  if (!copy) {
+    size_t bytes = part == 0 ? static_cast<size_t>(n * scheme.rowBytes(k))
+                             : static_cast<size_t>(n * scheme.groups(k)) * sizeof(float);
+    copy = hugeAlloc(bytes);
+    std::memcpy(copy, result, bytes);
+    Runtime::get().markWeight(copy);
+  }
+  return copy;
 }
 
 /// dst = activation(a x W + bias) + residual for the quantized weight W =
@@ -118,7 +139,7 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
   int64_t lda = a.dims.size() == 2 ? a.strides[0] : k;
   int64_t ldd = dst.dims.size() == 2 ? dst.strides[0] : n;
   Runtime &rt = Runtime::get();
-  if (m > kGemvRows) {
+  if (m > gemvRows()) {
     // Prefill: the whole weight dequantized (f32 [N, K]) into oneDNN's matmul.
     rt.noteKernel("quantized_matmul", bits == 8 ? "int8 dequantize + oneDNN f32 matmul"
                                                 : "int4 dequantize + oneDNN f32 matmul",

@@ -170,43 +170,94 @@ TFM_AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-TFM_AVX2 void columnsAvx2(const Gemv &g, int64_t begin, int64_t end) {
-  int64_t blocks = g.x->kp / quant::kBlock;
-  const __m256i ones = _mm256_set1_epi16(1), low = _mm256_set1_epi8(0x0f);
-  for (int64_t c = begin; c < end; ++c) {
-    const uint8_t *w = g.q + c * g.rowBytes;
-    const float *ws = g.scales + c * g.groups;
-    for (int64_t i = 0; i < g.x->rows; ++i) {
-      const int8_t *xq = g.x->q.data() + i * g.x->kp;
-      const float *xs = g.x->scale.data() + i * blocks;
-      const int32_t *xsum = g.x->sum.data() + i * blocks;
-      __m256 acc = _mm256_setzero_ps();
-      float correction = 0; // int4: sum over groups of sw * sum_b sx * 8 * sum(x)
-      for (int64_t gr = 0; gr < g.groups; ++gr) {
-        __m256 part = _mm256_setzero_ps();
-        float corr = 0;
-        for (int64_t b = gr * g.blocksPerGroup; b < (gr + 1) * g.blocksPerGroup; ++b) {
-          __m256i vx = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xq + b * 32));
-          __m256i p;
-          if (g.bits == 8) {
-            __m256i vw = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + b * 32));
-            p = _mm256_maddubs_epi16(_mm256_sign_epi8(vw, vw), _mm256_sign_epi8(vx, vw));
-          } else {
-            __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + b * 16));
-            __m256i nib = _mm256_and_si256(
-                _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low);
-            p = _mm256_maddubs_epi16(nib, vx);
-            corr += xs[b] * static_cast<float>(xsum[b]);
-          }
-          part = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones)),
-                                 _mm256_set1_ps(xs[b]), part);
-        }
-        acc = _mm256_fmadd_ps(part, _mm256_set1_ps(ws[gr]), acc);
-        correction += ws[gr] * corr;
-      }
-      g.dst[i * g.ldd + c] = hsum(acc) - 8.0f * correction;
-    }
+/// The 32 products of block b of one column with the activation block vx,
+/// summed in pairs and quads: 8 int32 lanes.
+template <int Bits>
+TFM_AVX2 inline __m256i blockDot(const uint8_t *w, int64_t b, __m256i vx) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  if constexpr (Bits == 8) {
+    __m256i vw = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + b * 32));
+    return _mm256_madd_epi16(
+        _mm256_maddubs_epi16(_mm256_sign_epi8(vw, vw), _mm256_sign_epi8(vx, vw)), ones);
+  } else {
+    __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + b * 16));
+    __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw),
+                                   _mm256_set1_epi8(0x0f));
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(nib, vx), ones);
   }
+}
+
+/// Columns c0 .. c0 + Cols - 1 for every row: independent accumulators
+/// hide the latency of the multiply-add chain, and each activation block is
+/// loaded once for all of them.
+template <int Bits, int Cols>
+TFM_AVX2 void columnTile(const Gemv &g, int64_t c0, const float *corrG) {
+  int64_t blocks = g.x->kp / quant::kBlock;
+  for (int64_t i = 0; i < g.x->rows; ++i) {
+    const int8_t *xq = g.x->q.data() + i * g.x->kp;
+    const float *xs = g.x->scale.data() + i * blocks;
+    __m256 acc[Cols];
+    float correction[Cols];
+    for (int j = 0; j < Cols; ++j) {
+      acc[j] = _mm256_setzero_ps();
+      correction[j] = 0;
+    }
+    for (int64_t gr = 0; gr < g.groups; ++gr) {
+      __m256 part[Cols];
+      for (int j = 0; j < Cols; ++j)
+        part[j] = _mm256_setzero_ps();
+      for (int64_t b = gr * g.blocksPerGroup; b < (gr + 1) * g.blocksPerGroup; ++b) {
+        // The tile four ahead (Cols contiguous columns: Cols * rowBytes bytes,
+        // Cols * 32 or Cols * 16 of them per block) is fetched while this one
+        // is computed: the weights come from DRAM once per token, and each
+        // column alone is too short for the hardware prefetcher to follow.
+        const char *ahead = reinterpret_cast<const char *>(g.q + (c0 + 4 * Cols) * g.rowBytes) +
+                            b * Cols * (Bits == 8 ? 32 : 16);
+        for (int l = 0; l < Cols * (Bits == 8 ? 32 : 16); l += 64)
+          _mm_prefetch(ahead + l, _MM_HINT_T0);
+        __m256i vx = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xq + b * 32));
+        __m256 sx = _mm256_set1_ps(xs[b]);
+        for (int j = 0; j < Cols; ++j)
+          part[j] = _mm256_fmadd_ps(
+              _mm256_cvtepi32_ps(blockDot<Bits>(g.q + (c0 + j) * g.rowBytes, b, vx)), sx,
+              part[j]);
+      }
+      for (int j = 0; j < Cols; ++j) {
+        float ws = g.scales[(c0 + j) * g.groups + gr];
+        acc[j] = _mm256_fmadd_ps(part[j], _mm256_set1_ps(ws), acc[j]);
+        if constexpr (Bits == 4)
+          correction[j] += ws * corrG[i * g.groups + gr];
+      }
+    }
+    for (int j = 0; j < Cols; ++j)
+      g.dst[i * g.ldd + c0 + j] = hsum(acc[j]) - 8.0f * correction[j];
+  }
+}
+
+template <int Bits>
+TFM_AVX2 void columnsAvx2Bits(const Gemv &g, int64_t begin, int64_t end) {
+  // int4: the sum over each group's blocks of sx * sum(x), once per row.
+  int64_t blocks = g.x->kp / quant::kBlock;
+  std::vector<float> corrG;
+  if constexpr (Bits == 4) {
+    corrG.assign(static_cast<size_t>(g.x->rows * g.groups), 0.0f);
+    for (int64_t i = 0; i < g.x->rows; ++i)
+      for (int64_t b = 0; b < blocks; ++b)
+        corrG[i * g.groups + b / g.blocksPerGroup] +=
+            g.x->scale[i * blocks + b] * static_cast<float>(g.x->sum[i * blocks + b]);
+  }
+  int64_t c = begin;
+  for (; c + 4 <= end; c += 4)
+    columnTile<Bits, 4>(g, c, corrG.data());
+  for (; c < end; ++c)
+    columnTile<Bits, 1>(g, c, corrG.data());
+}
+
+TFM_AVX2 void columnsAvx2(const Gemv &g, int64_t begin, int64_t end) {
+  if (g.bits == 8)
+    columnsAvx2Bits<8>(g, begin, end);
+  else
+    columnsAvx2Bits<4>(g, begin, end);
 }
 
 void gemv(const QuantizedRows &x, const uint8_t *q, const float *scales,

@@ -1,4 +1,6 @@
-// RUN: tfm-opt %s -split-input-file -onednn-quantize-weights | FileCheck %s
+// RUN: tfm-opt %s -split-input-file -onednn-quantize-weights='group-size=32' | FileCheck %s
+// RUN: tfm-opt %s -split-input-file -onednn-quantize-weights | FileCheck %s --check-prefix=DEF8
+// RUN: tfm-opt %s -split-input-file -onednn-quantize-weights='bits=4' | FileCheck %s --check-prefix=DEF4
 // RUN: tfm-opt %s -split-input-file -onednn-quantize-weights='bits=4 group-size=64' | FileCheck %s --check-prefix=INT4
 // RUN: tfm-opt %s -split-input-file -onednn-quantize-weights='group-size=0' | FileCheck %s --check-prefix=CHANNEL
 // RUN: tfm-opt %s -split-input-file -onednn-quantize-weights='remarks=true' -verify-diagnostics -o /dev/null
@@ -19,6 +21,11 @@
 // INT4-LABEL: func @gpt2_like
 // INT4: onednn.quantized_weight "wte" from memref<64x40xf32> bits = 4 group = 64 : memref<64x32xi8>, memref<64x1xf32>
 // INT4: onednn.quantized_weight "fc" from memref<40x96xf32> transposed bits = 4 group = 64 : memref<96x32xi8>, memref<96x1xf32>
+// The default groups: 128 weights per scale for int8, 64 for int4.
+// DEF8-LABEL: func @gpt2_like
+// DEF8: onednn.quantized_weight "wte" from memref<64x40xf32> bits = 8 group = 128 : memref<64x128xi8>, memref<64x1xf32>
+// DEF4-LABEL: func @gpt2_like
+// DEF4: onednn.quantized_weight "wte" from memref<64x40xf32> bits = 4 group = 64 : memref<64x32xi8>, memref<64x1xf32>
 // Per-channel: one group of K rounded up to 32 (40 -> 64).
 // CHANNEL-LABEL: func @gpt2_like
 // CHANNEL: onednn.quantized_weight "wte" from memref<64x40xf32> bits = 8 group = 64 : memref<64x64xi8>, memref<64x1xf32>
@@ -78,5 +85,23 @@ func.func @refused(%a: memref<4x32xf32>, %b: memref<32x32xf32>, %c: memref<4x32x
 func.func @padded(%a: memref<3x40xf32>, %c: memref<3x8xf32>) {
   %w = onednn.weight "p" : memref<40x8xf32>
   onednn.matmul %a, %w into %c activation = none : memref<3x40xf32>, memref<40x8xf32>, memref<3x8xf32>
+  return
+}
+
+// -----
+
+// A model stored in f16: the weight is converted to f32 (a reorder into a
+// buffer) before the matmul; the stored f16 tensor is quantized and the
+// conversion goes away.
+// CHECK-LABEL: func @stored_f16
+// CHECK: onednn.quantized_weight "h" from memref<32x8xf16> transposed bits = 8 group = 32 : memref<8x32xi8>, memref<8x1xf32>
+// CHECK-NOT: onednn.reorder
+// CHECK-NOT: memref.alloc
+// CHECK: onednn.quantized_matmul
+func.func @stored_f16(%a: memref<3x32xf32>, %c: memref<3x8xf32>) {
+  %w = onednn.weight "h" : memref<32x8xf16>
+  %b = memref.alloc() : memref<32x8xf32>
+  onednn.reorder %w into %b : memref<32x8xf16>, memref<32x8xf32>
+  onednn.matmul %a, %b into %c activation = none : memref<3x32xf32>, memref<32x8xf32>, memref<3x8xf32>
   return
 }

@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
        "  int4  weight-only int4, likewise (~7x smaller)")
       ("group-size", po::value<int64_t>(),
        "int8/int4: weights per scale along K, a multiple of 32 (at most 64 for int4), or 0 "
-       "for one scale per output column; default 32")
+       "for one scale per output column; default 128 for int8, 64 for int4")
       ("quiet,q", "no progress lines (shown for models with 64 MiB of weights or more)")
       ("stats", "print compile time, peak memory, weights size and activation memory")
       ("fusion-remarks", "report, as remarks, what each fusion pass fused and what it "

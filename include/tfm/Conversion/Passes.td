@@ -113,7 +113,8 @@ def OneDNNQuantizeWeights : Pass<"onednn-quantize-weights", "mlir::func::FuncOp"
     activations, weights of rank other than 2, non-f32 activations, and a
     weight used both as `[K, N]` and `[N, K]` (its second use).
 
-    Before / after (`bits=8 group-size=32`):
+    Before / after (`bits=8 group-size=32`; the defaults are 128 weights
+    per scale for int8 and 64 for int4):
     ```mlir
     %w = onednn.weight "h.0.mlp.c_fc.weight" : memref<256x1024xf32>
     onednn.matmul %x, %w bias %b into %y activation = gelu_tanh : ...
@@ -127,9 +128,10 @@ def OneDNNQuantizeWeights : Pass<"onednn-quantize-weights", "mlir::func::FuncOp"
   let options = [
     Option<"bits", "bits", "int64_t", /*default=*/"8",
            "bits per weight: 8 (int8) or 4 (int4)">,
-    Option<"groupSize", "group-size", "int64_t", /*default=*/"32",
-           "weights per scale along K: a multiple of 32 (at most 64 for int4), or 0 for one "
-           "scale per output column (per-channel)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",
+           "weights per scale along K: a multiple of 32 (at most 64 for int4), 0 for one "
+           "scale per output column (per-channel), or -1 for the default: 128 for int8, 64 "
+           "for int4 (chosen by measurement, docs/backend.md)">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "emit a remark for every matmul or embedding left unquantized, with the reason">
   ];

@@ -25,8 +25,9 @@ struct PipelineOptions {
   bool fusionRemarks = false;
   /// Weight-only quantization (onednn-quantize-weights): 0 none, 8 or 4 bits.
   int64_t weightBits = 0;
-  /// Weights per scale along K (a multiple of 32; 0: per output column).
-  int64_t groupSize = 32;
+  /// Weights per scale along K (a multiple of 32; 0: per output column;
+  /// -1: 128 for int8, 64 for int4).
+  int64_t groupSize = -1;
 };
 
 /// `tfm-optimize`: canonicalize, CSE, then tfm-fuse-layer-norm,

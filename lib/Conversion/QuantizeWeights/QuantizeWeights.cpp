@@ -11,6 +11,7 @@
 #include "tfm/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 
 #define DEBUG_TYPE "onednn-quantize-weights"
@@ -34,6 +35,8 @@ struct QuantizeWeightsPass : tfm::impl::OneDNNQuantizeWeightsBase<QuantizeWeight
       func.emitError() << getArgument() << ": bits must be 8 or 4, not " << static_cast<int64_t>(bits);
       return signalPassFailure();
     }
+    if (groupSize == -1)
+      groupSize = bits == 8 ? 128 : 64;
     if (groupSize < 0 || groupSize % 32 != 0 || (bits == 4 && groupSize > 64) ||
         (bits == 4 && groupSize == 0)) {
       func.emitError() << getArgument() << ": group-size must be a multiple of 32"
@@ -52,7 +55,14 @@ struct QuantizeWeightsPass : tfm::impl::OneDNNQuantizeWeightsBase<QuantizeWeight
       else
         quantizeEmbedding(cast<onednn::EmbeddingOp>(op));
     }
-    // Weights no longer read.
+    // Conversions of weights no longer read, then weights no longer read.
+    func.walk([&](onednn::ReorderOp r) {
+      auto alloc = r.getDst().getDefiningOp<memref::AllocOp>();
+      if (alloc && r.getSrc().getDefiningOp<onednn::WeightOp>() && alloc->hasOneUse()) {
+        r.erase();
+        alloc.erase();
+      }
+    });
     func.walk([&](onednn::WeightOp w) {
       if (w->use_empty())
         w.erase();
@@ -63,6 +73,22 @@ private:
   /// The source weight of a rank-2 float `onednn.weight`, or a reason.
   onednn::WeightOp weightOf(Value v, std::string &why) {
     auto w = v.getDefiningOp<onednn::WeightOp>();
+    if (auto alloc = v.getDefiningOp<memref::AllocOp>()) {
+      // A weight converted to f32 first (a model stored in f16 or bf16): a
+      // buffer whose one writer is a reorder of a weight of its shape. The
+      // quantized weight is made from the stored tensor itself.
+      onednn::ReorderOp writer;
+      int writers = 0;
+      for (Operation *user : alloc->getUsers())
+        if (auto r = dyn_cast<onednn::ReorderOp>(user); r && r.getDst() == v) {
+          writer = r;
+          ++writers;
+        }
+      if (writers == 1)
+        if (auto source = writer.getSrc().getDefiningOp<onednn::WeightOp>();
+            source && source.getType().getShape() == alloc.getType().getShape())
+          w = source;
+    }
     if (!w) {
       why = "the operand is not a weight (onednn.weight)";
       return {};
