@@ -2,7 +2,8 @@
 #===- bench/run.sh - GPT-2 124M speed against the machine's limits ----------===#
 #
 # Usage: bash bench/run.sh [THREADS]      (default 2)
-# Builds tfm, compiles GPT-2 124M with random weights (f32), and measures
+# Builds tfm, compiles GPT-2 124M with random weights (f32, bf16, and the
+# weight-only int8 and int4 of tfmc --dtype, default groups), and measures
 #  * prefill: a 512-token prompt in one pass;
 #  * decode: 128 tokens, one step each with the KV cache;
 # each three times (the median is printed: these machines are shared and
@@ -11,6 +12,10 @@
 # (bandwidth / weight bytes), prefill by its FLOPs at the matmul peak: 2 per
 # weight of the 12 blocks per token, the causal attention (4 * n_embd *
 # layers * (T + 1) / 2 per token) and the lm head of the last row only.
+# int8/int4 decode is bounded by the bytes it reads per token (integers,
+# scales and the f32 rest); their prefill is compared with the faster of f32
+# and bf16 (the targets of the weight-only issue: decode >= 0.8 / 0.7 of the
+# bandwidth limit, prefill >= 0.9 of f32/bf16).
 # Not a test.
 #
 #===------------------------------------------------------------------------===#
@@ -45,13 +50,20 @@ measure() { # EXE -> "prefill decode", each the median of three runs
         sed -n 's/^decode: .*(\(.*\) tokens\/s)/\1/p'; done | median)
   echo "$p $d"
 }
+for q in int8 int4; do
+  "$build/bin/tfmc" "$root/examples/gpt2-124M" --random-weights=1 --dtype=$q -q \
+    -o "$work/gpt2-124M-$q" 2>/dev/null
+done
 read -r p32 d32 < <(measure "$work/gpt2-124M")
 read -r p16 d16 < <(measure "$work/gpt2-124M-bf16")
+read -r p8 d8 < <(measure "$work/gpt2-124M-int8")
+read -r p4 d4 < <(measure "$work/gpt2-124M-int4")
 
-python3 - "$threads" "$bw" "$f32" "$bf16" "$p32" "$d32" "$p16" "$d16" "$weights_mib" "$flops" <<'PY'
+python3 - "$threads" "$bw" "$f32" "$bf16" "$p32" "$d32" "$p16" "$d16" "$weights_mib" "$flops" \
+  "$p8" "$d8" "$p4" "$d4" <<'PY'
 import sys
 threads = sys.argv[1]
-bw, f32, bf16, p32, d32, p16, d16, wmib, flops = map(float, sys.argv[2:])
+bw, f32, bf16, p32, d32, p16, d16, wmib, flops, p8, d8, p4, d4 = map(float, sys.argv[2:])
 print(f"GPT-2 124M, {threads} threads (prefill: a 512-token prompt; decode: 128 tokens)")
 print(f"  machine: {bw:.1f} GB/s read bandwidth, {f32:.0f} GFLOP/s f32 and {bf16:.0f} GFLOP/s bf16 matmul")
 for name, p, d, peak, wbytes, peer, target in (
@@ -62,4 +74,17 @@ for name, p, d, peak, wbytes, peer, target in (
     print(f"  {name} prefill {p:7.1f} tokens/s ({p / plim:5.1%} of {plim:.0f}); "
           f"decode {d:6.1f} tokens/s ({d / dlim:5.1%} of {dlim:.0f}); "
           f"llama.cpp {peer[0]}/{peer[1]}, targets {target[0]}/{target[1]}")
+# Bytes read per decoded token by the quantized executables: every matrix
+# (12 blocks and the tied lm head) as integers plus one f32 scale per group,
+# everything else (biases, layer norms, one wpe row) f32.
+l, d, v = 12, 768, 50257
+mats = [(d, 3 * d), (d, d), (d, 4 * d), (4 * d, d)] * l + [(d, v)]  # (K, N)
+f32_rest = 4 * (l * (3 * d + d + 4 * d + d + 4 * d) + 2 * d + d)
+best = max(p32, p16)
+for name, p, dd, bits, group, target in (("int8", p8, d8, 8, 128, 0.8), ("int4", p4, d4, 4, 64, 0.7)):
+    qbytes = sum(n * k * bits / 8 + n * (k // group) * 4 for k, n in mats) + f32_rest
+    dlim = bw * 1e9 / qbytes
+    print(f"  {name} prefill {p:7.1f} tokens/s ({p / best:5.2f}x the faster of f32/bf16, target 0.9); "
+          f"decode {dd:6.1f} tokens/s ({dd / dlim:5.1%} of {dlim:.0f} for {qbytes / 2**20:.1f} MiB "
+          f"a token, target {target:.0%}; {dd / d32:.2f}x f32)")
 PY
