@@ -140,7 +140,7 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
   int64_t ldd = dst.dims.size() == 2 ? dst.strides[0] : n;
   Runtime &rt = Runtime::get();
   if (m > gemvRows()) {
-    // Prefill: the whole weight dequantized (f32 [N, K]) into oneDNN's matmul.
+    // Prefill: the whole weight dequantized (f32 [K, N]) into oneDNN's matmul.
     rt.noteKernel("quantized_matmul", bits == 8 ? "int8 dequantize + oneDNN f32 matmul"
                                                 : "int4 dequantize + oneDNN f32 matmul",
                   qkernels::gemvIsa());
@@ -151,9 +151,9 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
     Buffer b;
     b.data = reinterpret_cast<char *>(w);
     b.dtype = TFM_DTYPE_F32;
-    b.dims = {n, k};
-    b.strides = {k, 1};
-    rt.matmul(a, b, bias, residual, dst, activation, /*transposeB=*/true);
+    b.dims = {k, n};
+    b.strides = {n, 1};
+    rt.matmul(a, b, bias, residual, dst, activation, /*transposeB=*/false);
     return;
   }
   rt.noteKernel("quantized_matmul", bits == 8 ? "int8 gemv" : "int4 gemv", qkernels::gemvIsa());

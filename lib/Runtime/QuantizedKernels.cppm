@@ -38,6 +38,7 @@ import tfm.kernels;
 import tfm.quant;
 
 #define TFM_AVX2 __attribute__((target("avx2,fma")))
+#define TFM_INLINE [[gnu::always_inline]] inline
 
 export namespace tfm::qkernels {
 
@@ -101,8 +102,9 @@ void gemv(const QuantizedRows &x, const uint8_t *q, const float *scales,
           const quant::Scheme &scheme, int64_t k, int64_t n, float *dst, int64_t ldd,
           unsigned threads);
 
-/// out[c, 0:k] = the dequantized column c of W (row stride k floats), for
-/// all n columns, split over threads.
+/// out[0:k, c] = the dequantized column c of W (out is [K, N], row stride n
+/// floats: the plain layout oneDNN's f32 matmul reads fastest), for all n
+/// columns, in tiles of 16 columns split over threads.
 void dequantize(const uint8_t *q, const float *scales, const quant::Scheme &scheme, int64_t k,
                 int64_t n, float *out, unsigned threads);
 
@@ -272,22 +274,39 @@ void gemv(const QuantizedRows &x, const uint8_t *q, const float *scales,
   kernels::parallelFor(n, threads, [&](int64_t begin, int64_t end) { columns(g, begin, end); });
 }
 
+/// Columns [begin, end) in tiles of 16: each column dequantized into a
+/// buffer, then written row by row (16 contiguous floats per row of out).
+TFM_INLINE void dequantizeImpl(const uint8_t *q, const float *scales, const quant::Scheme &scheme,
+                               int64_t k, int64_t n, int64_t begin, int64_t end, float *out) {
+  constexpr int64_t kTile = 16;
+  thread_local std::vector<float> tile;
+  if (tile.size() < static_cast<size_t>(kTile * k))
+    tile.resize(static_cast<size_t>(kTile * k));
+  for (int64_t c0 = begin; c0 < end; c0 += kTile) {
+    int64_t cols = std::min(kTile, end - c0);
+    for (int64_t j = 0; j < cols; ++j)
+      quant::dequantizeColumn(q, scales, scheme, k, c0 + j, tile.data() + j * k);
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        out[i * n + c0 + j] = tile[j * k + i];
+  }
+}
 TFM_AVX2 void dequantizeAvx2(const uint8_t *q, const float *scales, const quant::Scheme &scheme,
-                             int64_t k, int64_t begin, int64_t end, float *out) {
-  for (int64_t c = begin; c < end; ++c)
-    quant::dequantizeColumn(q, scales, scheme, k, c, out + c * k);
+                             int64_t k, int64_t n, int64_t begin, int64_t end, float *out) {
+  dequantizeImpl(q, scales, scheme, k, n, begin, end, out);
 }
 void dequantizeGeneric(const uint8_t *q, const float *scales, const quant::Scheme &scheme,
-                       int64_t k, int64_t begin, int64_t end, float *out) {
-  for (int64_t c = begin; c < end; ++c)
-    quant::dequantizeColumn(q, scales, scheme, k, c, out + c * k);
+                       int64_t k, int64_t n, int64_t begin, int64_t end, float *out) {
+  dequantizeImpl(q, scales, scheme, k, n, begin, end, out);
 }
 
 void dequantize(const uint8_t *q, const float *scales, const quant::Scheme &scheme, int64_t k,
                 int64_t n, float *out, unsigned threads) {
   auto columns = hasAvx2() ? dequantizeAvx2 : dequantizeGeneric;
-  kernels::parallelFor(n, threads, [&](int64_t begin, int64_t end) {
-    columns(q, scales, scheme, k, begin, end, out);
+  // Whole tiles per thread.
+  int64_t tiles = (n + 15) / 16;
+  kernels::parallelFor(tiles, threads, [&](int64_t begin, int64_t end) {
+    columns(q, scales, scheme, k, n, begin * 16, std::min(n, end * 16), out);
   });
 }
 
