@@ -9,6 +9,7 @@
 
 module;
 #include "tfm/Runtime/tfm_runtime.h"
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -110,12 +111,23 @@ export void *quantizedWeight(const std::string &name, int64_t d0, int64_t d1, in
   // The GEMV streams the integers once per token: they live on 2 MiB pages
   // (a copy made once; the embedded section and the heap have 4 KiB pages,
   // whose TLB misses cost ~2x in decode, measured on GPT-2 124M).
+  // The copies share 8 MiB chunks (64-byte aligned), so that small models
+  // do not pay 2 MiB per tensor.
   static std::unordered_map<const void *, void *> onHugePages;
+  static char *chunk = nullptr;
+  static size_t chunkLeft = 0;
   void *&copy = onHugePages[result];
   if (!copy) {
     size_t bytes = part == 0 ? static_cast<size_t>(n * scheme.rowBytes(k))
                              : static_cast<size_t>(n * scheme.groups(k)) * sizeof(float);
-    copy = hugeAlloc(bytes);
+    size_t rounded = (bytes + 63) / 64 * 64;
+    if (rounded > chunkLeft) {
+      chunkLeft = std::max(rounded, size_t(8) << 20);
+      chunk = static_cast<char *>(hugeAlloc(chunkLeft));
+    }
+    copy = chunk;
+    chunk += rounded;
+    chunkLeft -= rounded;
     std::memcpy(copy, result, bytes);
     Runtime::get().markWeight(copy);
   }
