@@ -18,6 +18,6 @@ if [ ! -f "$build/build.ninja" ]; then
     -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=/usr/lib/llvm-22/bin/clang \
     -DCMAKE_CXX_COMPILER=/usr/lib/llvm-22/bin/clang++ \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir ${TFM_CMAKE_FLAGS:-}
 fi
 ninja -C "$build" -j "${TFM_JOBS:-2}"

@@ -20,3 +20,12 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%examples", os.path.join(config.tfm_src_root, "examples")))
 config.substitutions.append(("%tfm_src_root", config.tfm_src_root))
 config.substitutions.append(("%tfm_obj_root", config.tfm_obj_root))
+
+# -DTFM_SANITIZE=ON: every tool and executable runs under ASan + UBSan.
+# Leak checking is off: oneDNN's and OpenMP's process-lifetime caches are
+# not freed at exit by design. Tests whose numbers depend on memory use or
+# speed say `UNSUPPORTED: asan`.
+if getattr(config, "tfm_sanitize", False):
+    config.available_features.add("asan")
+    config.environment["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0"
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"

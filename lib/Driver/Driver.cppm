@@ -260,6 +260,11 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
   }
   for (const char *extra : {"-lpthread", "-lm"})
     args.push_back(extra);
+  // A sanitizer build (-DTFM_SANITIZE=ON) links the sanitizers' runtimes.
+  llvm::SmallVector<llvm::StringRef> linkFlags;
+  llvm::StringRef(TFM_EXE_LINK_FLAGS).split(linkFlags, ' ', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef flag : linkFlags)
+    args.push_back(flag.str());
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(TFM_LINKER, argRefs, std::nullopt, {}, 0, 0, &error);
