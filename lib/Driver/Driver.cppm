@@ -518,6 +518,7 @@ int compile(const Options &options) {
   // file tfmc writes, with the quantized tensors and the others it reads.
   // Random weights are quantized by the runtime at load instead.
   std::optional<llvm::FileRemover> removeQuantized;
+  uint64_t executableWeightBytes = 0; // the quantized weights file, if any
   if (options.emit > Emit::OneDNN && !weightsPath.empty() && readsQuantizedWeights(*module)) {
     auto sourceFile = safetensors::File::open(weightsPath);
     if (!sourceFile)
@@ -536,10 +537,9 @@ int compile(const Options &options) {
     }
     weightsPath = std::string(quantized);
     (*module)->setAttr("tfm.weights", StringAttr::get(&context, weightsPath));
-    uint64_t size = 0;
-    (void)llvm::sys::fs::file_size(weightsPath, size);
+    (void)llvm::sys::fs::file_size(weightsPath, executableWeightBytes);
     progress("quantize", llvm::formatv("{0:F1} MiB of weights for the executable",
-                                       size / 1048576.0).str());
+                                       executableWeightBytes / 1048576.0).str());
   }
   if (options.emit > Emit::OneDNN) {
     PassManager llvmPm(&context, ModuleOp::getOperationName());
@@ -562,6 +562,9 @@ int compile(const Options &options) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     llvm::errs() << llvm::formatv("tfmc: stats: weights: {0} tensors, {1:F1} MiB\n", weightCount,
                                   weightBytes / 1048576.0);
+    if (executableWeightBytes)
+      llvm::errs() << llvm::formatv("tfmc: stats: weights in the executable ({0}): {1:F1} MiB\n",
+                                    options.dtype, executableWeightBytes / 1048576.0);
     llvm::errs() << llvm::formatv("tfmc: stats: activations: {0:F1} KiB planned arena + {1:F1} KiB "
                                   "per token of sequence\n",
                                   arenaBytes / 1024.0, perTokenBytes / 1024.0);
