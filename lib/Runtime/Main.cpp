@@ -19,6 +19,7 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <cctype>
 #include <random>
 #include <sstream>
 #include <cstdio>
@@ -87,6 +88,22 @@ std::vector<std::string> split(const std::string &s, char sep) {
   return out;
 }
 
+/// Decodes the %XX escapes the compiler puts in signature fields (names and
+/// paths with ';', ' ' or '%'; see signatureField in OneDNNToLLVM.cpp).
+std::string unescapeField(const std::string &s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 Signature parseSignature(const char *text) {
   Signature sig;
   for (const std::string &item : split(text, ';')) {
@@ -95,7 +112,7 @@ Signature parseSignature(const char *text) {
       continue;
     }
     if (item.rfind("weights ", 0) == 0) {
-      sig.weights = item.substr(8);
+      sig.weights = unescapeField(item.substr(8));
       continue;
     }
     if (item == "tokenizer embedded") {
@@ -116,7 +133,7 @@ Signature parseSignature(const char *text) {
       for (const std::string &d : split(f[2], 'x'))
         slot.shape.push_back(d == "?" ? -1 : std::stoll(d));
     if (f.size() > 3)
-      slot.name = f[3];
+      slot.name = unescapeField(f[3]);
     sig.slots.push_back(slot);
   }
   return sig;

@@ -26,6 +26,7 @@
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
+#include <cstdio>
 
 #define DEBUG_TYPE "convert-onednn-to-llvm"
 
@@ -381,6 +382,23 @@ func::FuncOp findEntry(ModuleOp module) {
   return only;
 }
 
+/// `text` with '%', ';', ' ' and control bytes percent-encoded (%3B, ...):
+/// the signature separates items with ';' and fields with ' ', so a name or
+/// path holding either must not split them (the driver decodes).
+std::string signatureField(StringRef text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '%' || c == ';' || c == ' ' || c < 0x20 || c == 0x7f) {
+      char hex[4];
+      std::snprintf(hex, sizeof(hex), "%%%02X", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 /// `in f32 4x8;in f32 8x16;out f32 4x16`: what the runtime's driver reads.
 std::string describeSignature(func::FuncOp entry) {
   std::string s;
@@ -401,7 +419,7 @@ std::string describeSignature(func::FuncOp entry) {
         os << d;
     }, "x");
     if (auto name = entry.getArgAttrOfType<StringAttr>(i, "tfm.name"))
-      os << " " << name.getValue();
+      os << " " << signatureField(name.getValue());
   }
   // Module facts the runtime's driver needs.
   auto module = entry->getParentOfType<ModuleOp>();
@@ -418,9 +436,9 @@ std::string describeSignature(func::FuncOp entry) {
     if (mode && mode.getValue() == "embedded")
       os << ";weights embedded";
     else if (mode && mode.getValue().starts_with("beside:"))
-      os << ";weights " << mode.getValue();
+      os << ";weights " << signatureField(mode.getValue());
     else
-      os << ";weights file:" << path;
+      os << ";weights " << signatureField(("file:" + path).str());
   } else if (auto seed = module->getAttrOfType<IntegerAttr>("tfm.random_weights")) {
     os << ";weights random:" << seed.getInt();
   }
