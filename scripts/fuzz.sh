@@ -30,11 +30,13 @@ fi
 ninja -C "$build" -j "${TFM_JOBS:-2}" tfm-fuzzers
 
 passed=0 failed=0
-for target in npy tokenizer safetensors config mlir; do
+for target in npy tokenizer safetensors weights config mlir; do
   exe="$build/fuzz/fuzz-$target"
   work="$build/fuzz/corpus-$target"
   rm -rf "$work" && mkdir -p "$work"
-  cp "$root/fuzz/corpus/$target/"* "$work/"
+  seeds=$target
+  [ "$target" = weights ] && seeds=safetensors # both read safetensors files
+  cp "$root/fuzz/corpus/$seeds/"* "$work/"
   dict=()
   [ -f "$root/fuzz/$target.dict" ] && dict=(-dict="$root/fuzz/$target.dict")
   log="$build/fuzz/$target.log"

@@ -688,6 +688,8 @@ public:
   }
   /// Where the weights come from, for messages.
   const std::string &path() const { return path_; }
+  /// Every stored tensor by name (empty for random weights).
+  const std::unordered_map<std::string, WeightInfo> &tensors() const { return index_; }
   static Weights &get() {
     static Weights w;
     return w;

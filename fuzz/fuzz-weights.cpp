@@ -1,0 +1,45 @@
+//===- fuzz-weights.cpp - Fuzz the executables' safetensors reader ----------===//
+//
+// The runtime's weights reader (Weights::configure("file:PATH"), what an
+// executable does with --weights FILE): any bytes are either refused with a
+// std::runtime_error naming the file, or every tensor it indexes has
+// data_offsets inside the data section that hold shape x dtype bytes, and
+// asking for a tensor by its stored shape and type returns its bytes.
+//
+//===----------------------------------------------------------------------===//
+#include "FuzzFile.h"
+#include "tfm/Runtime/tfm_runtime.h"
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+import tfm.runtime;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  std::string path = tfm::fuzz::asFile(data, size);
+  auto &weights = tfm::runtime::Weights::get();
+  try {
+    weights.configure("file:" + path);
+  } catch (const std::runtime_error &e) {
+    if (std::string(e.what()).rfind(path, 0) != 0)
+      std::abort();
+    return 0;
+  }
+  static const std::unordered_map<std::string, std::pair<uint64_t, int32_t>> types = {
+      {"F32", {4, TFM_DTYPE_F32}}, {"F16", {2, TFM_DTYPE_F16}}, {"BF16", {2, TFM_DTYPE_BF16}}};
+  for (const auto &[name, t] : weights.tensors()) {
+    auto it = types.find(t.dtype);
+    uint64_t bytes = it == types.end() ? 0 : it->second.first;
+    for (int64_t d : t.shape)
+      bytes *= static_cast<uint64_t>(d);
+    if (it != types.end() && (t.end - t.begin != bytes || t.end > size))
+      std::abort();
+    if (it != types.end() && t.shape.size() <= 4) {
+      void *p = weights.get(name, t.shape, it->second.second);
+      if (p != t.data)
+        std::abort();
+    }
+  }
+  return 0;
+}
