@@ -67,9 +67,12 @@ inline Buffer fromDescriptor(const void *desc, int64_t rank, int32_t dtype) {
   };
   const auto *h = static_cast<const Header *>(desc);
   const auto *rest = reinterpret_cast<const int64_t *>(h + 1);
-  static const size_t elemSize[] = {4, 2, 2, 4, 8, 1};
+  // Bytes per element by TFM_DTYPE_* code (F32, F16, BF16, I32, I64, U8, I8).
+  static const int64_t elemSize[] = {4, 2, 2, 4, 8, 1, 1};
+  if (dtype < 0 || dtype >= static_cast<int32_t>(std::size(elemSize)))
+    throw std::runtime_error("unknown element type code " + std::to_string(dtype));
   b.dtype = dtype;
-  b.data = h->aligned + h->offset * static_cast<int64_t>(elemSize[dtype]);
+  b.data = h->aligned + h->offset * elemSize[dtype];
   b.dims.assign(rest, rest + rank);
   b.strides.assign(rest + rank, rest + 2 * rank);
   return b;
@@ -266,6 +269,7 @@ memory::data_type toDnnl(int32_t dtype) {
   case TFM_DTYPE_BF16: return memory::data_type::bf16;
   case TFM_DTYPE_I32: return memory::data_type::s32;
   case TFM_DTYPE_U8: return memory::data_type::u8;
+  case TFM_DTYPE_I8: return memory::data_type::s8;
   default: throw std::runtime_error("unsupported element type code " + std::to_string(dtype));
   }
 }
