@@ -236,6 +236,57 @@ TFM_AVX2 void columnTile(const Gemv &g, int64_t c0, const float *corrG) {
   }
 }
 
+/// int4 with groups of an even number of blocks: two blocks per 32-byte load.
+/// The low nibbles of blocks b and b + 1 multiply activations [0, 16) of each
+/// (one 128-bit lane per block), the high nibbles activations [16, 32); the
+/// two products add in 16 bits (2 * 2 * 15 * 127 < 32767), so a pair costs one
+/// vpmaddwd, one conversion and one multiply-add by [sx_b x4, sx_b+1 x4].
+template <int Cols>
+TFM_AVX2 void columnTileInt4Pairs(const Gemv &g, int64_t c0, const float *corrG) {
+  int64_t blocks = g.x->kp / quant::kBlock;
+  const __m256i ones = _mm256_set1_epi16(1), low = _mm256_set1_epi8(0x0f);
+  for (int64_t i = 0; i < g.x->rows; ++i) {
+    const int8_t *xq = g.x->q.data() + i * g.x->kp;
+    const float *xs = g.x->scale.data() + i * blocks;
+    __m256 acc[Cols];
+    float correction[Cols];
+    for (int j = 0; j < Cols; ++j) {
+      acc[j] = _mm256_setzero_ps();
+      correction[j] = 0;
+    }
+    for (int64_t gr = 0; gr < g.groups; ++gr) {
+      __m256 part[Cols];
+      for (int j = 0; j < Cols; ++j)
+        part[j] = _mm256_setzero_ps();
+      for (int64_t b = gr * g.blocksPerGroup; b < (gr + 1) * g.blocksPerGroup; b += 2) {
+        const char *ahead = reinterpret_cast<const char *>(g.q + (c0 + 4 * Cols) * g.rowBytes) +
+                            b * Cols * 16;
+        for (int l = 0; l < Cols * 32; l += 64)
+          _mm_prefetch(ahead + l, _MM_HINT_T0);
+        __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xq + b * 32));
+        __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xq + b * 32 + 32));
+        __m256i xlo = _mm256_permute2x128_si256(x0, x1, 0x20); // [0,16) of b, b + 1
+        __m256i xhi = _mm256_permute2x128_si256(x0, x1, 0x31); // [16,32) of b, b + 1
+        __m256 sx = _mm256_set_m128(_mm_set1_ps(xs[b + 1]), _mm_set1_ps(xs[b]));
+        for (int j = 0; j < Cols; ++j) {
+          __m256i w = _mm256_loadu_si256(
+              reinterpret_cast<const __m256i *>(g.q + (c0 + j) * g.rowBytes + b * 16));
+          __m256i lo = _mm256_and_si256(w, low), hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), low);
+          __m256i sum = _mm256_add_epi16(_mm256_maddubs_epi16(lo, xlo), _mm256_maddubs_epi16(hi, xhi));
+          part[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sum, ones)), sx, part[j]);
+        }
+      }
+      for (int j = 0; j < Cols; ++j) {
+        float ws = g.scales[(c0 + j) * g.groups + gr];
+        acc[j] = _mm256_fmadd_ps(part[j], _mm256_set1_ps(ws), acc[j]);
+        correction[j] += ws * corrG[i * g.groups + gr];
+      }
+    }
+    for (int j = 0; j < Cols; ++j)
+      g.dst[i * g.ldd + c0 + j] = hsum(acc[j]) - 8.0f * correction[j];
+  }
+}
+
 template <int Bits>
 TFM_AVX2 void columnsAvx2Bits(const Gemv &g, int64_t begin, int64_t end) {
   // int4: the sum over each group's blocks of sx * sum(x), once per row.
@@ -249,6 +300,13 @@ TFM_AVX2 void columnsAvx2Bits(const Gemv &g, int64_t begin, int64_t end) {
             g.x->scale[i * blocks + b] * static_cast<float>(g.x->sum[i * blocks + b]);
   }
   int64_t c = begin;
+  if (Bits == 4 && g.blocksPerGroup % 2 == 0) {
+    for (; c + 4 <= end; c += 4)
+      columnTileInt4Pairs<4>(g, c, corrG.data());
+    for (; c < end; ++c)
+      columnTileInt4Pairs<1>(g, c, corrG.data());
+    return;
+  }
   for (; c + 4 <= end; c += 4)
     columnTile<Bits, 4>(g, c, corrG.data());
   for (; c < end; ++c)
