@@ -39,8 +39,8 @@ bool readsQuantizedWeights(mlir::ModuleOp module) {
 
 /// Writes every weight the lowered `module` reads, from `source`, into the
 /// safetensors file `outPath`: onednn.weight tensors as stored, and for each
-/// onednn.quantized_weight `NAME` the tensors `NAME.int<b>_g<g>` (I8 or U8)
-/// and `NAME.int<b>_g<g>.scales` (F32). f32 and other 4-byte tensors first,
+/// onednn.quantized_weight `NAME` the tensors `NAME.int<b>_g<g>[.kn]` (I8 or
+/// U8) and `NAME.int<b>_g<g>[.kn].scales` (F32). f32 and other 4-byte tensors first,
 /// then 2-byte, then bytes, so every tensor is aligned for its elements.
 /// Errors name the file and the tensor.
 llvm::Error writeExecutableWeights(mlir::ModuleOp module, const safetensors::File &source,
@@ -66,7 +66,7 @@ llvm::Error writeExecutableWeights(mlir::ModuleOp module, const safetensors::Fil
   });
   module.walk([&](onednn::QuantizedWeightOp w) {
     quant::Scheme scheme{static_cast<int>(w.getBits()), static_cast<int64_t>(w.getGroup())};
-    std::string derived = w.getName().str() + scheme.suffix();
+    std::string derived = w.getName().str() + scheme.suffix(w.getTransposed());
     if (error || !seen.insert(derived).second)
       return;
     const safetensors::TensorInfo *t = stored(w.getName());

@@ -71,7 +71,7 @@ export void *quantizedWeight(const std::string &name, int64_t d0, int64_t d1, in
   if (std::string e = quant::checkScheme(scheme); !e.empty())
     throw std::runtime_error("weight '" + name + "': " + e);
   int64_t k = transposed ? d0 : d1, n = transposed ? d1 : d0;
-  std::string derived = name + scheme.suffix();
+  std::string derived = name + scheme.suffix(transposed);
   Weights &weights = Weights::get();
   const WeightInfo *q = weights.find(derived), *s = weights.find(derived + ".scales");
   void *result = nullptr;
@@ -144,10 +144,33 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
       throw std::runtime_error("quantized matmul: expected f32 activations with unit stride "
                                "along K");
   quant::Scheme scheme{bits, group};
+  if (std::string e = quant::checkScheme(scheme); !e.empty())
+    throw std::runtime_error("quantized matmul: " + e);
   int64_t k = a.dims.back(), n = q.dims[0], m = 1;
   for (size_t i = 0; i + 1 < a.dims.size(); ++i)
     m *= a.dims[i];
-  // Rows: rank 2 at any row stride; higher ranks must be dense.
+  // The weight must be the one K and the scheme describe (sizes of IR
+  // written by hand are only checked here when K is dynamic).
+  if (q.dims.size() != 2 || scales.dims.size() != 2 || q.dims[1] != scheme.rowBytes(k) ||
+      scales.dims[0] != n || scales.dims[1] != scheme.groups(k) || dst.dims.back() != n)
+    throw std::runtime_error("quantized matmul: the weight [" + std::to_string(q.dims[0]) +
+                             ", " + std::to_string(q.dims.size() == 2 ? q.dims[1] : 0) +
+                             "] and its scales do not fit " + std::to_string(k) +
+                             " inputs and " + std::to_string(dst.dims.back()) + " outputs, int" +
+                             std::to_string(bits) + " in groups of " + std::to_string(group));
+  for (const Buffer *b : {&bias, &residual})
+    if (b->present() && b->dtype != TFM_DTYPE_F32)
+      throw std::runtime_error("quantized matmul: expected an f32 bias and residual");
+  if (residual.present() && residual.strides.back() != 1)
+    throw std::runtime_error("quantized matmul: expected a residual with unit stride along N");
+  // Rows: rank 2 at any row stride; higher ranks must be dense row-major.
+  for (const Buffer *b : {&a, &dst, &residual})
+    if (b->present() && b->dims.size() > 2) {
+      int64_t stride = 1;
+      for (size_t i = b->dims.size(); i-- > 0; stride *= b->dims[i])
+        if (b->dims[i] != 1 && b->strides[i] != stride)
+          throw std::runtime_error("quantized matmul: expected dense buffers above rank 2");
+    }
   int64_t lda = a.dims.size() == 2 ? a.strides[0] : k;
   int64_t ldd = dst.dims.size() == 2 ? dst.strides[0] : n;
   Runtime &rt = Runtime::get();
@@ -181,8 +204,6 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
   const float *res = reinterpret_cast<const float *>(residual.data);
   int64_t biasStride = bias.present() ? bias.strides.back() : 0;
   int64_t ldr = residual.present() && residual.dims.size() == 2 ? residual.strides[0] : n;
-  if (residual.present() && residual.strides.back() != 1)
-    throw std::runtime_error("quantized matmul: expected a residual with unit stride along N");
   for (int64_t i = 0; i < m; ++i)
     for (int64_t c = 0; c < n; ++c) {
       float v = out[i * ldd + c] + (bi ? bi[c * biasStride] : 0.0f);

@@ -29,6 +29,7 @@ module;
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <new>
 #include <string_view>
 #include <vector>
 #include <immintrin.h>
@@ -120,6 +121,9 @@ struct Gemv {
   int64_t rowBytes, groups, blocksPerGroup, bits;
   float *dst;
   int64_t ldd;
+  /// int4: per row and group, the sum over the group's blocks of sx * sum(x)
+  /// (the offset of the +8 nibbles), computed once before the threads start.
+  const float *corrG;
 };
 
 //===----------------------------------------------------------------------===//
@@ -289,28 +293,19 @@ TFM_AVX2 void columnTileInt4Pairs(const Gemv &g, int64_t c0, const float *corrG)
 
 template <int Bits>
 TFM_AVX2 void columnsAvx2Bits(const Gemv &g, int64_t begin, int64_t end) {
-  // int4: the sum over each group's blocks of sx * sum(x), once per row.
-  int64_t blocks = g.x->kp / quant::kBlock;
-  std::vector<float> corrG;
-  if constexpr (Bits == 4) {
-    corrG.assign(static_cast<size_t>(g.x->rows * g.groups), 0.0f);
-    for (int64_t i = 0; i < g.x->rows; ++i)
-      for (int64_t b = 0; b < blocks; ++b)
-        corrG[i * g.groups + b / g.blocksPerGroup] +=
-            g.x->scale[i * blocks + b] * static_cast<float>(g.x->sum[i * blocks + b]);
-  }
+  const float *corrG = g.corrG;
   int64_t c = begin;
   if (Bits == 4 && g.blocksPerGroup % 2 == 0) {
     for (; c + 4 <= end; c += 4)
-      columnTileInt4Pairs<4>(g, c, corrG.data());
+      columnTileInt4Pairs<4>(g, c, corrG);
     for (; c < end; ++c)
-      columnTileInt4Pairs<1>(g, c, corrG.data());
+      columnTileInt4Pairs<1>(g, c, corrG);
     return;
   }
   for (; c + 4 <= end; c += 4)
-    columnTile<Bits, 4>(g, c, corrG.data());
+    columnTile<Bits, 4>(g, c, corrG);
   for (; c < end; ++c)
-    columnTile<Bits, 1>(g, c, corrG.data());
+    columnTile<Bits, 1>(g, c, corrG);
 }
 
 TFM_AVX2 void columnsAvx2(const Gemv &g, int64_t begin, int64_t end) {
@@ -323,8 +318,20 @@ TFM_AVX2 void columnsAvx2(const Gemv &g, int64_t begin, int64_t end) {
 void gemv(const QuantizedRows &x, const uint8_t *q, const float *scales,
           const quant::Scheme &scheme, int64_t k, int64_t n, float *dst, int64_t ldd,
           unsigned threads) {
-  Gemv g{&x,           q,   scales, scheme.rowBytes(k), scheme.groups(k),
-         scheme.group / quant::kBlock, scheme.bits, dst, ldd};
+  // Allocations happen here, not on the OpenMP threads (a body there must
+  // not throw).
+  int64_t blocks = x.kp / quant::kBlock, groups = scheme.groups(k),
+          blocksPerGroup = scheme.group / quant::kBlock;
+  std::vector<float> corrG;
+  if (scheme.bits == 4) {
+    corrG.assign(static_cast<size_t>(x.rows * groups), 0.0f);
+    for (int64_t i = 0; i < x.rows; ++i)
+      for (int64_t b = 0; b < blocks; ++b)
+        corrG[i * groups + b / blocksPerGroup] +=
+            x.scale[i * blocks + b] * static_cast<float>(x.sum[i * blocks + b]);
+  }
+  Gemv g{&x,  q,   scales, scheme.rowBytes(k), groups, blocksPerGroup, scheme.bits,
+         dst, ldd, corrG.data()};
   auto columns = hasAvx2() ? columnsAvx2 : columnsGeneric;
   // Threads pay off from ~64K multiply-adds.
   if (n * x.kp * x.rows < (1 << 16))
@@ -363,9 +370,18 @@ void dequantize(const uint8_t *q, const float *scales, const quant::Scheme &sche
   auto columns = hasAvx2() ? dequantizeAvx2 : dequantizeGeneric;
   // Whole tiles per thread.
   int64_t tiles = (n + 15) / 16;
+  // The tile buffers are allocated on the threads: a failure is carried out
+  // of the parallel region and rethrown here (a body must not throw).
+  bool outOfMemory = false;
   kernels::parallelFor(tiles, threads, [&](int64_t begin, int64_t end) {
-    columns(q, scales, scheme, k, n, begin * 16, std::min(n, end * 16), out);
+    try {
+      columns(q, scales, scheme, k, n, begin * 16, std::min(n, end * 16), out);
+    } catch (const std::bad_alloc &) {
+      outOfMemory = true;
+    }
   });
+  if (outOfMemory)
+    throw std::bad_alloc();
 }
 
 } // namespace tfm::qkernels

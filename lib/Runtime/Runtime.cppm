@@ -1052,6 +1052,14 @@ export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &t
   // is dequantized one row per token into the destination row.
   quant::Scheme scheme{bits, group};
   int64_t t = tokens.dims[0], vocab = table.dims[0], d = dst.dims[1];
+  if (bits != 0 && (!quant::checkScheme(scheme).empty() || !tableScales.present() ||
+                    table.dims[1] != scheme.rowBytes(d) || tableScales.dims[0] != vocab ||
+                    tableScales.dims[1] != scheme.groups(d)))
+    throw std::runtime_error("embedding: the quantized table does not fit rows of " +
+                             std::to_string(d));
+  if (bits == 0 && table.dims[1] != d)
+    throw std::runtime_error("embedding: table rows of " + std::to_string(table.dims[1]) +
+                             " for rows of " + std::to_string(d));
   for (int64_t i = 0; i < t; ++i) {
     int64_t id = indexAt(tokens, i);
     if (id < 0 || id >= vocab)

@@ -55,9 +55,11 @@ struct Scheme {
   /// Bytes of one column's integers.
   int64_t rowBytes(int64_t k) const { return bits == 8 ? paddedK(k) : paddedK(k) / 2; }
   int64_t groups(int64_t k) const { return paddedK(k) / group; }
-  /// The suffix of the quantized tensors' names: ".int8_g32".
-  std::string suffix() const {
-    return ".int" + std::to_string(bits) + "_g" + std::to_string(group);
+  /// The suffix of the quantized tensors' names: ".int8_g32", and ".kn"
+  /// after it for a weight stored [K, N] (Conv1D), so that one weight
+  /// quantized in both orientations gets two names.
+  std::string suffix(bool kn) const {
+    return ".int" + std::to_string(bits) + "_g" + std::to_string(group) + (kn ? ".kn" : "");
   }
 };
 

@@ -56,7 +56,7 @@ void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int6
 /* The integers (part 0, i8 [N, Kp] or [N, Kp/2]) or the scales (part 1, f32
    [N, Kp/group]) of weight `name` (source [d0, d1] of `dtype`, [K, N] when
    `transposed`, else [N, K]) quantized to `bits` (8 or 4) in groups of `group`
-   (lib/Support/Quant.cppm): the tensors `name.int<bits>_g<group>` and
+   (lib/Support/Quant.cppm): the tensors `name.int<bits>_g<group>[.kn]` and
    `....scales` of the weights file, or, where the file lacks them (random
    weights, IR compiled by hand), the source quantized once at first use. */
 void *tfm_rt_quantized_weight(const char *name, int64_t d0, int64_t d1, int32_t dtype,

@@ -214,3 +214,11 @@ func.func @embedding_quantized_without_scales(%t: memref<4xi64>, %q: memref<64x3
   onednn.embedding %t, %q into %x position = none : memref<4xi64>, memref<64x32xi8>, memref<4x32xf32>
   return
 }
+
+// -----
+
+func.func @quantized_matmul_rows_dynamic_k(%a: memref<4x?xf32>, %q: memref<8x32xi8>, %s: memref<9x1xf32>, %c: memref<4x8xf32>) {
+  // expected-error @+1 {{expected q and scales with 8 rows, got [8, 32] and [9, 1]}}
+  onednn.quantized_matmul %a, %q, %s into %c activation = none bits = 8 group = 32 : memref<4x?xf32>, memref<8x32xi8>, memref<9x1xf32>, memref<4x8xf32>
+  return
+}

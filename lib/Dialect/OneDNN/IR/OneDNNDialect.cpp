@@ -168,6 +168,9 @@ LogicalResult verifyQuantized(Operation *op, int64_t k, int64_t n, Value q, Valu
   if (std::string e = schemeError(bits, group); !e.empty())
     return op->emitOpError() << e;
   auto qs = shapeOf(q), ss = shapeOf(scales);
+  if (!same(qs[0], n) || !same(ss[0], n))
+    return op->emitOpError() << "expected q and scales with " << n << " rows, got "
+                             << shapeStr(qs) << " and " << shapeStr(ss);
   if (ShapedType::isDynamic(k))
     return success();
   int64_t kp = (k + group - 1) / group * group;

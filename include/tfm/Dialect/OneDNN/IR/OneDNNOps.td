@@ -277,7 +277,8 @@ def OneDNN_QuantizedWeightOp : OneDNN_Op<"quantized_weight", [Pure]> {
     defined once in lib/Support/Quant.cppm (module `tfm.quant`).
 
     tfmc writes the quantized tensors into the executable's weights file as
-    `name.int<bits>_g<group>` and `name.int<bits>_g<group>.scales`; the
+    `name.int<bits>_g<group>` and `name.int<bits>_g<group>.scales` (with
+    `.kn` after `<group>` for a `transposed` source); the
     runtime quantizes the source tensor at load where a weights file lacks
     them (random weights, IR compiled by hand).
 
