@@ -4,6 +4,9 @@
 # Usage: bash scripts/fuzz.sh [SECONDS]      (default 30 s per target)
 #        bash scripts/fuzz.sh --smoke        (CI: 20,000 runs per target, seed 1:
 #                                              deterministic, about 5 s each)
+#        bash scripts/fuzz.sh --runs N [TARGET...]
+#                                            (long runs: N executions per target,
+#                                              e.g. 10000000; only the named targets)
 # Configures build-fuzz/ (or $TFM_FUZZ_BUILD_DIR) with -DTFM_FUZZ=ON (ASan +
 # UBSan + libFuzzer coverage on every translation unit), builds the targets in
 # fuzz/, and runs each for SECONDS on a copy of its committed seed corpus
@@ -16,7 +19,14 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TFM_FUZZ_BUILD_DIR:-$root/build-fuzz}
 limit=(-max_total_time="${1:-30}") what="in ${1:-30} s"
+rss=4096 targets=(npy tokenizer safetensors weights config mlir)
 if [ "${1:-}" = --smoke ]; then limit=(-runs=20000 -seed=1) what="(smoke, seed 1)"; fi
+if [ "${1:-}" = --runs ]; then
+  [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --runs needs a positive count" >&2; exit 2; }
+  limit=(-runs="$2") what="(long run)" rss=16384 # the tokenizer's BPE cache grows with every new word
+  shift 2
+  if [ $# -gt 0 ]; then targets=("$@"); fi
+fi
 
 bash "$root/scripts/setup.sh"
 export PATH="$root/.deps/node_modules/.bin:$PATH"
@@ -30,7 +40,7 @@ fi
 ninja -C "$build" -j "${TFM_JOBS:-2}" tfm-fuzzers
 
 passed=0 failed=0
-for target in npy tokenizer safetensors weights config mlir; do
+for target in "${targets[@]}"; do
   exe="$build/fuzz/fuzz-$target"
   work="$build/fuzz/corpus-$target"
   rm -rf "$work" && mkdir -p "$work"
@@ -40,10 +50,12 @@ for target in npy tokenizer safetensors weights config mlir; do
   dict=()
   [ -f "$root/fuzz/$target.dict" ] && dict=(-dict="$root/fuzz/$target.dict")
   log="$build/fuzz/$target.log"
+  [ -x "$exe" ] || { echo "fuzz.sh: no target fuzz-$target" >&2; exit 2; }
+  start=$SECONDS
   if (cd "$build/fuzz" && "$exe" "$work" "${dict[@]}" "${limit[@]}" -max_len=8192 \
-        -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 > "$log" 2>&1); then
+        -timeout=20 -rss_limit_mb=$rss -print_final_stats=1 > "$log" 2>&1); then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
-    echo "fuzz-$target: $runs executions $what, no crash"
+    echo "fuzz-$target: $runs executions $what in $((SECONDS - start)) s, no crash"
     passed=$((passed + 1))
   else
     echo "fuzz-$target: FAILED (see $log)"

@@ -20,6 +20,10 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%examples", os.path.join(config.tfm_src_root, "examples")))
 config.substitutions.append(("%tfm_src_root", config.tfm_src_root))
 config.substitutions.append(("%tfm_obj_root", config.tfm_obj_root))
+# The CMake, build tool and compiler tfm was configured with (install.test).
+config.substitutions.append(("%cmake", config.cmake))
+config.substitutions.append(("%make_program", config.cmake_make_program))
+config.substitutions.append(("%cxx", config.cxx_compiler))
 
 # -DTFM_SANITIZE=ON: every tool and executable runs under ASan + UBSan.
 # Leak checking is off: oneDNN's and OpenMP's process-lifetime caches are

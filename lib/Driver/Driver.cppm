@@ -100,10 +100,42 @@ bool parseMlirOptions(const std::vector<std::string> &args, const char *argv0);
 /// stderr with their locations.
 int compile(const Options &options);
 
+/// Where tfmc finds what it links and embeds, relative to its own executable
+/// (PREFIX/bin/tfmc), so that an installed or moved tree works without the
+/// build tree: the runtime archives in PREFIX/lib and GPT-2's vocabulary in
+/// PREFIX/share/tfm/gpt-2 (the same layout in the build tree and after
+/// `cmake --install`).
+struct Installation {
+  std::string prefix;        ///< PREFIX
+  std::string libDir;        ///< PREFIX/lib: libtfm_runtime_main.a, ...
+  std::string vocabularyDir; ///< PREFIX/share/tfm/gpt-2: encoder.json, vocab.bpe
+};
+Installation installation();
+
+/// tfm's version (CMake's project version).
+const char *version();
+
 } // namespace tfm::driver
 
 namespace tfm::driver {
 using namespace mlir;
+
+Installation installation() {
+  static int anchor;
+  llvm::SmallString<256> prefix(llvm::sys::fs::getMainExecutable(nullptr, &anchor));
+  llvm::sys::path::remove_filename(prefix); // PREFIX/bin
+  llvm::sys::path::remove_filename(prefix); // PREFIX
+  Installation i;
+  i.prefix = std::string(prefix);
+  llvm::SmallString<256> lib(prefix), vocabulary(prefix);
+  llvm::sys::path::append(lib, "lib");
+  llvm::sys::path::append(vocabulary, "share", "tfm", "gpt-2");
+  i.libDir = std::string(lib);
+  i.vocabularyDir = std::string(vocabulary);
+  return i;
+}
+
+const char *version() { return TFM_VERSION; }
 
 namespace {
 /// Prints `error: message` to stderr; returns 1.
@@ -236,8 +268,20 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
   }
   llvm::FileRemover removeTmp(tmpExe);
   std::vector<std::string> args = {TFM_LINKER, "-fuse-ld=lld", std::string(objPath), "-o", tmpExe};
+  // The runtime's archives beside tfmc (PREFIX/lib), then the system
+  // libraries they use (absolute paths found when tfm was configured).
+  std::string libDir = installation().libDir;
   llvm::SmallVector<llvm::StringRef> libs;
   llvm::StringRef(TFM_RUNTIME_LIBS).split(libs, ';');
+  for (llvm::StringRef lib : libs) {
+    llvm::SmallString<256> path(libDir);
+    llvm::sys::path::append(path, lib);
+    if (!llvm::sys::fs::exists(path))
+      return fail("the tfm runtime library '" + path + "' is missing (tfmc links the "
+                  "archives in PREFIX/lib beside its PREFIX/bin; reinstall tfm)");
+    args.push_back(std::string(path));
+  }
+  llvm::StringRef(TFM_SYSTEM_LIBS).split(libs = {}, ';');
   for (llvm::StringRef lib : libs)
     args.push_back(lib.str());
   // Embedded files (weights, vocabulary): an assembler file that .incbin's
@@ -382,10 +426,14 @@ int compile(const Options &options) {
         vocabMerges = std::string(m);
       }
     }
-    if (vocabEncoder.empty() && config->vocabSize == 50257 &&
-        llvm::sys::fs::exists(TFM_DEFAULT_VOCAB_DIR "/encoder.json")) {
-      vocabEncoder = TFM_DEFAULT_VOCAB_DIR "/encoder.json";
-      vocabMerges = TFM_DEFAULT_VOCAB_DIR "/vocab.bpe";
+    if (vocabEncoder.empty() && config->vocabSize == 50257) {
+      llvm::SmallString<256> e(installation().vocabularyDir), m(e);
+      llvm::sys::path::append(e, "encoder.json");
+      llvm::sys::path::append(m, "vocab.bpe");
+      if (llvm::sys::fs::exists(e) && llvm::sys::fs::exists(m)) {
+        vocabEncoder = std::string(e);
+        vocabMerges = std::string(m);
+      }
     }
     for (std::string *p : {&vocabEncoder, &vocabMerges}) {
       if (p->empty())

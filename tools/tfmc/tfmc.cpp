@@ -28,6 +28,8 @@ int main(int argc, char **argv) {
   unsigned opt = 2;
   visible.add_options()
       ("help,h", "print this help and exit")
+      ("version", "print tfm's version and where this tfmc finds its runtime and the "
+       "GPT-2 vocabulary, and exit")
       ("emit", po::value<std::string>(&emit)->default_value("exe"),
        "stage to produce:\n"
        "  tfm     the tfm graph after optimization (-O1+)\n"
@@ -93,6 +95,13 @@ int main(int argc, char **argv) {
   }
   if (vm.count("help")) {
     std::cout << visible << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    tfm::driver::Installation where = tfm::driver::installation();
+    std::cout << "tfmc (tfm) " << tfm::driver::version() << "\n"
+              << "runtime libraries: " << where.libDir << "\n"
+              << "GPT-2 vocabulary: " << where.vocabularyDir << "\n";
     return 0;
   }
   if (!vm.count("input") || vm["input"].as<std::vector<std::string>>().size() != 1) {
