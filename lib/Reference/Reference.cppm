@@ -150,19 +150,21 @@ std::tuple<int64_t, int64_t, int64_t> around(const std::vector<int64_t> &shape, 
   return {outer, shape[axis], inner};
 }
 
-Tensor reduce(const Tensor &x, int64_t axis, int kind) {
+enum class Reduce { Mean, Max, Sum };
+
+Tensor reduce(const Tensor &x, int64_t axis, Reduce kind) {
   auto [outer, size, inner] = around(x.shape, axis);
   Tensor out{x.shape, {}};
   out.shape[axis] = 1;
   out.data.assign(outer * inner, 0);
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
-      double acc = kind == 1 ? -std::numeric_limits<double>::infinity() : 0.0;
+      double acc = kind == Reduce::Max ? -std::numeric_limits<double>::infinity() : 0.0;
       for (int64_t s = 0; s < size; ++s) {
         double v = x.data[(o * size + s) * inner + i];
-        acc = kind == 1 ? std::max(acc, v) : acc + v;
+        acc = kind == Reduce::Max ? std::max(acc, v) : acc + v;
       }
-      out.data[o * inner + i] = kind == 0 ? acc / size : acc;
+      out.data[o * inner + i] = kind == Reduce::Mean ? acc / size : acc;
     }
   return out;
 }
@@ -392,15 +394,15 @@ private:
           return success();
         })
         .Case([&](ReduceMeanOp o) {
-          set(o, reduce(get(o.getInput()), o.getNormalizedAxis(), 0));
+          set(o, reduce(get(o.getInput()), o.getNormalizedAxis(), Reduce::Mean));
           return success();
         })
         .Case([&](ReduceMaxOp o) {
-          set(o, reduce(get(o.getInput()), o.getNormalizedAxis(), 1));
+          set(o, reduce(get(o.getInput()), o.getNormalizedAxis(), Reduce::Max));
           return success();
         })
         .Case([&](ReduceSumOp o) {
-          set(o, reduce(get(o.getInput()), o.getNormalizedAxis(), 2));
+          set(o, reduce(get(o.getInput()), o.getNormalizedAxis(), Reduce::Sum));
           return success();
         })
         .Case([&](SoftmaxOp o) {

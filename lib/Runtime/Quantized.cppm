@@ -48,15 +48,15 @@ std::string shapeString(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 
-/// activation(x): onednn::Activation codes (0 none, 1 gelu_tanh, 2 gelu_erf,
-/// 3 relu) with oneDNN's formulas.
+/// activation(x) for a tfm_activation (checked by quantizedMatmul), with
+/// oneDNN's formulas.
 float activate(int32_t activation, float x) {
   switch (activation) {
-  case 1:
+  case TFM_ACTIVATION_GELU_TANH:
     return 0.5f * x *
            (1.0f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-  case 2: return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
-  case 3: return x > 0 ? x : 0.0f;
+  case TFM_ACTIVATION_GELU_ERF: return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
+  case TFM_ACTIVATION_RELU: return x > 0 ? x : 0.0f;
   default: return x;
   }
 }
@@ -143,6 +143,9 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
     if (b->dtype != TFM_DTYPE_F32 || b->dims.size() < 2 || b->strides.back() != 1)
       throw std::runtime_error("quantized matmul: expected f32 activations with unit stride "
                                "along K");
+  if (activation < TFM_ACTIVATION_NONE || activation > TFM_ACTIVATION_RELU)
+    throw std::runtime_error("quantized matmul: unknown activation code " +
+                             std::to_string(activation));
   quant::Scheme scheme{bits, group};
   if (std::string e = quant::checkScheme(scheme); !e.empty())
     throw std::runtime_error("quantized matmul: " + e);

@@ -335,6 +335,67 @@ void forEachBroadcast(const Buffer &dst, const Buffer &a, const Buffer &b, F f) 
   }
 }
 
+/// oneDNN's algorithm for a matmul's post-op (undef: none).
+algorithm activationAlgorithm(int32_t activation) {
+  switch (activation) {
+  case TFM_ACTIVATION_NONE: return algorithm::undef;
+  case TFM_ACTIVATION_GELU_TANH: return algorithm::eltwise_gelu_tanh;
+  case TFM_ACTIVATION_GELU_ERF: return algorithm::eltwise_gelu_erf;
+  case TFM_ACTIVATION_RELU: return algorithm::eltwise_relu;
+  }
+  throw std::runtime_error("unknown activation code " + std::to_string(activation));
+}
+
+/// oneDNN's algorithm for an eltwise kind (undef for TFM_ELTWISE_ERF, which
+/// oneDNN 2.6 lacks).
+algorithm eltwiseAlgorithm(int32_t kind) {
+  switch (kind) {
+  case TFM_ELTWISE_TANH: return algorithm::eltwise_tanh;
+  case TFM_ELTWISE_EXP: return algorithm::eltwise_exp;
+  case TFM_ELTWISE_RELU: return algorithm::eltwise_relu;
+  case TFM_ELTWISE_GELU_TANH: return algorithm::eltwise_gelu_tanh;
+  case TFM_ELTWISE_GELU_ERF: return algorithm::eltwise_gelu_erf;
+  case TFM_ELTWISE_SQRT: return algorithm::eltwise_sqrt;
+  case TFM_ELTWISE_POW: return algorithm::eltwise_pow;
+  case TFM_ELTWISE_LINEAR: return algorithm::eltwise_linear;
+  case TFM_ELTWISE_ERF: return algorithm::undef;
+  }
+  throw std::runtime_error("unknown eltwise kind " + std::to_string(kind));
+}
+
+algorithm binaryAlgorithm(int32_t kind) {
+  switch (kind) {
+  case TFM_BINARY_ADD: return algorithm::binary_add;
+  case TFM_BINARY_SUB: return algorithm::binary_sub;
+  case TFM_BINARY_MUL: return algorithm::binary_mul;
+  case TFM_BINARY_DIV: return algorithm::binary_div;
+  case TFM_BINARY_MAX: return algorithm::binary_max;
+  case TFM_BINARY_MIN: return algorithm::binary_min;
+  }
+  throw std::runtime_error("unknown binary kind " + std::to_string(kind));
+}
+
+/// x `kind` y for one pair of elements (the broadcast loop's arithmetic).
+float applyBinary(int32_t kind, float x, float y) {
+  switch (kind) {
+  case TFM_BINARY_ADD: return x + y;
+  case TFM_BINARY_SUB: return x - y;
+  case TFM_BINARY_MUL: return x * y;
+  case TFM_BINARY_DIV: return x / y;
+  case TFM_BINARY_MAX: return std::max(x, y);
+  default: return std::min(x, y);
+  }
+}
+
+algorithm reductionAlgorithm(int32_t kind) {
+  switch (kind) {
+  case TFM_REDUCTION_MEAN: return algorithm::reduction_mean;
+  case TFM_REDUCTION_MAX: return algorithm::reduction_max;
+  case TFM_REDUCTION_SUM: return algorithm::reduction_sum;
+  }
+  throw std::runtime_error("unknown reduction kind " + std::to_string(kind));
+}
+
 void requireF32(const Buffer &b, const char *what) {
   if (b.dtype != TFM_DTYPE_F32)
     throw std::runtime_error(std::string(what) + " is implemented for f32 buffers only");
@@ -402,10 +463,8 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
   memory::desc resMd = residual.present() ? desc(residual, rank) : memory::desc();
   auto &prim = cached<dnnl::matmul>(key, [&] {
     dnnl::post_ops po;
-    static const algorithm acts[] = {algorithm::undef, algorithm::eltwise_gelu_tanh,
-                                     algorithm::eltwise_gelu_erf, algorithm::eltwise_relu};
-    if (activation != 0)
-      po.append_eltwise(1.f, acts[activation], 0.f, 0.f);
+    if (activation != TFM_ACTIVATION_NONE)
+      po.append_eltwise(1.f, activationAlgorithm(activation), 0.f, 0.f);
     if (residual.present())
       po.append_binary(algorithm::binary_add, resMd);
     dnnl::primitive_attr attr;
@@ -533,7 +592,8 @@ void Runtime::eltwise(const Buffer &src, const Buffer &dst, int32_t kind, double
     reorder(src, dst);
     return eltwise(dst, dst, kind, alpha, beta);
   }
-  if (kind == 8) { // erf: no oneDNN algorithm in 2.6
+  algorithm alg = eltwiseAlgorithm(kind);
+  if (kind == TFM_ELTWISE_ERF) { // no oneDNN algorithm in 2.6
     requireF32(src, "erf");
     auto *s = reinterpret_cast<const float *>(src.data);
     auto *d = reinterpret_cast<float *>(dst.data);
@@ -542,19 +602,13 @@ void Runtime::eltwise(const Buffer &src, const Buffer &dst, int32_t kind, double
     });
     return;
   }
-  static const algorithm algs[] = {
-      algorithm::eltwise_tanh,      algorithm::eltwise_exp,      algorithm::eltwise_relu,
-      algorithm::eltwise_gelu_tanh, algorithm::eltwise_gelu_erf, algorithm::eltwise_sqrt,
-      algorithm::eltwise_pow,       algorithm::eltwise_linear};
-  if (kind < 0 || kind > 7)
-    throw std::runtime_error("unknown eltwise kind " + std::to_string(kind));
   size_t rank = src.dims.size();
   std::string key = "eltwise";
   keyOf(key, src);
   key += "|" + std::to_string(kind) + "," + std::to_string(alpha) + "," + std::to_string(beta);
   memory::desc md = desc(src, rank);
   auto &prim = cached<dnnl::eltwise_forward>(key, [&] {
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, algs[kind], md,
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md,
                                   static_cast<float>(alpha), static_cast<float>(beta));
     return dnnl::eltwise_forward::primitive_desc(d, engine_);
   });
@@ -563,14 +617,11 @@ void Runtime::eltwise(const Buffer &src, const Buffer &dst, int32_t kind, double
 }
 
 void Runtime::binary(const Buffer &lhs, const Buffer &rhs, const Buffer &dst, int32_t kind) {
-  static const algorithm algs[] = {algorithm::binary_add, algorithm::binary_sub,
-                                   algorithm::binary_mul, algorithm::binary_div,
-                                   algorithm::binary_max, algorithm::binary_min};
-  if (kind < 0 || kind > 5)
-    throw std::runtime_error("unknown binary kind " + std::to_string(kind));
+  algorithm alg = binaryAlgorithm(kind);
   size_t rank = dst.dims.size();
   const Buffer *a = &lhs, *b = &rhs;
-  bool commutative = kind == 0 || kind == 2 || kind == 4 || kind == 5;
+  bool commutative = kind == TFM_BINARY_ADD || kind == TFM_BINARY_MUL ||
+                     kind == TFM_BINARY_MAX || kind == TFM_BINARY_MIN;
   if (padded(lhs, rank).dims != dst.dims) {
     if (commutative && padded(rhs, rank).dims == dst.dims) {
       std::swap(a, b);
@@ -581,9 +632,7 @@ void Runtime::binary(const Buffer &lhs, const Buffer &rhs, const Buffer &dst, in
       auto *y = reinterpret_cast<const float *>(rhs.data);
       auto *z = reinterpret_cast<float *>(dst.data);
       forEachBroadcast(dst, lhs, rhs, [&](int64_t od, int64_t oa, int64_t ob) {
-        float u = x[oa], v = y[ob];
-        z[od] = kind == 0 ? u + v : kind == 1 ? u - v : kind == 2 ? u * v
-              : kind == 3 ? u / v : kind == 4 ? std::max(u, v) : std::min(u, v);
+        z[od] = applyBinary(kind, x[oa], y[ob]);
       });
       return;
     }
@@ -594,7 +643,7 @@ void Runtime::binary(const Buffer &lhs, const Buffer &rhs, const Buffer &dst, in
   key += "|" + std::to_string(kind);
   memory::desc aMd = desc(*a, rank), bMd = desc(*b, rank), dMd = desc(dst, rank);
   auto &prim = cached<dnnl::binary>(key, [&] {
-    dnnl::binary::desc d(algs[kind], aMd, bMd, dMd);
+    dnnl::binary::desc d(alg, aMd, bMd, dMd);
     return dnnl::binary::primitive_desc(d, engine_);
   });
   prim.execute(stream_, {{DNNL_ARG_SRC_0, mem(aMd, *a)},
@@ -634,10 +683,7 @@ void Runtime::reorder(const Buffer &src, const Buffer &dst) {
 }
 
 void Runtime::reduction(const Buffer &src, const Buffer &dst, int32_t kind) {
-  static const algorithm algs[] = {algorithm::reduction_mean, algorithm::reduction_max,
-                                   algorithm::reduction_sum};
-  if (kind < 0 || kind > 2)
-    throw std::runtime_error("unknown reduction kind " + std::to_string(kind));
+  algorithm alg = reductionAlgorithm(kind);
   size_t rank = src.dims.size();
   std::string key = "reduction";
   keyOf(key, src);
@@ -645,7 +691,7 @@ void Runtime::reduction(const Buffer &src, const Buffer &dst, int32_t kind) {
   key += "|" + std::to_string(kind);
   memory::desc sMd = desc(src, rank), dMd = desc(dst, rank);
   auto &prim = cached<dnnl::reduction>(key, [&] {
-    dnnl::reduction::desc d(algs[kind], sMd, dMd, 0.f, 0.f);
+    dnnl::reduction::desc d(alg, sMd, dMd, 0.f, 0.f);
     return dnnl::reduction::primitive_desc(d, engine_);
   });
   prim.execute(stream_, {{DNNL_ARG_SRC, mem(sMd, src)}, {DNNL_ARG_DST, mem(dMd, dst)}});
@@ -1045,6 +1091,8 @@ float *row(const Buffer &b, int64_t r) {
 export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &tableScales,
                       const Buffer &posTable, const Buffer &positions, const Buffer &dst,
                       int32_t kind, int32_t bits, int64_t group) {
+  if (kind != TFM_POSITION_NONE && kind != TFM_POSITION_LEARNED && kind != TFM_POSITION_SINUSOIDAL)
+    throw std::runtime_error("embedding: unknown position code " + std::to_string(kind));
   requireF32(dst, "embedding");
   if (bits == 0)
     requireF32(table, "embedding");
@@ -1076,14 +1124,14 @@ export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &t
     else
       e = row(table, id);
     int64_t pos = positions.present() ? indexAt(positions, i) : i;
-    if (kind == 1) {
+    if (kind == TFM_POSITION_LEARNED) {
       if (pos < 0 || pos >= posTable.dims[0])
         throw std::runtime_error("position " + std::to_string(pos) + " is beyond the " +
                                  std::to_string(posTable.dims[0]) + " learned positions");
       const float *p = row(posTable, pos);
       for (int64_t j = 0; j < d; ++j)
         out[j] = e[j] + p[j];
-    } else if (kind == 2) {
+    } else if (kind == TFM_POSITION_SINUSOIDAL) {
       for (int64_t j = 0; j < d; ++j) {
         double angle = pos * std::pow(10000.0, -2.0 * (j / 2) / static_cast<double>(d));
         out[j] = e[j] + static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));

@@ -21,32 +21,85 @@
 extern "C" {
 #endif
 
-/* Element type codes. */
-#define TFM_DTYPE_F32 0
-#define TFM_DTYPE_F16 1
-#define TFM_DTYPE_BF16 2
-#define TFM_DTYPE_I32 3
-#define TFM_DTYPE_I64 4
-#define TFM_DTYPE_U8 5
-#define TFM_DTYPE_I8 6
+/* Every code that crosses this boundary is one of these enums; the compiler
+   emits them from the onednn dialect's ODS enums, and
+   lib/Dialect/OneDNN/IR/OneDNNDialect.cpp checks (static_assert) that each
+   ODS case has the value of the enumerator named after it here, so a skew
+   between compiler and runtime is a build error. Calls pass them as int32_t. */
+
+/* Element type of a buffer or weight. */
+typedef enum tfm_dtype {
+  TFM_DTYPE_F32 = 0,
+  TFM_DTYPE_F16 = 1,
+  TFM_DTYPE_BF16 = 2,
+  TFM_DTYPE_I32 = 3,
+  TFM_DTYPE_I64 = 4,
+  TFM_DTYPE_U8 = 5,
+  TFM_DTYPE_I8 = 6,
+} tfm_dtype;
+
+/* Eltwise post-op of a matmul (onednn::Activation). */
+typedef enum tfm_activation {
+  TFM_ACTIVATION_NONE = 0,
+  TFM_ACTIVATION_GELU_TANH = 1,
+  TFM_ACTIVATION_GELU_ERF = 2,
+  TFM_ACTIVATION_RELU = 3,
+} tfm_activation;
+
+/* Algorithm of tfm_rt_eltwise (onednn::EltwiseKind): y = f(x; alpha, beta)
+   with oneDNN's definitions (pow: alpha * x^beta, linear: alpha * x + beta). */
+typedef enum tfm_eltwise_kind {
+  TFM_ELTWISE_TANH = 0,
+  TFM_ELTWISE_EXP = 1,
+  TFM_ELTWISE_RELU = 2,
+  TFM_ELTWISE_GELU_TANH = 3,
+  TFM_ELTWISE_GELU_ERF = 4,
+  TFM_ELTWISE_SQRT = 5,
+  TFM_ELTWISE_POW = 6,
+  TFM_ELTWISE_LINEAR = 7,
+  TFM_ELTWISE_ERF = 8,
+} tfm_eltwise_kind;
+
+/* Algorithm of tfm_rt_binary (onednn::BinaryKind). */
+typedef enum tfm_binary_kind {
+  TFM_BINARY_ADD = 0,
+  TFM_BINARY_SUB = 1,
+  TFM_BINARY_MUL = 2,
+  TFM_BINARY_DIV = 3,
+  TFM_BINARY_MAX = 4,
+  TFM_BINARY_MIN = 5,
+} tfm_binary_kind;
+
+/* Algorithm of tfm_rt_reduction (onednn::ReductionKind). */
+typedef enum tfm_reduction_kind {
+  TFM_REDUCTION_MEAN = 0,
+  TFM_REDUCTION_MAX = 1,
+  TFM_REDUCTION_SUM = 2,
+} tfm_reduction_kind;
+
+/* Positional encoding added by tfm_rt_embedding (onednn::PositionKind). */
+typedef enum tfm_position_kind {
+  TFM_POSITION_NONE = 0,
+  TFM_POSITION_LEARNED = 1,
+  TFM_POSITION_SINUSOIDAL = 2,
+} tfm_position_kind;
 
 /* One buffer argument: descriptor pointer, rank, element type. */
 #define TFM_BUF(name) const void *name, int64_t name##_rank, int32_t name##_dtype
 
-/* activation: 0 none, 1 gelu_tanh, 2 gelu_erf, 3 relu (onednn::Activation). */
+/* activation: a tfm_activation. */
 void tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(residual),
                    TFM_BUF(dst), int32_t activation, int32_t transpose_b);
 void tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift),
                        TFM_BUF(dst), double epsilon);
-/* kind: onednn::EltwiseKind (0 tanh, 1 exp, 2 relu, 3 gelu_tanh, 4 gelu_erf,
-   5 sqrt, 6 pow, 7 linear, 8 erf). */
+/* kind: a tfm_eltwise_kind. */
 void tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, double alpha,
                     double beta);
-/* kind: onednn::BinaryKind (0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min). */
+/* kind: a tfm_binary_kind. */
 void tfm_rt_binary(TFM_BUF(lhs), TFM_BUF(rhs), TFM_BUF(dst), int32_t kind);
 void tfm_rt_softmax(TFM_BUF(src), TFM_BUF(dst), int64_t axis);
 void tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst));
-/* kind: onednn::ReductionKind (0 mean, 1 max, 2 sum). */
+/* kind: a tfm_reduction_kind. */
 void tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind);
 
 /* The data of weight `name` ([d0, d1, d2, d3][:rank], element type `dtype`),
@@ -66,7 +119,7 @@ void *tfm_rt_quantized_weight(const char *name, int64_t d0, int64_t d1, int32_t 
 void tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales), TFM_BUF(bias),
                              TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
                              int32_t bits, int64_t group);
-/* position: 0 none, 1 learned, 2 sinusoidal (onednn::PositionKind). A
+/* position: a tfm_position_kind. A
    quantized table (i8, with table_scales) has bits 8 or 4 and its group;
    otherwise bits and group are 0 and table_scales is absent. */
 void tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(table_scales),

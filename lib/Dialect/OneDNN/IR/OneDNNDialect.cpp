@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tfm/Dialect/OneDNN/IR/OneDNN.h"
+#include "tfm/Runtime/tfm_runtime.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -16,6 +17,43 @@ using namespace tfm::onednn;
 
 #include "tfm/Dialect/OneDNN/IR/OneDNNOpsDialect.cpp.inc"
 #include "tfm/Dialect/OneDNN/IR/OneDNNEnums.cpp.inc"
+
+// The contract with the runtime: every ODS enum case has the value of the C
+// enumerator named after it in tfm_runtime.h, and no enum has a case the C
+// side lacks (the lowering passes the ODS value; the runtime switches on the
+// C name). A case added on one side only fails here.
+#define TFM_SAME_CODE(ods, c) static_assert(static_cast<int>(ods) == (c), #ods " != " #c)
+TFM_SAME_CODE(Activation::none, TFM_ACTIVATION_NONE);
+TFM_SAME_CODE(Activation::gelu_tanh, TFM_ACTIVATION_GELU_TANH);
+TFM_SAME_CODE(Activation::gelu_erf, TFM_ACTIVATION_GELU_ERF);
+TFM_SAME_CODE(Activation::relu, TFM_ACTIVATION_RELU);
+TFM_SAME_CODE(getMaxEnumValForActivation(), TFM_ACTIVATION_RELU);
+TFM_SAME_CODE(EltwiseKind::tanh, TFM_ELTWISE_TANH);
+TFM_SAME_CODE(EltwiseKind::exp, TFM_ELTWISE_EXP);
+TFM_SAME_CODE(EltwiseKind::relu, TFM_ELTWISE_RELU);
+TFM_SAME_CODE(EltwiseKind::gelu_tanh, TFM_ELTWISE_GELU_TANH);
+TFM_SAME_CODE(EltwiseKind::gelu_erf, TFM_ELTWISE_GELU_ERF);
+TFM_SAME_CODE(EltwiseKind::sqrt, TFM_ELTWISE_SQRT);
+TFM_SAME_CODE(EltwiseKind::pow, TFM_ELTWISE_POW);
+TFM_SAME_CODE(EltwiseKind::linear, TFM_ELTWISE_LINEAR);
+TFM_SAME_CODE(EltwiseKind::erf, TFM_ELTWISE_ERF);
+TFM_SAME_CODE(getMaxEnumValForEltwiseKind(), TFM_ELTWISE_ERF);
+TFM_SAME_CODE(BinaryKind::add, TFM_BINARY_ADD);
+TFM_SAME_CODE(BinaryKind::sub, TFM_BINARY_SUB);
+TFM_SAME_CODE(BinaryKind::mul, TFM_BINARY_MUL);
+TFM_SAME_CODE(BinaryKind::div, TFM_BINARY_DIV);
+TFM_SAME_CODE(BinaryKind::max, TFM_BINARY_MAX);
+TFM_SAME_CODE(BinaryKind::min, TFM_BINARY_MIN);
+TFM_SAME_CODE(getMaxEnumValForBinaryKind(), TFM_BINARY_MIN);
+TFM_SAME_CODE(ReductionKind::mean, TFM_REDUCTION_MEAN);
+TFM_SAME_CODE(ReductionKind::max, TFM_REDUCTION_MAX);
+TFM_SAME_CODE(ReductionKind::sum, TFM_REDUCTION_SUM);
+TFM_SAME_CODE(getMaxEnumValForReductionKind(), TFM_REDUCTION_SUM);
+TFM_SAME_CODE(PositionKind::none, TFM_POSITION_NONE);
+TFM_SAME_CODE(PositionKind::learned, TFM_POSITION_LEARNED);
+TFM_SAME_CODE(PositionKind::sinusoidal, TFM_POSITION_SINUSOIDAL);
+TFM_SAME_CODE(getMaxEnumValForPositionKind(), TFM_POSITION_SINUSOIDAL);
+#undef TFM_SAME_CODE
 
 void OneDNNDialect::initialize() {
   addOperations<
