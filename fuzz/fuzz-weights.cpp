@@ -26,17 +26,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::abort();
     return 0;
   }
-  static const std::unordered_map<std::string, std::pair<uint64_t, int32_t>> types = {
-      {"F32", {4, TFM_DTYPE_F32}}, {"F16", {2, TFM_DTYPE_F16}}, {"BF16", {2, TFM_DTYPE_BF16}}};
-  for (const auto &[name, t] : weights.tensors()) {
-    auto it = types.find(t.dtype);
-    uint64_t bytes = it == types.end() ? 0 : it->second.first;
+  static const std::unordered_map<int, int32_t> codes = {
+      {static_cast<int>(tfm::safetensors::DType::F32), TFM_DTYPE_F32},
+      {static_cast<int>(tfm::safetensors::DType::F16), TFM_DTYPE_F16},
+      {static_cast<int>(tfm::safetensors::DType::BF16), TFM_DTYPE_BF16}};
+  for (const auto &t : weights.tensors()) {
+    uint64_t bytes = tfm::safetensors::itemSize(t.dtype);
     for (int64_t d : t.shape)
       bytes *= static_cast<uint64_t>(d);
-    if (it != types.end() && (t.end - t.begin != bytes || t.end > size))
+    if (t.end - t.begin != bytes || t.end > size)
       std::abort();
-    if (it != types.end() && t.shape.size() <= 4) {
-      void *p = weights.get(name, t.shape, it->second.second);
+    auto it = codes.find(static_cast<int>(t.dtype));
+    if (it != codes.end() && t.shape.size() <= 4) {
+      void *p = weights.get(t.name, t.shape, it->second);
       if (p != t.data)
         std::abort();
     }

@@ -384,9 +384,9 @@ int compile(const Options &options) {
                 llvm::sys::fs::createTemporaryFile("tfm-merged", "safetensors", merged))
           return fail("cannot create a temporary file: " + ec.message());
         removeMerged.emplace(merged);
-        if (llvm::Error e = safetensors::File::mergeShards(std::string(indexPath),
-                                                           std::string(merged)))
-          return fail(llvm::toString(std::move(e)));
+        std::string error;
+        if (!safetensors::File::mergeShards(std::string(indexPath), std::string(merged), error))
+          return fail(error);
         if (!options.quiet)
           llvm::errs() << "tfmc: note: weights from the shards of '" << indexPath << "'\n";
         // IR text names its weights file (tfm.weights): then the merged file
@@ -407,10 +407,10 @@ int compile(const Options &options) {
         return fail("no weights file '" + weightsPath +
                     "' (pass --random-weights=SEED to build random weights from config.json alone)");
       }
-      auto opened = safetensors::File::open(std::string(weightsPath));
-      if (!opened)
-        return fail(llvm::toString(opened.takeError()));
-      file = std::move(*opened);
+      std::string error;
+      file = safetensors::File::open(std::string(weightsPath), error);
+      if (!file)
+        return fail(error);
       weights.file = file.get();
     }
     // The tokenizer: the model directory's files (Hugging Face or OpenAI
@@ -568,15 +568,16 @@ int compile(const Options &options) {
   std::optional<llvm::FileRemover> removeQuantized;
   uint64_t executableWeightBytes = 0; // the quantized weights file, if any
   if (options.emit > Emit::OneDNN && !weightsPath.empty() && readsQuantizedWeights(*module)) {
-    auto sourceFile = safetensors::File::open(weightsPath);
+    std::string error;
+    auto sourceFile = safetensors::File::open(weightsPath, error);
     if (!sourceFile)
-      return fail(llvm::toString(sourceFile.takeError()));
+      return fail(error);
     llvm::SmallString<128> quantized;
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("tfm-quantized", "safetensors", quantized))
       return fail("cannot create a temporary file: " + ec.message());
     removeQuantized.emplace(quantized);
-    if (llvm::Error e = writeExecutableWeights(*module, **sourceFile, std::string(quantized)))
+    if (llvm::Error e = writeExecutableWeights(*module, *sourceFile, std::string(quantized)))
       return fail(llvm::toString(std::move(e)));
     if (options.emit < Emit::Exe) {
       removeQuantized->releaseFile();

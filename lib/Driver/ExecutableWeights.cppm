@@ -108,7 +108,10 @@ llvm::Error writeExecutableWeights(mlir::ModuleOp module, const safetensors::Fil
     for (const auto &t : out)
       if (safetensors::itemSize(t.dtype) == size)
         ordered.push_back(t);
-  return safetensors::File::write(outPath, ordered);
+  std::string writeError;
+  if (!safetensors::File::write(outPath, ordered, writeError))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), writeError);
+  return llvm::Error::success();
 }
 
 } // namespace tfm::driver

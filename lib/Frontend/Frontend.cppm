@@ -286,7 +286,7 @@ class GPT2Builder {
 public:
   GPT2Builder(MLIRContext &ctx, const Config &config, const Weights &weights)
       : ctx(ctx), b(&ctx), c(config), w(weights), f32(b.getF32Type()) {
-    if (w.file && w.file->lookup("transformer.wte.weight"))
+    if (w.file && w.file->contains("transformer.wte.weight"))
       prefix = "transformer.";
   }
 

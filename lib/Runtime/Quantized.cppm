@@ -73,22 +73,23 @@ export void *quantizedWeight(const std::string &name, int64_t d0, int64_t d1, in
   int64_t k = transposed ? d0 : d1, n = transposed ? d1 : d0;
   std::string derived = name + scheme.suffix(transposed);
   Weights &weights = Weights::get();
-  const WeightInfo *q = weights.find(derived), *s = weights.find(derived + ".scales");
+  const safetensors::TensorInfo *q = weights.find(derived), *s = weights.find(derived + ".scales");
   void *result = nullptr;
   if (q || s) {
     std::vector<int64_t> qShape = {n, scheme.rowBytes(k)}, sShape = {n, scheme.groups(k)};
-    const char *qType = bits == 8 ? "I8" : "U8";
+    safetensors::DType qType = bits == 8 ? safetensors::DType::I8 : safetensors::DType::U8;
     if (!q || !s)
       throw std::runtime_error(weights.path() + ": tensor '" + derived +
                                (q ? ".scales" : "") + "' is missing (its pair is there)");
     if (q->dtype != qType || q->shape != qShape)
-      throw std::runtime_error(weights.path() + ": tensor '" + derived + "' is " + q->dtype +
-                               " " + shapeString(q->shape) + ", expected " + qType + " " +
+      throw std::runtime_error(weights.path() + ": tensor '" + derived + "' is " +
+                               safetensors::dtypeName(q->dtype) + " " + shapeString(q->shape) +
+                               ", expected " + safetensors::dtypeName(qType) + " " +
                                shapeString(qShape));
-    if (s->dtype != "F32" || s->shape != sShape)
+    if (s->dtype != safetensors::DType::F32 || s->shape != sShape)
       throw std::runtime_error(weights.path() + ": tensor '" + derived + ".scales' is " +
-                               s->dtype + " " + shapeString(s->shape) + ", expected F32 " +
-                               shapeString(sShape));
+                               safetensors::dtypeName(s->dtype) + " " + shapeString(s->shape) +
+                               ", expected F32 " + shapeString(sShape));
     result = const_cast<char *>(part == 0 ? q->data : s->data);
   } else {
     // Not in the file (random weights, IR compiled by hand): quantized once.

@@ -138,10 +138,10 @@ int main(int argc, char **argv) {
   // Weights: the safetensors file the module names (tfm.weights).
   std::unique_ptr<tfm::safetensors::File> weights;
   if (auto path = (*module)->getAttrOfType<StringAttr>("tfm.weights")) {
-    auto opened = tfm::safetensors::File::open(path.str());
-    if (!opened)
-      return fail(llvm::toString(opened.takeError()));
-    weights = std::move(*opened);
+    std::string error;
+    weights = tfm::safetensors::File::open(path.str(), error);
+    if (!weights)
+      return fail(error);
   }
   tfm::reference::ParamLoader params = [&](llvm::StringRef name,
                                            std::string &err) -> std::optional<Tensor> {
