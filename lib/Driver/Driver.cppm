@@ -107,7 +107,7 @@ int compile(const Options &options);
 /// `cmake --install`).
 struct Installation {
   std::string prefix;        ///< PREFIX
-  std::string libDir;        ///< PREFIX/lib: libtfm_runtime_main.a, ...
+  std::string libDir;        ///< PREFIX/lib: libtfm_exe.a, libtfm_runtime.a, ...
   std::string vocabularyDir; ///< PREFIX/share/tfm/gpt-2: encoder.json, vocab.bpe
 };
 Installation installation();

@@ -198,6 +198,20 @@ void tfm_rt_warm_up(void) {
 
 void tfm_rt_set_bf16(int enabled) { Runtime::get().setBf16(enabled != 0); }
 
+int tfm_rt_bf16_active(void) { return Runtime::get().bf16() ? 1 : 0; }
+
+int tfm_rt_threads(void) { return static_cast<int>(Runtime::get().threads()); }
+
+const char *tfm_rt_isa(void) {
+  static const std::string isa = Runtime::isa();
+  return isa.c_str();
+}
+
+void tfm_rt_print_implementations(void *stream) {
+  for (const std::string &impl : Runtime::get().implementations())
+    std::fprintf(static_cast<FILE *>(stream), "%s\n", impl.c_str());
+}
+
 void tfm_rt_set_profile(int enabled) { profile().enabled = enabled != 0; }
 
 void tfm_rt_profile_print(void *stream, double total) {

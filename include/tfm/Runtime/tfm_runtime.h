@@ -144,6 +144,20 @@ void tfm_rt_warm_up(void);
 /* 1: matmuls by weights in bf16 (weights packed as bf16, f32 accumulation). */
 void tfm_rt_set_bf16(int enabled);
 
+/* Whether matmuls by weights run in bf16 now (1), which needs
+   tfm_rt_set_bf16(1) and a CPU where oneDNN has a bf16 matmul; else 0. */
+int tfm_rt_bf16_active(void);
+
+/* The threads oneDNN and the runtime's kernels use. */
+int tfm_rt_threads(void);
+
+/* The instruction set oneDNN dispatches to on this CPU, in words. */
+const char *tfm_rt_isa(void);
+
+/* Prints to `stream` (a FILE *) one line per primitive created so far: the
+   implementation oneDNN (or the runtime's own kernels) chose. */
+void tfm_rt_print_implementations(void *stream);
+
 /* 1: time every runtime call, by kind (matmul, sdpa, ...). */
 void tfm_rt_set_profile(int enabled);
 

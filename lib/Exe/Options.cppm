@@ -1,0 +1,314 @@
+//===- Options.cppm - The command lines of tfm executables -----*- C++ -*-===//
+//
+// The `tfm.exe.options` module: the options of the two modes of a tfm
+// executable, parsed with Boost.Program_options as tfmc's are: `--flag=value`
+// and `--flag value` both work, `-n5` and `-n 5` too, `--` ends the options,
+// abbreviations are not guessed, and `--help` is generated from the same
+// descriptions. Values are checked here, with errors naming the option and
+// the value (exit status 2).
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+export module tfm.exe.options;
+import tfm.exe.signature;
+
+export namespace tfm::exe {
+
+/// Language-model mode: what to generate and how.
+struct GenerateOptions {
+  std::vector<int64_t> prompt; ///< --prompt-ids
+  bool promptGiven = false;    ///< any of --prompt, --prompt-file, --prompt-ids
+  bool textPrompt = false;     ///< --prompt or --prompt-file (tokenized later)
+  std::string promptText;
+  std::string promptFile;      ///< --prompt-file (read by the generator)
+  long long n = 16;
+  bool printIds = false, bench = false, verbose = false, profile = false;
+  long long threads = 0;       ///< 0: OpenMP's default
+  bool tokenizeOnly = false, allowSpecial = false, greedy = false, stopAtEos = true,
+       stream = true;
+  double temperature = 0.8, topP = 0.95;
+  long long topK = 40;
+  unsigned long long seed = 0;
+  std::string dumpPath, perplexityPath;
+  std::string weights;         ///< a tfm_rt_set_weights spec
+  long long pplStride = 0;     ///< 0: half the context
+};
+
+/// Parses a language model's command line (`vocab`: ids must be below it).
+/// Returns nothing to go on, or the exit status to end with: 0 after
+/// --help, 2 after a usage error (printed).
+std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &sig,
+                                        int64_t vocab, GenerateOptions &o);
+
+/// Tensor mode: .npy inputs and outputs in argument order.
+struct TensorOptions {
+  std::vector<std::string> inputs, outputs;
+  bool verbose = false;
+};
+
+/// Parses a tensor-mode command line, as parseGenerateOptions.
+std::optional<int> parseTensorOptions(int argc, char **argv, const Signature &sig,
+                                      TensorOptions &o);
+
+} // namespace tfm::exe
+
+namespace tfm::exe {
+namespace po = boost::program_options;
+namespace {
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 2;
+}
+
+/// Runs the parser; on a Boost error prints it as tfm does (what each
+/// option's value is, from `needs`) and returns the exit status.
+std::optional<int> parse(int argc, char **argv, const po::options_description &options,
+                         const std::map<std::string, std::string> &needs, po::variables_map &vm) {
+  try {
+    auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::parsed_options parsed =
+        po::command_line_parser(argc, argv).options(options).style(style).run();
+    // Words that are not options (after `--`, or where no option takes them).
+    for (const std::string &word : po::collect_unrecognized(parsed.options, po::include_positional))
+      return usageError("unexpected argument '" + word + "' (the executable takes options only; "
+                        "see --help)");
+    po::store(parsed, vm);
+    po::notify(vm);
+  } catch (const po::unknown_option &e) {
+    return usageError("unknown argument '" + e.get_option_name() + "' (see --help)");
+  } catch (const po::invalid_command_line_syntax &e) {
+    std::string name = e.get_option_name();
+    std::string bare = name.substr(name.find_first_not_of('-'));
+    if (e.kind() == po::invalid_syntax::missing_parameter && needs.count(bare))
+      return usageError(name + " needs " + needs.at(bare));
+    return usageError(std::string(e.what()) + " (see --help)");
+  } catch (const po::error &e) {
+    return usageError(std::string(e.what()) + " (see --help)");
+  }
+  return std::nullopt;
+}
+
+/// A number in [lo, hi] for `flag`, or an error naming it.
+std::optional<double> number(const std::string &flag, const std::string &v, double lo, double hi) {
+  char *end = nullptr;
+  double out = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !(out >= lo && out <= hi)) {
+    std::fprintf(stderr, "error: %s: '%s' is not a number in [%g, %g]\n", flag.c_str(), v.c_str(),
+                 lo, hi);
+    return std::nullopt;
+  }
+  return out;
+}
+
+/// An integer in [lo, hi] for `flag`; `what` describes it in the error.
+std::optional<long long> integer(const std::string &flag, const std::string &v, long long lo,
+                                 long long hi, const std::string &what) {
+  char *end = nullptr;
+  errno = 0;
+  long long out = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno != 0 || out < lo || out > hi) {
+    std::fprintf(stderr, "error: %s: '%s' is not %s\n", flag.c_str(), v.c_str(), what.c_str());
+    return std::nullopt;
+  }
+  return out;
+}
+} // namespace
+
+std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &sig,
+                                        int64_t vocab, GenerateOptions &o) {
+  std::ostringstream caption;
+  caption << "usage: " << argv[0]
+          << " [--prompt TEXT | --prompt-file F | --prompt-ids 1,2,3] [-n N]\n"
+             "          [--temperature T] [--top-k K] [--top-p P] [--seed S] [--greedy]\n"
+             "          [--tokenize] [--allow-special] [--no-stop-at-eos] [--no-stream]\n"
+             "          [--print-ids] [--dump-logits FILE.npy] [--weights FILE.safetensors]\n"
+             "          [--perplexity FILE [--ppl-stride N]]\n"
+             "          [--threads N] [--bench] [--profile] [--verbose]\n\n"
+             "Runs the compiled language model: the whole prompt is prefilled in one pass,\n"
+             "then one decode step per new token with the KV cache. Text is streamed as it\n"
+             "is generated, never splitting a UTF-8 character.\n\n"
+             "options";
+  po::options_description options(caption.str(), 90, 45);
+  auto text = [] { return po::value<std::string>(); };
+  options.add_options()
+      ("prompt", text()->value_name("TEXT"), "the prompt as text (needs the embedded tokenizer)")
+      ("prompt-file", text()->value_name("F"), "the prompt as the contents of F")
+      ("prompt-ids", text()->value_name("IDS"), "the prompt as comma-separated token ids "
+       "(default: <|endoftext|> if the vocabulary has it, else 0)")
+      ("tokenize", "print the prompt's ids as a JSON array and exit")
+      ("perplexity", text()->value_name("F"), "print the model's perplexity on the text file F: "
+       "windows of the context slide by the stride, each token after the first is scored once "
+       "(Hugging Face's definition)")
+      ("ppl-stride", text()->value_name("N"), "the windows' stride (default: half the context)")
+      ("allow-special", "'<|endoftext|>' in the text is the special token")
+      ("temperature", text()->value_name("T"), "sampling temperature (default 0.8)")
+      ("top-k", text()->value_name("K"), "sample among the K most likely tokens (default 40; 0: all)")
+      ("top-p", text()->value_name("P"), "... within cumulative probability P (default 0.95)")
+      ("seed", text()->value_name("S"), "random seed (default 0): same seed, same text")
+      ("greedy", "always take the most likely token")
+      ("no-stop-at-eos", "keep generating after <|endoftext|>")
+      ("stop-at-eos", "stop at <|endoftext|> (the default)")
+      ("no-stream", "print the text at the end instead of token by token")
+      (",n", text()->value_name("N"), "tokens to generate (default 16)")
+      ("print-ids", "print the generated ids, comma-separated")
+      ("dump-logits", text()->value_name("F"), "write float32 [R, vocab] logits as .npy: the "
+       "prompt's T rows, then one row per decode step (R = T + n - 1)")
+      ("weights", text()->value_name("F"), ("read weights from F instead of " + sig.weights).c_str())
+      ("threads", text()->value_name("N"), "threads for oneDNN and the runtime's kernels "
+       "(default: OMP_NUM_THREADS, else all cores)")
+      ("bench", "print load time (with a one-token warm-up pass), prefill and decode tokens/s, "
+       "and peak RSS")
+      ("profile", "print the time spent in each kind of runtime call (matmul, sdpa, ...), for "
+       "the prefill and for decoding")
+      ("verbose", "print the oneDNN ISA and the implementation of each primitive")
+      ("help,h", "this text");
+  static const std::map<std::string, std::string> needs = {
+      {"prompt", "a text"}, {"prompt-file", "a file name"},
+      {"prompt-ids", "a comma-separated list of ids"}, {"perplexity", "a text file"},
+      {"ppl-stride", "a number"}, {"temperature", "a number"}, {"top-k", "a number"},
+      {"top-p", "a number"}, {"seed", "a number"}, {"n", "a number"},
+      {"dump-logits", "a file name"}, {"weights", "a file name"}, {"threads", "a number"}};
+  po::variables_map vm;
+  if (auto code = parse(argc, argv, options, needs, vm))
+    return code;
+  if (vm.count("help")) {
+    std::cout << options << "\ncontext: " << sig.context << " positions; matmuls: " << sig.dtype
+              << "\n";
+    return 0;
+  }
+  auto has = [&](const char *name) { return vm.count(name) != 0; };
+  auto get = [&](const char *name) { return vm[name].as<std::string>(); };
+  o.weights = sig.weights;
+  if (has("prompt-ids")) {
+    o.promptGiven = true;
+    std::string list = get("prompt-ids");
+    if (!list.empty()) // an empty prompt is reported by the generator
+      for (const std::string &item : split(list, ',')) {
+        char *end = nullptr;
+        errno = 0;
+        long long id = std::strtoll(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0' || errno != 0)
+          return usageError("--prompt-ids: '" + item + "' is not a token id");
+        if (id < 0 || id >= vocab)
+          return usageError("--prompt-ids: id " + std::to_string(id) + " is out of range [0, " +
+                            std::to_string(vocab) + ")");
+        o.prompt.push_back(id);
+      }
+  }
+  if (has("prompt") + has("prompt-file") + has("prompt-ids") > 1)
+    return usageError("give one of --prompt, --prompt-file and --prompt-ids");
+  if (has("prompt")) {
+    o.promptGiven = o.textPrompt = true;
+    o.promptText = get("prompt");
+  }
+  if (has("prompt-file")) {
+    o.promptGiven = o.textPrompt = true;
+    o.promptFile = get("prompt-file");
+  }
+  if (has("-n")) { // a short-only option's key keeps its dash
+    auto n = integer("-n", get("-n"), 0, INT64_MAX, "a non-negative number");
+    if (!n)
+      return 2;
+    o.n = *n;
+  }
+  if (has("ppl-stride")) {
+    long long hi = sig.context > 0 ? sig.context : INT64_MAX;
+    auto s = integer("--ppl-stride", get("ppl-stride"), 1, hi,
+                     "a stride in [1, " + std::to_string(sig.context) + "]");
+    if (!s)
+      return 2;
+    o.pplStride = *s;
+  }
+  if (has("threads")) {
+    auto t = integer("--threads", get("threads"), 1, 1024, "a thread count (1-1024)");
+    if (!t)
+      return 2;
+    o.threads = *t;
+  }
+  if (has("temperature")) {
+    auto t = number("--temperature", get("temperature"), 1e-6, 1e6);
+    if (!t)
+      return 2;
+    o.temperature = *t;
+  }
+  if (has("top-p")) {
+    auto p = number("--top-p", get("top-p"), 1e-6, 1.0);
+    if (!p)
+      return 2;
+    o.topP = *p;
+  }
+  if (has("top-k")) {
+    auto k = number("--top-k", get("top-k"), 0, 1e9);
+    if (!k)
+      return 2;
+    o.topK = static_cast<long long>(*k);
+  }
+  if (has("seed")) {
+    auto s = number("--seed", get("seed"), 0, 1.8e19);
+    if (!s)
+      return 2;
+    o.seed = static_cast<unsigned long long>(*s);
+  }
+  if (has("dump-logits"))
+    o.dumpPath = get("dump-logits");
+  if (has("weights"))
+    o.weights = "file:" + get("weights");
+  if (has("perplexity"))
+    o.perplexityPath = get("perplexity");
+  o.printIds = has("print-ids");
+  o.tokenizeOnly = has("tokenize");
+  o.allowSpecial = has("allow-special");
+  o.greedy = has("greedy");
+  o.stopAtEos = !has("no-stop-at-eos");
+  o.stream = !has("no-stream");
+  o.bench = has("bench");
+  o.verbose = has("verbose");
+  o.profile = has("profile");
+  return std::nullopt;
+}
+
+std::optional<int> parseTensorOptions(int argc, char **argv, const Signature &sig,
+                                      TensorOptions &o) {
+  std::string describe[2];
+  int count[2] = {0, 0};
+  for (const Slot &slot : sig.slots)
+    describe[slot.output] += "  #" + std::to_string(count[slot.output]++) + ": " + slot.type +
+                             " " + shapeString(slot.shape) + "\n";
+  std::string caption = std::string("usage: ") + argv[0] +
+                        " --in INPUT.npy ... --out OUTPUT.npy ... [--verbose]\n\n"
+                        "Runs the model compiled by tfmc on inputs read from .npy files and writes\n"
+                        "its outputs as .npy files, in the order of the entry function's arguments\n"
+                        "and results.\n\noptions";
+  po::options_description options(caption, 90, 45);
+  options.add_options()
+      ("in", po::value<std::vector<std::string>>(&o.inputs)->value_name("FILE"),
+       "next input (.npy, C order, little endian)")
+      ("out", po::value<std::vector<std::string>>(&o.outputs)->value_name("FILE"),
+       "where the next output goes (written only on success)")
+      ("verbose", "print the oneDNN implementation chosen for each primitive")
+      ("help,h", "this text");
+  po::variables_map vm;
+  if (auto code = parse(argc, argv, options, {{"in", "a file name"}, {"out", "a file name"}}, vm))
+    return code;
+  if (vm.count("help")) {
+    std::cout << options << "\ninputs:\n" << describe[0] << "outputs:\n" << describe[1];
+    return 0;
+  }
+  o.verbose = vm.count("verbose") != 0;
+  return std::nullopt;
+}
+
+} // namespace tfm::exe
