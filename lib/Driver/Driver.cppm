@@ -58,6 +58,8 @@ import tfm.safetensors;
 import tfm.json_depth;
 import tfm.output_file;
 import tfm.executable_weights;
+import tfm.executable_settings;
+import tfm.tokenizer;
 
 export namespace tfm::driver {
 
@@ -158,8 +160,9 @@ std::string defaultOutput(const Options &o) {
 }
 
 /// Translates the LLVM-dialect module and emits a host object file into `obj`.
+/// `settings`: what the executable is told (tfm_executable_settings).
 LogicalResult emitObject(ModuleOp module, unsigned optLevel, llvm::SmallVectorImpl<char> &obj,
-                         std::string *llvmIR) {
+                         std::string *llvmIR, const ExecutableSettings &settings) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::LLVMContext llvmContext;
@@ -168,6 +171,7 @@ LogicalResult emitObject(ModuleOp module, unsigned optLevel, llvm::SmallVectorIm
     module.emitError() << "translation to LLVM IR failed";
     return failure();
   }
+  addExecutableSettings(*llvmModule, settings);
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   std::string error;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
@@ -442,20 +446,29 @@ int compile(const Options &options) {
       (void)llvm::sys::fs::make_absolute(abs);
       *p = std::string(abs);
     }
-    // A vocabulary padded beyond the tokenizer (nanoGPT and llm.c pad GPT-2's
+    // The vocabulary the executable will embed, loaded with the executables'
+    // own tokenizer: a malformed file is an error now, naming it. A
+    // vocabulary padded beyond the tokenizer (nanoGPT and llm.c pad GPT-2's
     // 50257 to 50304) works: the executables decode such ids to no text.
     if (!vocabEncoder.empty()) {
-      if (auto buffer = llvm::MemoryBuffer::getFile(vocabEncoder, /*IsText=*/true)) {
-        llvm::StringRef text = (*buffer)->getBuffer();
-        if (!tfm::json::tooDeepAt(text))
-          if (auto value = llvm::json::parse(text))
-            if (const llvm::json::Object *entries = value->getAsObject())
-              if (static_cast<int64_t>(entries->size()) < config->vocabSize)
-                llvm::errs() << "tfmc: warning: vocab_size " << config->vocabSize
-                             << " is larger than the tokenizer's " << entries->size()
-                             << " entries (" << vocabEncoder << "): ids " << entries->size()
-                             << ".." << config->vocabSize - 1 << " decode to no text\n";
+      auto encoder = llvm::MemoryBuffer::getFile(vocabEncoder, /*IsText=*/true);
+      auto merges = llvm::MemoryBuffer::getFile(vocabMerges, /*IsText=*/true);
+      if (!encoder || !merges)
+        return fail("cannot read '" + (encoder ? vocabMerges : vocabEncoder) + "': " +
+                    (encoder ? merges.getError() : encoder.getError()).message());
+      size_t entries = 0;
+      try {
+        tokenizer::Tokenizer t((*encoder)->getBuffer(), (*merges)->getBuffer(), vocabEncoder,
+                               vocabMerges);
+        entries = t.size();
+      } catch (const std::exception &e) {
+        return fail(e.what());
       }
+      if (static_cast<int64_t>(entries) < config->vocabSize)
+        llvm::errs() << "tfmc: warning: vocab_size " << config->vocabSize
+                     << " is larger than the tokenizer's " << entries << " entries ("
+                     << vocabEncoder << "): ids " << entries << ".." << config->vocabSize - 1
+                     << " decode to no text\n";
     }
     auto imported = frontend::importGPT2(context, *config, weights);
     if (!imported)
@@ -477,10 +490,12 @@ int compile(const Options &options) {
       return 1;
   }
 
-  if (options.dtype != "f32")
-    (*module)->setAttr("tfm.dtype", StringAttr::get(&context, options.dtype));
-  if (!vocabEncoder.empty() && options.emit >= Emit::LLVM)
-    (*module)->setAttr("tfm.tokenizer", StringAttr::get(&context, "embedded"));
+  // What the executable is told besides the model (not IR).
+  ExecutableSettings settings;
+  settings.dtype = options.dtype;
+  settings.tokenizer = !vocabEncoder.empty();
+  if (auto seed = (*module)->getAttrOfType<IntegerAttr>("tfm.random_weights"))
+    settings.weights = "random:" + std::to_string(seed.getInt());
   int64_t contextLength = 0;
   if (auto ctx = (*module)->getAttrOfType<IntegerAttr>("tfm.context_length"))
     contextLength = ctx.getInt();
@@ -492,11 +507,10 @@ int compile(const Options &options) {
     (void)llvm::sys::fs::make_absolute(abs);
     weightsPath = std::string(abs);
     std::string out = options.output.empty() ? defaultOutput(options) : options.output;
-    (*module)->setAttr("tfm.weights_mode",
-                       StringAttr::get(&context, options.externalWeights
-                                                     ? "beside:" + llvm::sys::path::filename(out).str() +
-                                                           ".safetensors"
-                                                     : std::string("embedded")));
+    settings.weights = options.externalWeights
+                           ? "beside:" + llvm::sys::path::filename(out).str() + ".safetensors"
+                       : options.emit == Emit::Exe ? std::string("embedded")
+                                                   : "file:" + weightsPath;
   }
 
   PassManager pm(&context, ModuleOp::getOperationName());
@@ -586,6 +600,8 @@ int compile(const Options &options) {
     }
     weightsPath = std::string(quantized);
     (*module)->setAttr("tfm.weights", StringAttr::get(&context, weightsPath));
+    if (llvm::StringRef(settings.weights).starts_with("file:"))
+      settings.weights = "file:" + weightsPath;
     (void)llvm::sys::fs::file_size(weightsPath, executableWeightBytes);
     progress("quantize", llvm::formatv("{0:F1} MiB of weights for the executable",
                                        executableWeightBytes / 1048576.0).str());
@@ -634,7 +650,7 @@ int compile(const Options &options) {
   llvm::SmallVector<char, 0> obj;
   std::string llvmIR;
   if (failed(emitObject(*module, options.optLevel, obj,
-                        options.emit == Emit::LLVM ? &llvmIR : nullptr)))
+                        options.emit == Emit::LLVM ? &llvmIR : nullptr, settings)))
     return 1;
   progress("codegen", options.emit == Emit::LLVM ? "LLVM IR" : "LLVM IR, host object file");
   if (options.emit == Emit::LLVM)

@@ -157,18 +157,23 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   if (!o.promptFile.empty() &&
       !readTextFile("--prompt-file", o.promptFile, kMaxTextFile, promptText))
     return 2;
-  int logitsSlot = sig.find("logits");
+  int logitsSlot = sig.find(TFM_ROLE_LOGITS);
   if (logitsSlot < 0)
     return fail("the model has tokens but no logits output");
   int64_t vocab = sig.slots[logitsSlot].shape.back();
+  // The embedded vocabulary (tfmc loaded it with this tokenizer, so it loads).
+  // Runs that take ids need none: without it they print ids, not text.
   std::unique_ptr<tfm::tokenizer::Tokenizer> tokenizer;
   if (sig.tokenizer && tfm_vocab_encoder_begin) {
     try {
       tokenizer = std::make_unique<tfm::tokenizer::Tokenizer>(
           std::string_view(tfm_vocab_encoder_begin, tfm_vocab_encoder_end - tfm_vocab_encoder_begin),
-          std::string_view(tfm_vocab_merges_begin, tfm_vocab_merges_end - tfm_vocab_merges_begin));
+          std::string_view(tfm_vocab_merges_begin, tfm_vocab_merges_end - tfm_vocab_merges_begin),
+          "the embedded encoder.json", "the embedded vocab.bpe");
     } catch (const std::exception &e) {
-      return fail(std::string("the embedded tokenizer: ") + e.what());
+      if (textPrompt || tokenizeOnly || !perplexityPath.empty())
+        return fail(e.what());
+      std::fprintf(stderr, "warning: %s; generating without text\n", e.what());
     }
   }
   if (!perplexityPath.empty()) {
@@ -246,14 +251,16 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   std::vector<Layer> layers;
   for (int l = 0;; ++l) {
     std::string s = std::to_string(l);
-    Layer layer{sig.find("past_k." + s), sig.find("past_v." + s), sig.find("present_k." + s),
-                sig.find("present_v." + s)};
+    Layer layer{sig.find(TFM_ROLE_PAST_KEY, l), sig.find(TFM_ROLE_PAST_VALUE, l),
+                sig.find(TFM_ROLE_PRESENT_KEY, l), sig.find(TFM_ROLE_PRESENT_VALUE, l)};
     if (layer.pastK < 0)
       break;
     layers.push_back(layer);
   }
   int64_t width = layers.empty() ? 0 : sig.slots[layers[0].pastK].shape.back();
-  int tokensSlot = sig.find("tokens"), positionsSlot = sig.find("positions");
+  int tokensSlot = sig.find(TFM_ROLE_TOKENS), positionsSlot = sig.find(TFM_ROLE_POSITIONS);
+  if (positionsSlot < 0)
+    return fail("the model has tokens but no positions input");
 
   // One cache buffer per layer and tensor, passed as both past and present:
   // each step appends its keys and values in place.
@@ -269,7 +276,7 @@ int generate(const GenerateOptions &o, const Signature &sig) {
                                         std::vector<float>(static_cast<size_t>(capacity * width) + 1));
   std::vector<int64_t> tokens, positions, logitRows;
   std::vector<float> logits, dumped;
-  int logitRowsSlot = sig.find("logit_rows");
+  int logitRowsSlot = sig.find(TFM_ROLE_LOGIT_ROWS);
   // One forward pass of `ids` after `past` cached positions. Logits are
   // computed for the last row only, or for every row when they are dumped
   // (a model without a logit_rows input computes every row).
@@ -299,25 +306,23 @@ int generate(const GenerateOptions &o, const Signature &sig) {
       buffers[layers[l].pastK] = buffers[layers[l].presentK] = cache[2 * l].data();
       buffers[layers[l].pastV] = buffers[layers[l].presentV] = cache[2 * l + 1].data();
     }
-    // Dynamic dims in argument order.
+    // Dynamic dims in argument order, each the size the compiler says it is.
     std::vector<int64_t> dims;
-    for (const Slot &slot : sig.slots) {
-      if (slot.shape.empty() || slot.shape[0] >= 0)
-        continue;
-      if (slot.name == "tokens" || slot.name == "positions")
-        dims.push_back(t);
-      else if (slot.name == "logits" || slot.name == "logit_rows")
-        dims.push_back(rows);
-      else if (slot.name.rfind("past_", 0) == 0)
-        dims.push_back(past);
-      else if (slot.name.rfind("present_", 0) == 0)
-        dims.push_back(past + t);
-      else {
-        std::fprintf(stderr, "error: buffer '%s' has a dynamic size the driver cannot derive\n",
-                     slot.name.c_str());
-        return false;
+    for (const Slot &slot : sig.slots)
+      for (size_t d = 0; d < slot.shape.size(); ++d) {
+        if (slot.shape[d] >= 0)
+          continue;
+        switch (slot.dimSizes[d]) {
+        case TFM_DIM_NEW_TOKENS: dims.push_back(t); break;
+        case TFM_DIM_LOGIT_ROWS: dims.push_back(rows); break;
+        case TFM_DIM_PAST: dims.push_back(past); break;
+        case TFM_DIM_PAST_AND_NEW: dims.push_back(past + t); break;
+        default:
+          std::fprintf(stderr, "error: dimension %zu of buffer '%s' is dynamic and the model "
+                               "info says no size for it\n", d, slot.name.c_str());
+          return false;
+        }
       }
-    }
     return run(buffers, dims);
   };
   auto forward = [&](const std::vector<int64_t> &ids, int64_t past) -> bool {

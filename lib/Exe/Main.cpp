@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <string>
 #include <unistd.h>
@@ -57,9 +58,15 @@ void preferHugePages(char **argv) {
 
 int main(int argc, char **argv) {
   preferHugePages(argv);
-  tfm::exe::Signature sig = tfm::exe::parseSignature(tfm_signature);
-  if (sig.find("tokens") >= 0) {
-    int logits = sig.find("logits");
+  tfm::exe::Signature sig;
+  try {
+    sig = tfm::exe::readSignature(tfm_model, &tfm_executable_settings ? &tfm_executable_settings
+                                                                       : nullptr);
+  } catch (const std::exception &e) {
+    return tfm::exe::fail(e.what());
+  }
+  if (sig.find(TFM_ROLE_TOKENS) >= 0) {
+    int logits = sig.find(TFM_ROLE_LOGITS);
     int64_t vocab = logits >= 0 && !sig.slots[logits].shape.empty() ? sig.slots[logits].shape.back() : 0;
     tfm::exe::GenerateOptions options;
     if (std::optional<int> code = tfm::exe::parseGenerateOptions(argc, argv, sig, vocab, options))

@@ -1,17 +1,18 @@
 //===- Signature.cppm - What the compiled model's buffers are --*- C++ -*-===//
 //
-// The `tfm.exe.signature` module: reads the `tfm_signature` string the
-// compiler embeds (convert-onednn-to-llvm) into the entry function's buffers
-// and the model's settings:
-//   in|out DTYPE DIMS [NAME];...;ctx N;weights SPEC;dtype D;tokenizer embedded
-// DIMS is `AxB...` (`?` dynamic) or `scalar`; names and paths are
-// percent-encoded where they hold ';', ' ' or '%'.
+// The `tfm.exe.signature` module: the compiled model as the executables'
+// driver sees it, read from the typed structures the compiler emits
+// (include/tfm/Runtime/tfm_runtime.h): `tfm_model` (per buffer of the entry
+// function: name, output or input, role and layer, tfm_dtype, static sizes
+// and which size of a call each dynamic dimension equals) and tfmc's
+// `tfm_executable_settings` (weights, matmul precision, tokenizer).
 //
 //===----------------------------------------------------------------------===//
 
 module;
-#include <cctype>
+#include "tfm/Runtime/tfm_runtime.h"
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 export module tfm.exe.signature;
@@ -21,21 +22,27 @@ export namespace tfm::exe {
 /// One buffer of the entry function.
 struct Slot {
   bool output = false;
-  std::string type; // MLIR element type: f32, f16, bf16, i32, i64
-  std::vector<int64_t> shape; // -1: dynamic
+  int32_t role = TFM_ROLE_TENSOR; ///< tfm_buffer_role
+  int32_t layer = -1;
+  int32_t dtype = TFM_DTYPE_F32;
+  std::string type;                ///< MLIR's spelling of the dtype: f32, i64, ...
+  std::vector<int64_t> shape;      ///< -1: dynamic
+  std::vector<int32_t> dimSizes;   ///< tfm_dim_size per dimension
   std::string name;
 };
 
+/// The model and tfmc's settings for it.
 struct Signature {
   std::vector<Slot> slots;
   int64_t context = 0;
-  std::string weights;
+  std::string weights; ///< a tfm_rt_set_weights spec, or ""
   std::string dtype = "f32";
   bool tokenizer = false;
 
-  int find(const std::string &name) const {
+  /// The index of the buffer with `role` (and `layer`), or -1.
+  int find(int32_t role, int32_t layer = -1) const {
     for (size_t i = 0; i < slots.size(); ++i)
-      if (slots[i].name == name)
+      if (slots[i].role == role && slots[i].layer == layer)
         return static_cast<int>(i);
     return -1;
   }
@@ -47,6 +54,51 @@ struct Signature {
     return true;
   }
 };
+
+/// MLIR's spelling of a tfm_dtype.
+inline std::string dtypeName(int32_t dtype) {
+  switch (dtype) {
+  case TFM_DTYPE_F32: return "f32";
+  case TFM_DTYPE_F16: return "f16";
+  case TFM_DTYPE_BF16: return "bf16";
+  case TFM_DTYPE_I32: return "i32";
+  case TFM_DTYPE_I64: return "i64";
+  case TFM_DTYPE_U8: return "ui8";
+  case TFM_DTYPE_I8: return "i8";
+  }
+  return "dtype " + std::to_string(dtype);
+}
+
+/// Reads `model` and `settings` (null: an object tfmc did not link);
+/// throws std::runtime_error when the model info is of another version
+/// (an object compiled by another tfm).
+Signature readSignature(const tfm_model_info &model, const tfm_settings *settings) {
+  if (model.version != TFM_MODEL_INFO_VERSION)
+    throw std::runtime_error("the model was compiled for model-info version " +
+                             std::to_string(model.version) + ", this runtime reads version " +
+                             std::to_string(TFM_MODEL_INFO_VERSION) + " (recompile it)");
+  Signature sig;
+  sig.context = model.context_length;
+  for (int32_t i = 0; i < model.num_buffers; ++i) {
+    const tfm_buffer_info &b = model.buffers[i];
+    Slot slot;
+    slot.output = b.output != 0;
+    slot.role = b.role;
+    slot.layer = b.layer;
+    slot.dtype = b.dtype;
+    slot.type = dtypeName(b.dtype);
+    slot.shape.assign(b.dims, b.dims + b.rank);
+    slot.dimSizes.assign(b.dim_sizes, b.dim_sizes + b.rank);
+    slot.name = b.name ? b.name : "";
+    sig.slots.push_back(std::move(slot));
+  }
+  if (settings) {
+    sig.weights = settings->weights ? settings->weights : "";
+    sig.dtype = settings->dtype ? settings->dtype : "f32";
+    sig.tokenizer = settings->tokenizer != 0;
+  }
+  return sig;
+}
 
 /// `s` split at every `sep` (empty fields kept).
 std::vector<std::string> split(const std::string &s, char sep) {
@@ -62,59 +114,7 @@ std::vector<std::string> split(const std::string &s, char sep) {
   return out;
 }
 
-/// Decodes the %XX escapes the compiler puts in signature fields (names and
-/// paths with ';', ' ' or '%'; see signatureField in OneDNNToLLVM.cpp).
-std::string unescapeField(const std::string &s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-/// The signature `text` describes.
-Signature parseSignature(const char *text) {
-  Signature sig;
-  for (const std::string &item : split(text, ';')) {
-    if (item.rfind("ctx ", 0) == 0) {
-      sig.context = std::stoll(item.substr(4));
-      continue;
-    }
-    if (item.rfind("weights ", 0) == 0) {
-      sig.weights = unescapeField(item.substr(8));
-      continue;
-    }
-    if (item == "tokenizer embedded") {
-      sig.tokenizer = true;
-      continue;
-    }
-    if (item.rfind("dtype ", 0) == 0) {
-      sig.dtype = item.substr(6);
-      continue;
-    }
-    std::vector<std::string> f = split(item, ' ');
-    if (f.size() < 3)
-      continue;
-    Slot slot;
-    slot.output = f[0] == "out";
-    slot.type = f[1];
-    if (f[2] != "scalar")
-      for (const std::string &d : split(f[2], 'x'))
-        slot.shape.push_back(d == "?" ? -1 : std::stoll(d));
-    if (f.size() > 3)
-      slot.name = unescapeField(f[3]);
-    sig.slots.push_back(slot);
-  }
-  return sig;
-}
-
-/// The .npy dtype that holds an MLIR element type.
+/// The .npy dtype that holds an MLIR element type ("" if none).
 std::string npyDtype(const std::string &type) {
   if (type == "f32") return "f4";
   if (type == "i32") return "i4";

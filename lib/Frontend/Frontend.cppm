@@ -598,17 +598,29 @@ llvm::Expected<OwningOpRef<ModuleOp>> GPT2Builder::build() {
                                    b.getFunctionType(inputs, results));
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
-  func.setArgAttr(0, "tfm.name", b.getStringAttr("tokens"));
-  func.setArgAttr(1, "tfm.name", b.getStringAttr("positions"));
+  // What the executables' driver passes for each buffer (tfm.role, verified
+  // by the dialect; tfm_buffer_role in tfm_runtime.h) and its name.
+  auto describe = [&](bool result, unsigned i, StringRef name, StringRef role,
+                      std::optional<int64_t> layer = std::nullopt) {
+    auto set = [&](StringRef key, Attribute value) {
+      result ? func.setResultAttr(i, key, value) : func.setArgAttr(i, key, value);
+    };
+    set("tfm.name", b.getStringAttr(name));
+    set("tfm.role", b.getStringAttr(role));
+    if (layer)
+      set("tfm.layer", b.getI64IntegerAttr(*layer));
+  };
+  describe(false, 0, "tokens", "tokens");
+  describe(false, 1, "positions", "positions");
   for (int64_t l = 0; l < c.nLayer; ++l) {
-    func.setArgAttr(2 + 2 * l, "tfm.name", b.getStringAttr("past_k." + std::to_string(l)));
-    func.setArgAttr(3 + 2 * l, "tfm.name", b.getStringAttr("past_v." + std::to_string(l)));
+    describe(false, 2 + 2 * l, "past_k." + std::to_string(l), "past_key", l);
+    describe(false, 3 + 2 * l, "past_v." + std::to_string(l), "past_value", l);
   }
-  func.setArgAttr(2 + 2 * c.nLayer, "tfm.name", b.getStringAttr("logit_rows"));
-  func.setResultAttr(0, "tfm.name", b.getStringAttr("logits"));
+  describe(false, 2 + 2 * c.nLayer, "logit_rows", "logit_rows");
+  describe(true, 0, "logits", "logits");
   for (int64_t l = 0; l < c.nLayer; ++l) {
-    func.setResultAttr(1 + 2 * l, "tfm.name", b.getStringAttr("present_k." + std::to_string(l)));
-    func.setResultAttr(2 + 2 * l, "tfm.name", b.getStringAttr("present_v." + std::to_string(l)));
+    describe(true, 1 + 2 * l, "present_k." + std::to_string(l), "present_key", l);
+    describe(true, 2 + 2 * l, "present_v." + std::to_string(l), "present_value", l);
   }
   (*module)->setAttr("tfm.context_length", b.getI64IntegerAttr(c.nPositions));
   Value tokens = entry->getArgument(0), positions = entry->getArgument(1);

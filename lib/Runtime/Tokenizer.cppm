@@ -14,6 +14,8 @@
 module;
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <nlohmann/json.hpp>
+#include <optional>
 
 #include <algorithm>
 #include <climits>
@@ -25,14 +27,18 @@ module;
 #include <unordered_map>
 #include <vector>
 export module tfm.tokenizer;
+import tfm.json_depth;
 
 export namespace tfm::tokenizer {
 
 class Tokenizer {
 public:
   /// Loads encoder.json (vocab.json) and vocab.bpe (merges.txt) contents;
-  /// throws std::runtime_error naming what is malformed.
-  Tokenizer(std::string_view encoderJson, std::string_view merges);
+  /// throws std::runtime_error naming the file (`encoderName`, `mergesName`)
+  /// and what is malformed in it: the token, the line or the byte offset.
+  Tokenizer(std::string_view encoderJson, std::string_view merges,
+            const std::string &encoderName = "encoder.json",
+            const std::string &mergesName = "vocab.bpe");
   ~Tokenizer();
   Tokenizer(const Tokenizer &) = delete;
   Tokenizer &operator=(const Tokenizer &) = delete;
@@ -178,84 +184,42 @@ void appendUtf8(std::string &out, uint32_t cp) {
   }
 }
 
-/// Parses {"token": id, ...} with JSON string escapes.
-std::unordered_map<std::string, int64_t> parseEncoder(std::string_view s) {
+/// Parses encoder.json / vocab.json: {"token": id, ...}, ids non-negative
+/// integers, no token twice. Throws std::runtime_error naming the key or the
+/// byte offset.
+std::unordered_map<std::string, int64_t> parseEncoder(std::string_view s, const std::string &name) {
+  using nlohmann::json;
+  if (auto at = tfm::json::tooDeepAt(s))
+    throw std::runtime_error(name + ": JSON nests deeper than " +
+                             std::to_string(tfm::json::kMaxDepth) + " levels (at byte " +
+                             std::to_string(*at) + ")");
+  std::optional<std::string> duplicate;
   std::unordered_map<std::string, int64_t> out;
-  size_t i = 0;
-  auto fail = [&](const std::string &why) {
-    throw std::runtime_error("encoder.json: " + why + " at byte " + std::to_string(i));
-  };
-  auto skip = [&] {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
-      ++i;
-  };
-  auto hex4 = [&]() -> uint32_t {
-    if (i + 4 > s.size())
-      fail("truncated \\u escape");
-    uint32_t v = static_cast<uint32_t>(std::stoul(std::string(s.substr(i, 4)), nullptr, 16));
-    i += 4;
-    return v;
-  };
-  skip();
-  if (i >= s.size() || s[i++] != '{')
-    fail("expected an object");
-  while (true) {
-    skip();
-    if (i < s.size() && s[i] == '}')
-      break;
-    if (i >= s.size() || s[i++] != '"')
-      fail("expected a string key");
-    std::string key;
-    while (i < s.size() && s[i] != '"') {
-      char c = s[i++];
-      if (c != '\\') {
-        key += c;
-        continue;
-      }
-      if (i >= s.size())
-        fail("truncated escape");
-      char e = s[i++];
-      switch (e) {
-      case 'n': key += '\n'; break;
-      case 't': key += '\t'; break;
-      case 'r': key += '\r'; break;
-      case 'b': key += '\b'; break;
-      case 'f': key += '\f'; break;
-      case 'u': {
-        uint32_t cp = hex4();
-        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= s.size() && s[i] == '\\' && s[i + 1] == 'u') {
-          i += 2;
-          uint32_t low = hex4();
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-        }
-        appendUtf8(key, cp);
-        break;
-      }
-      default: key += e;
-      }
-    }
-    if (i >= s.size())
-      fail("unterminated string");
-    ++i;
-    skip();
-    if (i >= s.size() || s[i++] != ':')
-      fail("expected ':'");
-    skip();
-    size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
-      ++i;
-    if (start == i)
-      fail("expected a token id");
-    out[key] = std::stoll(std::string(s.substr(start, i - start)));
-    skip();
-    if (i < s.size() && s[i] == ',') {
-      ++i;
-      continue;
-    }
-    skip();
-    if (i >= s.size() || s[i] != '}')
-      fail("expected ',' or '}'");
-    break;
+  json root;
+  try {
+    root = json::parse(s.begin(), s.end(), [&](int depth, json::parse_event_t event, json &key) {
+      if (event == json::parse_event_t::key && depth == 1 && !duplicate &&
+          out.count(key.get<std::string>()))
+        duplicate = key.get<std::string>();
+      else if (event == json::parse_event_t::key && depth == 1)
+        out.emplace(key.get<std::string>(), -1);
+      return true;
+    });
+  } catch (const json::exception &e) {
+    std::string what = e.what(); // "[json.exception.parse_error.101] parse error at ..."
+    if (size_t close = what.find("] "); close != std::string::npos)
+      what = what.substr(close + 2);
+    throw std::runtime_error(name + ": " + what);
+  }
+  if (!root.is_object())
+    throw std::runtime_error(name + ": expected an object of token -> id");
+  if (duplicate)
+    throw std::runtime_error(name + ": token '" + *duplicate + "' appears twice");
+  for (const auto &[key, value] : root.items()) {
+    if (!value.is_number_unsigned() || value.get<uint64_t>() >= (uint64_t(1) << 24))
+      throw std::runtime_error(name + ": the id of token '" + key +
+                               "' is not a token id (a non-negative integer below 2^24)");
+    out[key] = static_cast<int64_t>(value.get<uint64_t>());
   }
   return out;
 }
@@ -273,8 +237,9 @@ std::vector<std::string> characters(const std::string &s) {
 }
 } // namespace
 
-Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges) {
-  encoder_ = parseEncoder(encoderJson);
+Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
+                     const std::string &encoderName, const std::string &mergesName) {
+  encoder_ = parseEncoder(encoderJson, encoderName);
   int64_t maxId = -1;
   for (auto &[k, v] : encoder_)
     maxId = std::max(maxId, v);
@@ -286,7 +251,9 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges) {
   // Ranks: one merge per line after the "#version" header.
   size_t pos = 0;
   int rank = 0;
+  int lineNumber = 0;
   while (pos < merges.size()) {
+    ++lineNumber;
     size_t end = merges.find('\n', pos);
     if (end == std::string_view::npos)
       end = merges.size();
@@ -297,7 +264,8 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges) {
     if (line.empty() || line.rfind("#version", 0) == 0)
       continue;
     if (line.find(' ') == std::string_view::npos)
-      throw std::runtime_error("vocab.bpe: line '" + std::string(line) + "' is not a merge 'a b'");
+      throw std::runtime_error(mergesName + ": line " + std::to_string(lineNumber) + " ('" +
+                               std::string(line) + "') is not a merge 'a b'");
     ranks_.emplace(std::string(line), rank++);
   }
   // GPT-2's bytes_to_unicode: printable bytes map to themselves, the others

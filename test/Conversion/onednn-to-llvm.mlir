@@ -1,6 +1,6 @@
 // RUN: tfm-opt %s -expand-strided-metadata -lower-affine -convert-onednn-to-llvm -reconcile-unrealized-casts -canonicalize | FileCheck %s
 // onednn ops become calls of the runtime's C ABI; the entry gets a wrapper
-// and a signature string.
+// and the typed model info (tfm_model: tfm_model_info in tfm_runtime.h).
 
 // CHECK-DAG: llvm.func @tfm_rt_matmul(!llvm.ptr, i64, i32, !llvm.ptr, i64, i32, !llvm.ptr, i64, i32, !llvm.ptr, i64, i32, !llvm.ptr, i64, i32, i32, i32)
 // CHECK-DAG: llvm.func @tfm_rt_eltwise(!llvm.ptr, i64, i32, !llvm.ptr, i64, i32, i32, f64, f64)
@@ -29,7 +29,14 @@
 // CHECK-LABEL: llvm.func @tfm_entry(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
 // CHECK-COUNT-4: llvm.load
 // CHECK: llvm.call @tfm_model_main
-// CHECK: llvm.mlir.global external constant @tfm_signature("in f32 4x8;in f32 8x16;in f32 16;out f32 4x16\00")
+// One tfm_buffer_info per argument: static sizes, no role (tensor mode).
+// CHECK: llvm.mlir.global private constant @tfm_model.buffer0.dims(dense<[4, 8]> : tensor<2xi64>)
+// CHECK: llvm.mlir.global private constant @tfm_model.buffer3.dims(dense<[4, 16]> : tensor<2xi64>)
+// CHECK: llvm.mlir.global private constant @tfm_model.buffers()
+// CHECK-SAME: !llvm.array<4 x struct<(ptr, i32, i32, i32, i32, i32, ptr, ptr)>>
+// CHECK: llvm.mlir.global external constant @tfm_model()
+// CHECK-SAME: !llvm.struct<(i32, i32, ptr, i64)>
+// CHECK-NOT: tfm_signature
 func.func @main(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %g: memref<16xf32>,
                 %out: memref<4x16xf32> {onednn.result}) {
   %c = memref.alloc() {alignment = 64 : i64} : memref<4x16xf32>

@@ -84,6 +84,61 @@ typedef enum tfm_position_kind {
   TFM_POSITION_SINUSOIDAL = 2,
 } tfm_position_kind;
 
+/* What a buffer of the entry function is to the executables' driver (the
+   tfm dialect's `tfm.role` argument/result attribute, set by the frontend;
+   TFM_ROLE_TENSOR for every buffer of a model without roles). */
+typedef enum tfm_buffer_role {
+  TFM_ROLE_TENSOR = 0,         /* tensor mode: an .npy input or output */
+  TFM_ROLE_TOKENS = 1,         /* i64 [t]: the token ids of this pass */
+  TFM_ROLE_POSITIONS = 2,      /* i64 [t]: their positions */
+  TFM_ROLE_LOGIT_ROWS = 3,     /* i64 [r]: the rows whose logits are computed */
+  TFM_ROLE_LOGITS = 4,         /* f32 [r, vocab] */
+  TFM_ROLE_PAST_KEY = 5,       /* f32 [past, width] of one layer (tfm_buffer_info.layer) */
+  TFM_ROLE_PAST_VALUE = 6,
+  TFM_ROLE_PRESENT_KEY = 7,    /* f32 [past + t, width] */
+  TFM_ROLE_PRESENT_VALUE = 8,
+} tfm_buffer_role;
+
+/* Which size of a call a dimension equals (TFM_DIM_STATIC: its static size). */
+typedef enum tfm_dim_size {
+  TFM_DIM_STATIC = 0,
+  TFM_DIM_NEW_TOKENS = 1,      /* t: tokens in this pass */
+  TFM_DIM_LOGIT_ROWS = 2,      /* r: rows of logits computed */
+  TFM_DIM_PAST = 3,            /* positions cached before this pass */
+  TFM_DIM_PAST_AND_NEW = 4,    /* past + t */
+} tfm_dim_size;
+
+/* One buffer of the entry function, in argument order (inputs, then the
+   outputs). */
+typedef struct tfm_buffer_info {
+  const char *name;            /* `tfm.name` (for messages), or "" */
+  int32_t output;              /* 1: the model writes it */
+  int32_t role;                /* a tfm_buffer_role */
+  int32_t layer;               /* past/present buffers: the layer; else -1 */
+  int32_t dtype;               /* a tfm_dtype */
+  int32_t rank;
+  const int64_t *dims;         /* [rank]: static sizes, -1 where dynamic */
+  const int32_t *dim_sizes;    /* [rank]: a tfm_dim_size for each dimension */
+} tfm_buffer_info;
+
+/* What the compiler tells the executables' driver about the model
+   (convert-onednn-to-llvm emits it from the entry function). */
+#define TFM_MODEL_INFO_VERSION 1
+typedef struct tfm_model_info {
+  int32_t version;             /* TFM_MODEL_INFO_VERSION */
+  int32_t num_buffers;
+  const tfm_buffer_info *buffers;
+  int64_t context_length;      /* positions the model has (`tfm.context_length`); 0: no limit */
+} tfm_model_info;
+
+/* Settings tfmc chose for the executable (not IR: tfmc emits them next to
+   the model's object code). */
+typedef struct tfm_settings {
+  const char *weights;         /* a tfm_rt_set_weights spec, or "" */
+  const char *dtype;           /* matmul precision: "f32", "bf16", "int8", "int4" */
+  int32_t tokenizer;           /* 1: tfmc embedded the vocabulary */
+} tfm_settings;
+
 /* One buffer argument: descriptor pointer, rank, element type. */
 #define TFM_BUF(name) const void *name, int64_t name##_rank, int32_t name##_dtype
 
@@ -173,7 +228,9 @@ const char *tfm_rt_last_error(void);
    buffers[i] is the data of the entry function's i-th buffer (inputs, then
    outputs); dims lists the sizes of their dynamic dimensions, in order. */
 void tfm_entry(void **buffers, const int64_t *dims);
-extern const char tfm_signature[];
+extern const tfm_model_info tfm_model;
+/* Provided by tfmc (absent from objects compiled otherwise). */
+extern const tfm_settings tfm_executable_settings __attribute__((weak));
 
 #ifdef __cplusplus
 }

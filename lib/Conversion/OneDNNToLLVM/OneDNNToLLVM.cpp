@@ -2,8 +2,8 @@
 //
 // Turns every onednn op into an `llvm.call` of the tfm runtime's C ABI
 // (include/tfm/Runtime/tfm_runtime.h), lowers memref/arith/func with MLIR's
-// standard patterns, and adds the `tfm_entry` wrapper and `tfm_signature`
-// string that the runtime's driver uses to call the model.
+// standard patterns, and adds the `tfm_entry` wrapper and the `tfm_model`
+// info (ModelInfo.cpp) that the executables' driver uses to call the model.
 //
 // Expects `expand-strided-metadata` and `lower-affine` to have run (the
 // `tfm-to-llvm` pipeline does that), so views are reinterpret_casts.
@@ -12,6 +12,7 @@
 
 #include "tfm/Conversion/Passes.h"
 #include "tfm/Runtime/tfm_runtime.h"
+#include "ModelInfo.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -24,7 +25,6 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/DialectConversion.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cstdio>
 
@@ -39,17 +39,6 @@ using namespace mlir;
 using namespace tfm;
 
 namespace {
-
-/// The runtime's code for an element type (TFM_DTYPE_* in tfm_runtime.h).
-int32_t dtypeCode(Type t) {
-  if (t.isF32()) return TFM_DTYPE_F32;
-  if (t.isF16()) return TFM_DTYPE_F16;
-  if (t.isBF16()) return TFM_DTYPE_BF16;
-  if (t.isInteger(32)) return TFM_DTYPE_I32;
-  if (t.isInteger(64)) return TFM_DTYPE_I64;
-  if (t.isInteger(8)) return TFM_DTYPE_I8;
-  return TFM_DTYPE_U8;
-}
 
 /// Builds the argument list of one runtime call: buffers as (descriptor
 /// pointer, rank, dtype), then scalars.
@@ -81,7 +70,7 @@ public:
     LLVM::StoreOp::create(b, loc, converted, slot);
     args.push_back(slot);
     i64(mt.getRank());
-    i32(dtypeCode(mt.getElementType()));
+    i32(runtimeDtype(mt.getElementType()));
   }
   void i64(int64_t v) {
     args.push_back(LLVM::ConstantOp::create(b, loc, b.getI64Type(), b.getI64IntegerAttr(v)));
@@ -258,7 +247,7 @@ struct WeightToCall : ConvertOpToLLVMPattern<onednn::WeightOp> {
     c.i64(type.getRank());
     for (int64_t i = 0; i < 4; ++i)
       c.i64(i < type.getRank() ? type.getDimSize(i) : 1);
-    c.i32(dtypeCode(type.getElementType()));
+    c.i32(runtimeDtype(type.getElementType()));
     Value ptr = c.call(op, "tfm_rt_weight", LLVM::LLVMPointerType::get(rewriter.getContext()));
     Value desc = MemRefDescriptor::fromStaticShape(rewriter, op.getLoc(), *getTypeConverter(),
                                                    type, ptr);
@@ -280,7 +269,7 @@ struct QuantizedWeightToCall : ConvertOpToLLVMPattern<onednn::QuantizedWeightOp>
       c.string(op, op.getName());
       c.i64(source.getDimSize(0));
       c.i64(source.getDimSize(1));
-      c.i32(dtypeCode(source.getElementType()));
+      c.i32(runtimeDtype(source.getElementType()));
       c.i32(op.getTransposed() ? 1 : 0);
       c.i32(static_cast<int32_t>(op.getBits()));
       c.i64(op.getGroup());
@@ -382,69 +371,6 @@ func::FuncOp findEntry(ModuleOp module) {
   return only;
 }
 
-/// `text` with '%', ';', ' ' and control bytes percent-encoded (%3B, ...):
-/// the signature separates items with ';' and fields with ' ', so a name or
-/// path holding either must not split them (the driver decodes).
-std::string signatureField(StringRef text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '%' || c == ';' || c == ' ' || c < 0x20 || c == 0x7f) {
-      char hex[4];
-      std::snprintf(hex, sizeof(hex), "%%%02X", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
-/// `in f32 4x8;in f32 8x16;out f32 4x16`: what the runtime's driver reads.
-std::string describeSignature(func::FuncOp entry) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
-    auto mt = cast<MemRefType>(entry.getArgumentTypes()[i]);
-    if (i)
-      os << ";";
-    os << (entry.getArgAttr(i, "onednn.result") ? "out " : "in ");
-    mt.getElementType().print(os);
-    os << " ";
-    if (mt.getRank() == 0)
-      os << "scalar";
-    llvm::interleave(mt.getShape(), os, [&](int64_t d) {
-      if (ShapedType::isDynamic(d))
-        os << "?";
-      else
-        os << d;
-    }, "x");
-    if (auto name = entry.getArgAttrOfType<StringAttr>(i, "tfm.name"))
-      os << " " << signatureField(name.getValue());
-  }
-  // Module facts the runtime's driver needs.
-  auto module = entry->getParentOfType<ModuleOp>();
-  if (auto ctx = module->getAttrOfType<IntegerAttr>("tfm.context_length"))
-    os << ";ctx " << ctx.getInt();
-  if (auto dtype = module->getAttrOfType<StringAttr>("tfm.dtype"))
-    os << ";dtype " << dtype.getValue();
-  if (auto tok = module->getAttrOfType<StringAttr>("tfm.tokenizer"))
-    os << ";tokenizer " << tok.getValue();
-  auto mode = module->getAttrOfType<StringAttr>("tfm.weights_mode");
-  if (auto w = module->getAttrOfType<StringAttr>("tfm.weights")) {
-    llvm::SmallString<256> path(w.getValue());
-    (void)llvm::sys::fs::make_absolute(path);
-    if (mode && mode.getValue() == "embedded")
-      os << ";weights embedded";
-    else if (mode && mode.getValue().starts_with("beside:"))
-      os << ";weights " << signatureField(mode.getValue());
-    else
-      os << ";weights " << signatureField(("file:" + path).str());
-  } else if (auto seed = module->getAttrOfType<IntegerAttr>("tfm.random_weights")) {
-    os << ";weights random:" << seed.getInt();
-  }
-  return s;
-}
-
 struct ConvertOneDNNToLLVMPass
     : tfm::impl::ConvertOneDNNToLLVMBase<ConvertOneDNNToLLVMPass> {
   void runOnOperation() override {
@@ -470,11 +396,10 @@ struct ConvertOneDNNToLLVMPass
                            "arguments (run convert-tfm-to-onednn first)";
       return signalPassFailure();
     }
-    std::string signature = describeSignature(entry);
-    for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
-      entry.removeArgAttr(i, "onednn.result"); // recorded in the signature now
-      entry.removeArgAttr(i, "tfm.name");
-    }
+    ModelInfo info = collectModelInfo(entry);
+    for (unsigned i = 0; i < entry.getNumArguments(); ++i) // recorded in `info` now
+      for (StringRef key : {"onednn.result", "tfm.name", "tfm.role", "tfm.layer"})
+        entry.removeArgAttr(i, key);
     SmallVector<Type> argTypes(entry.getArgumentTypes());
     if (failed(SymbolTable::replaceAllSymbolUses(
             entry, StringAttr::get(ctx, "tfm_model_main"), module)))
@@ -540,13 +465,8 @@ struct ConvertOneDNNToLLVMPass
     LLVM::CallOp::create(b, loc, model, callArgs);
     LLVM::ReturnOp::create(b, loc, ValueRange{});
 
-    // const char tfm_signature[] = "...";
-    b.setInsertionPointToEnd(module.getBody());
-    std::string text = signature + '\0';
-    auto arrayType = LLVM::LLVMArrayType::get(b.getI8Type(), text.size());
-    LLVM::GlobalOp::create(b, loc, arrayType, /*isConstant=*/true,
-                           LLVM::Linkage::External, "tfm_signature",
-                           b.getStringAttr(text));
+    // const tfm_model_info tfm_model = {...};
+    emitModelInfo(b, module, info);
   }
 };
 } // namespace

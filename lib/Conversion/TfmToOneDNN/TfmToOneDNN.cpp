@@ -579,9 +579,11 @@ LogicalResult bufferizeSignature(func::FuncOp func) {
   func.setAllResultAttrs(ArrayRef<DictionaryAttr>{});
   for (unsigned i = numInputs; i < entry.getNumArguments(); ++i) {
     func.setArgAttr(i, "onednn.result", b.getUnitAttr());
-    // Result names (tfm.name) move to the argument that receives the result.
-    if (auto name = getResultAttrOf(i - numInputs, "tfm.name"))
-      func.setArgAttr(i, "tfm.name", name);
+    // What the result is (tfm.name, tfm.role, tfm.layer) moves to the
+    // argument that receives it.
+    for (StringRef key : {"tfm.name", "tfm.role", "tfm.layer"})
+      if (Attribute value = getResultAttrOf(i - numInputs, key))
+        func.setArgAttr(i, key, value);
   }
   return success();
 }

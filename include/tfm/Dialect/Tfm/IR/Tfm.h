@@ -35,6 +35,10 @@ namespace tfm {
 mlir::LogicalResult broadcastShapes(llvm::ArrayRef<int64_t> a,
                                     llvm::ArrayRef<int64_t> b,
                                     llvm::SmallVectorImpl<int64_t> &result);
+
+/// The C ABI's code (tfm_buffer_role in tfm_runtime.h) of a `tfm.role`
+/// value, or nothing for a value the dialect does not define.
+std::optional<int32_t> bufferRoleCode(llvm::StringRef role);
 } // namespace tfm
 
 #endif // TFM_DIALECT_TFM_IR_TFM_H

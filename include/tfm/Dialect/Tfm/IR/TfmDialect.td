@@ -35,8 +35,24 @@ def Tfm_Dialect : Dialect {
 
     Elementwise binary ops broadcast with NumPy rules: shapes are aligned at
     the trailing dimension, and a dimension of size 1 stretches to match.
+
+    Discardable attributes, verified by the dialect:
+
+    * on a module: `tfm.context_length` (i64 >= 0: positions the model has),
+      `tfm.weights` (string: the safetensors file `tfm.param` names refer
+      to), `tfm.random_weights` (i64 seed, instead of a file), `tfm.config`
+      (string: the model description it came from);
+    * on an entry function's arguments and results: `tfm.name` (string),
+      `tfm.role` (what the executables' driver passes: `tokens`,
+      `positions`, `logit_rows`, `logits`, `past_key`, `past_value`,
+      `present_key`, `present_value`; see `tfm_buffer_role` in
+      tfm_runtime.h) and `tfm.layer` (i64 >= 0, required by the past and
+      present roles).
   }];
   let hasConstantMaterializer = 1;
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
 }
 
 def Tfm_Activation : I32EnumAttr<"Activation", "epilogue activation function", [

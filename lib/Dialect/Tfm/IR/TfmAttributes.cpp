@@ -1,0 +1,94 @@
+//===- TfmAttributes.cpp - Verify the tfm.* discardable attributes --------===//
+//
+// The frontend records facts about a model on the module (`tfm.weights`,
+// `tfm.context_length`, ...) and on the entry function's arguments and
+// results (`tfm.name`, `tfm.role`, `tfm.layer`); later stages (the
+// reference evaluator, convert-onednn-to-llvm's model info) read them. The
+// dialect checks each one's kind and value wherever it appears, so a
+// misspelled or mistyped attribute in hand-written IR is an error at parse
+// time, not a surprise in the executable.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Dialect/Tfm/IR/Tfm.h"
+#include "tfm/Runtime/tfm_runtime.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace tfm;
+
+std::optional<int32_t> tfm::bufferRoleCode(StringRef role) {
+  return llvm::StringSwitch<std::optional<int32_t>>(role)
+      .Case("tokens", TFM_ROLE_TOKENS)
+      .Case("positions", TFM_ROLE_POSITIONS)
+      .Case("logit_rows", TFM_ROLE_LOGIT_ROWS)
+      .Case("logits", TFM_ROLE_LOGITS)
+      .Case("past_key", TFM_ROLE_PAST_KEY)
+      .Case("past_value", TFM_ROLE_PAST_VALUE)
+      .Case("present_key", TFM_ROLE_PRESENT_KEY)
+      .Case("present_value", TFM_ROLE_PRESENT_VALUE)
+      .Default(std::nullopt);
+}
+
+namespace {
+/// A non-negative integer attribute, or an error naming `name`.
+LogicalResult nonNegative(Operation *op, NamedAttribute attr) {
+  auto i = dyn_cast<IntegerAttr>(attr.getValue());
+  if (!i || i.getValue().isNegative())
+    return op->emitError() << "'" << attr.getName().getValue()
+                           << "' must be a non-negative integer, got " << attr.getValue();
+  return success();
+}
+
+/// tfm.name, tfm.role and tfm.layer on an argument or result (`what`).
+LogicalResult verifyBufferAttr(Operation *op, NamedAttribute attr, const Twine &what) {
+  StringRef name = attr.getName().getValue();
+  if (name == "tfm.name") {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "'tfm.name' of " << what << " must be a string";
+    return success();
+  }
+  if (name == "tfm.role") {
+    auto role = dyn_cast<StringAttr>(attr.getValue());
+    if (!role || !bufferRoleCode(role.getValue()))
+      return op->emitError() << "'tfm.role' of " << what << " must be one of tokens, "
+                             << "positions, logit_rows, logits, past_key, past_value, "
+                                "present_key, present_value; got "
+                             << attr.getValue();
+    return success();
+  }
+  if (name == "tfm.layer")
+    return nonNegative(op, attr);
+  return op->emitError() << "unknown attribute '" << name << "' on " << what
+                         << " (tfm knows tfm.name, tfm.role, tfm.layer)";
+}
+} // namespace
+
+LogicalResult TfmDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (!isa<ModuleOp>(op))
+    return op->emitError() << "'" << name << "' belongs on a module";
+  if (name == "tfm.context_length" || name == "tfm.random_weights")
+    return nonNegative(op, attr);
+  if (name == "tfm.weights" || name == "tfm.config") {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' must be a string (a file path)";
+    return success();
+  }
+  return op->emitError() << "unknown module attribute '" << name
+                         << "' (tfm knows tfm.context_length, tfm.weights, "
+                            "tfm.random_weights, tfm.config)";
+}
+
+LogicalResult TfmDialect::verifyRegionArgAttribute(Operation *op, unsigned region, unsigned arg,
+                                                   NamedAttribute attr) {
+  return verifyBufferAttr(op, attr, "argument #" + Twine(arg));
+}
+
+LogicalResult TfmDialect::verifyRegionResultAttribute(Operation *op, unsigned region,
+                                                      unsigned result, NamedAttribute attr) {
+  return verifyBufferAttr(op, attr, "result #" + Twine(result));
+}

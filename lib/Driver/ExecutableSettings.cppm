@@ -1,0 +1,50 @@
+//===- ExecutableSettings.cppm - What tfmc tells an executable ---*- C++ -*-===//
+//
+// The `tfm.executable_settings` module: the settings tfmc chooses for an
+// executable that are not part of the model's IR (where its weights are,
+// the matmul precision it was compiled for, whether the vocabulary is
+// embedded), emitted as `const tfm_settings tfm_executable_settings`
+// (include/tfm/Runtime/tfm_runtime.h) into the LLVM module next to the
+// compiled model.
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+#include <string>
+export module tfm.executable_settings;
+
+export namespace tfm::driver {
+
+/// tfm_settings, as tfmc fills it.
+struct ExecutableSettings {
+  std::string weights; ///< a tfm_rt_set_weights spec ("embedded", "beside:F", "file:P", "random:S"), or ""
+  std::string dtype = "f32";
+  bool tokenizer = false; ///< the vocabulary is embedded
+};
+
+/// Adds `tfm_executable_settings` to `module`.
+void addExecutableSettings(llvm::Module &module, const ExecutableSettings &settings) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto string = [&](const std::string &text, const char *name) -> llvm::Constant * {
+    llvm::Constant *data = llvm::ConstantDataArray::getString(ctx, text, /*AddNull=*/true);
+    return new llvm::GlobalVariable(module, data->getType(), /*isConstant=*/true,
+                                    llvm::GlobalValue::PrivateLinkage, data, name);
+  };
+  // tfm_settings {const char *weights; const char *dtype; int32_t tokenizer}
+  auto *type = llvm::StructType::get(ctx, {ptr, ptr, i32});
+  llvm::Constant *value = llvm::ConstantStruct::get(
+      type, {string(settings.weights, "tfm_executable_settings.weights"),
+             string(settings.dtype, "tfm_executable_settings.dtype"),
+             llvm::ConstantInt::get(i32, settings.tokenizer ? 1 : 0)});
+  new llvm::GlobalVariable(module, type, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+                           value, "tfm_executable_settings");
+}
+
+} // namespace tfm::driver
