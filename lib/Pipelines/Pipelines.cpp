@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tfm/Pipelines/Pipelines.h"
+#include "tfm/InitAllDialects.h"
 
 #include "tfm/Conversion/Passes.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
@@ -91,13 +92,7 @@ void tfm::buildOneDNNToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
-void tfm::registerTfmDialects(DialectRegistry &registry) {
-  registry.insert<TfmDialect, onednn::OneDNNDialect, func::FuncDialect,
-                  arith::ArithDialect, memref::MemRefDialect, affine::AffineDialect,
-                  LLVM::LLVMDialect>();
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-}
+void tfm::registerTfmDialects(DialectRegistry &registry) { registerAllDialects(registry); }
 
 void tfm::registerTfmPassesAndPipelines() {
   registerTfmConversionPasses();

@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tfm/Pipelines/Pipelines.h"
+#include "tfm/InitAllDialects.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -85,7 +85,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "tfm reference evaluator\n");
 
   DialectRegistry registry;
-  tfm::registerTfmDialects(registry);
+  tfm::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   std::string error;
