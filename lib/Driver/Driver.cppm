@@ -53,6 +53,7 @@ module;
 #include <vector>
 export module tfm.driver;
 
+export import tfm.driver.model_description;
 import tfm.frontend;
 import tfm.safetensors;
 import tfm.json_depth;
@@ -102,42 +103,10 @@ bool parseMlirOptions(const std::vector<std::string> &args, const char *argv0);
 /// stderr with their locations.
 int compile(const Options &options);
 
-/// Where tfmc finds what it links and embeds, relative to its own executable
-/// (PREFIX/bin/tfmc), so that an installed or moved tree works without the
-/// build tree: the runtime archives in PREFIX/lib and GPT-2's vocabulary in
-/// PREFIX/share/tfm/gpt-2 (the same layout in the build tree and after
-/// `cmake --install`).
-struct Installation {
-  std::string prefix;        ///< PREFIX
-  std::string libDir;        ///< PREFIX/lib: libtfm_exe.a, libtfm_runtime.a, ...
-  std::string vocabularyDir; ///< PREFIX/share/tfm/gpt-2: encoder.json, vocab.bpe
-};
-Installation installation();
-
-/// tfm's version (CMake's project version).
-const char *version();
-
 } // namespace tfm::driver
 
 namespace tfm::driver {
 using namespace mlir;
-
-Installation installation() {
-  static int anchor;
-  llvm::SmallString<256> prefix(llvm::sys::fs::getMainExecutable(nullptr, &anchor));
-  llvm::sys::path::remove_filename(prefix); // PREFIX/bin
-  llvm::sys::path::remove_filename(prefix); // PREFIX
-  Installation i;
-  i.prefix = std::string(prefix);
-  llvm::SmallString<256> lib(prefix), vocabulary(prefix);
-  llvm::sys::path::append(lib, "lib");
-  llvm::sys::path::append(vocabulary, "share", "tfm", "gpt-2");
-  i.libDir = std::string(lib);
-  i.vocabularyDir = std::string(vocabulary);
-  return i;
-}
-
-const char *version() { return TFM_VERSION; }
 
 namespace {
 /// Prints `error: message` to stderr; returns 1.
@@ -360,122 +329,16 @@ int compile(const Options &options) {
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   OwningOpRef<ModuleOp> module;
   std::string vocabEncoder, vocabMerges; // tokenizer files to embed
-  std::optional<llvm::FileRemover> removeMerged; // merged shards, for the whole compile
+  std::unique_ptr<llvm::FileRemover> removeMerged; // merged shards, for the whole compile
   if (!configPath.empty()) {
-    auto config = frontend::parseConfig(std::string(configPath));
-    if (!config)
-      return fail(llvm::toString(config.takeError()));
-    frontend::Weights weights;
-    std::unique_ptr<safetensors::File> file;
-    if (options.randomWeights) {
-      weights.randomSeed = options.randomWeights;
-      llvm::errs() << "tfmc: note: no weights file is read: deterministic random weights "
-                      "from seed "
-                   << *options.randomWeights << "\n";
-    } else {
-      llvm::SmallString<256> weightsPath(llvm::sys::path::parent_path(configPath));
-      llvm::sys::path::append(weightsPath, "model.safetensors");
-      llvm::SmallString<256> indexPath(weightsPath), picklePath(weightsPath);
-      indexPath += ".index.json";
-      llvm::sys::path::remove_filename(picklePath);
-      llvm::sys::path::append(picklePath, "pytorch_model.bin");
-      if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(indexPath)) {
-        // A sharded checkpoint (transformers' save_pretrained past its shard
-        // size): merged into one temporary file, which is what the frontend
-        // reads and what the executable embeds.
-        llvm::SmallString<128> merged;
-        if (std::error_code ec =
-                llvm::sys::fs::createTemporaryFile("tfm-merged", "safetensors", merged))
-          return fail("cannot create a temporary file: " + ec.message());
-        removeMerged.emplace(merged);
-        std::string error;
-        if (!safetensors::File::mergeShards(std::string(indexPath), std::string(merged), error))
-          return fail(error);
-        if (!options.quiet)
-          llvm::errs() << "tfmc: note: weights from the shards of '" << indexPath << "'\n";
-        // IR text names its weights file (tfm.weights): then the merged file
-        // stays, for tfmc, tfm-opt and tfm-ref to read the IR later.
-        if (options.emit < Emit::Obj) {
-          removeMerged->releaseFile();
-          llvm::errs() << "tfmc: note: the IR's weights are the merged file '" << merged
-                       << "' (kept)\n";
-        }
-        weightsPath = merged;
-      } else if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(picklePath)) {
-        return fail("'" + picklePath +
-                    "' is a PyTorch pickle checkpoint, which tfm does not read (unpickling can "
-                    "run code); convert it to model.safetensors, e.g. with transformers: "
-                    "GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR, "
-                    "safe_serialization=True)");
-      } else if (!llvm::sys::fs::exists(weightsPath)) {
-        return fail("no weights file '" + weightsPath +
-                    "' (pass --random-weights=SEED to build random weights from config.json alone)");
-      }
-      std::string error;
-      file = safetensors::File::open(std::string(weightsPath), error);
-      if (!file)
-        return fail(error);
-      weights.file = file.get();
-    }
-    // The tokenizer: the model directory's files (Hugging Face or OpenAI
-    // names), else the GPT-2 vocabulary if the model uses it.
-    llvm::StringRef dir = llvm::sys::path::parent_path(configPath);
-    for (auto [enc, merges] : {std::pair{"vocab.json", "merges.txt"},
-                               std::pair{"encoder.json", "vocab.bpe"}}) {
-      llvm::SmallString<256> e(dir), m(dir);
-      llvm::sys::path::append(e, enc);
-      llvm::sys::path::append(m, merges);
-      if (vocabEncoder.empty() && llvm::sys::fs::exists(e) && llvm::sys::fs::exists(m)) {
-        vocabEncoder = std::string(e);
-        vocabMerges = std::string(m);
-      }
-    }
-    if (vocabEncoder.empty() && config->vocabSize == 50257) {
-      llvm::SmallString<256> e(installation().vocabularyDir), m(e);
-      llvm::sys::path::append(e, "encoder.json");
-      llvm::sys::path::append(m, "vocab.bpe");
-      if (llvm::sys::fs::exists(e) && llvm::sys::fs::exists(m)) {
-        vocabEncoder = std::string(e);
-        vocabMerges = std::string(m);
-      }
-    }
-    for (std::string *p : {&vocabEncoder, &vocabMerges}) {
-      if (p->empty())
-        continue;
-      llvm::SmallString<256> abs(*p);
-      (void)llvm::sys::fs::make_absolute(abs);
-      *p = std::string(abs);
-    }
-    // The vocabulary the executable will embed, loaded with the executables'
-    // own tokenizer: a malformed file is an error now, naming it. A
-    // vocabulary padded beyond the tokenizer (nanoGPT and llm.c pad GPT-2's
-    // 50257 to 50304) works: the executables decode such ids to no text.
-    if (!vocabEncoder.empty()) {
-      auto encoder = llvm::MemoryBuffer::getFile(vocabEncoder, /*IsText=*/true);
-      auto merges = llvm::MemoryBuffer::getFile(vocabMerges, /*IsText=*/true);
-      if (!encoder || !merges)
-        return fail("cannot read '" + (encoder ? vocabMerges : vocabEncoder) + "': " +
-                    (encoder ? merges.getError() : encoder.getError()).message());
-      size_t entries = 0;
-      try {
-        tokenizer::Tokenizer t((*encoder)->getBuffer(), (*merges)->getBuffer(), vocabEncoder,
-                               vocabMerges);
-        entries = t.size();
-      } catch (const std::exception &e) {
-        return fail(e.what());
-      }
-      if (static_cast<int64_t>(entries) < config->vocabSize)
-        llvm::errs() << "tfmc: warning: vocab_size " << config->vocabSize
-                     << " is larger than the tokenizer's " << entries << " entries ("
-                     << vocabEncoder << "): ids " << entries << ".." << config->vocabSize - 1
-                     << " decode to no text\n";
-    }
-    auto imported = frontend::importGPT2(context, *config, weights);
-    if (!imported)
-      return fail(llvm::toString(imported.takeError()));
-    module = std::move(*imported);
-    if (failed(verify(*module)))
-      return fail("internal error: the frontend built invalid IR");
+    ModelDescription loaded;
+    if (int rc = loadModelDescription(context, std::string(configPath), options.randomWeights,
+                                      options.quiet, options.emit < Emit::Obj, loaded))
+      return rc;
+    module = std::move(loaded.module);
+    vocabEncoder = loaded.vocabEncoder;
+    vocabMerges = loaded.vocabMerges;
+    removeMerged = std::move(loaded.removeMerged);
   } else {
     if (options.randomWeights)
       return fail("--random-weights applies to model descriptions (a directory or "

@@ -1,0 +1,221 @@
+//===- ModelDescription.cppm - A model directory, loaded -------*- C++ -*-===//
+//
+// The `tfm.driver.model_description` module: what tfmc does with a model
+// description before any pass runs. It reads config.json (tfm.frontend),
+// finds the weights (model.safetensors, or the shards a
+// model.safetensors.index.json names, merged into one file; a
+// pytorch_model.bin is refused with how to convert it), finds the tokenizer
+// files (the model's own, or GPT-2's installed vocabulary) and loads them
+// with the executables' tokenizer, and builds the tfm IR. Also where tfmc
+// finds what it links and embeds (installation()).
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include "tfm/Driver/Paths.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+export module tfm.driver.model_description;
+
+import tfm.frontend;
+import tfm.safetensors;
+import tfm.tokenizer;
+
+export namespace tfm::driver {
+
+/// Where tfmc finds what it links and embeds, relative to its own executable
+/// (PREFIX/bin/tfmc), so that an installed or moved tree works without the
+/// build tree: the runtime archives in PREFIX/lib and GPT-2's vocabulary in
+/// PREFIX/share/tfm/gpt-2 (the same layout in the build tree and after
+/// `cmake --install`).
+struct Installation {
+  std::string prefix;        ///< PREFIX
+  std::string libDir;        ///< PREFIX/lib: libtfm_exe.a, libtfm_runtime.a, ...
+  std::string vocabularyDir; ///< PREFIX/share/tfm/gpt-2: encoder.json, vocab.bpe
+};
+Installation installation();
+
+/// tfm's version (CMake's project version).
+const char *version();
+
+/// A model description loaded as tfm IR, and the files the executable embeds.
+struct ModelDescription {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::string vocabEncoder, vocabMerges; ///< tokenizer files (absolute), or empty
+  /// A merged file of shards, removed when this is destroyed (released when
+  /// the IR keeps naming it).
+  std::unique_ptr<llvm::FileRemover> removeMerged;
+};
+
+/// Loads the model described by `configPath`: random weights from
+/// `randomWeights` instead of a file; `quiet`: no notes; `keepMerged`: the
+/// IR is the output (a merged file of shards stays, the IR names it).
+/// Returns 0, or the exit status after printing the error.
+int loadModelDescription(mlir::MLIRContext &context, const std::string &configPath,
+                         std::optional<uint64_t> randomWeights, bool quiet, bool keepMerged,
+                         ModelDescription &out);
+
+} // namespace tfm::driver
+
+namespace tfm::driver {
+
+Installation installation() {
+  static int anchor;
+  llvm::SmallString<256> prefix(llvm::sys::fs::getMainExecutable(nullptr, &anchor));
+  llvm::sys::path::remove_filename(prefix); // PREFIX/bin
+  llvm::sys::path::remove_filename(prefix); // PREFIX
+  Installation i;
+  i.prefix = std::string(prefix);
+  llvm::SmallString<256> lib(prefix), vocabulary(prefix);
+  llvm::sys::path::append(lib, "lib");
+  llvm::sys::path::append(vocabulary, "share", "tfm", "gpt-2");
+  i.libDir = std::string(lib);
+  i.vocabularyDir = std::string(vocabulary);
+  return i;
+}
+
+const char *version() { return TFM_VERSION; }
+
+namespace {
+/// Prints `error: message` to stderr; returns 1.
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "tfmc: error: " << message << "\n";
+  return 1;
+}
+} // namespace
+
+int loadModelDescription(mlir::MLIRContext &context, const std::string &configPath,
+                         std::optional<uint64_t> randomWeights, bool quiet, bool keepMerged,
+                         ModelDescription &out) {
+  auto config = frontend::parseConfig(std::string(configPath));
+  if (!config)
+    return fail(llvm::toString(config.takeError()));
+  frontend::Weights weights;
+  std::unique_ptr<safetensors::File> file;
+  if (randomWeights) {
+    weights.randomSeed = randomWeights;
+    llvm::errs() << "tfmc: note: no weights file is read: deterministic random weights "
+                    "from seed "
+                 << *randomWeights << "\n";
+  } else {
+    llvm::SmallString<256> weightsPath(llvm::sys::path::parent_path(configPath));
+    llvm::sys::path::append(weightsPath, "model.safetensors");
+    llvm::SmallString<256> indexPath(weightsPath), picklePath(weightsPath);
+    indexPath += ".index.json";
+    llvm::sys::path::remove_filename(picklePath);
+    llvm::sys::path::append(picklePath, "pytorch_model.bin");
+    if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(indexPath)) {
+      // A sharded checkpoint (transformers' save_pretrained past its shard
+      // size): merged into one temporary file, which is what the frontend
+      // reads and what the executable embeds.
+      llvm::SmallString<128> merged;
+      if (std::error_code ec =
+              llvm::sys::fs::createTemporaryFile("tfm-merged", "safetensors", merged))
+        return fail("cannot create a temporary file: " + ec.message());
+      out.removeMerged = std::make_unique<llvm::FileRemover>(merged);
+      std::string error;
+      if (!safetensors::File::mergeShards(std::string(indexPath), std::string(merged), error))
+        return fail(error);
+      if (!quiet)
+        llvm::errs() << "tfmc: note: weights from the shards of '" << indexPath << "'\n";
+      // IR text names its weights file (tfm.weights): then the merged file
+      // stays, for tfmc, tfm-opt and tfm-ref to read the IR later.
+      if (keepMerged) {
+        out.removeMerged->releaseFile();
+        llvm::errs() << "tfmc: note: the IR's weights are the merged file '" << merged
+                     << "' (kept)\n";
+      }
+      weightsPath = merged;
+    } else if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(picklePath)) {
+      return fail("'" + picklePath +
+                  "' is a PyTorch pickle checkpoint, which tfm does not read (unpickling can "
+                  "run code); convert it to model.safetensors, e.g. with transformers: "
+                  "GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR, "
+                  "safe_serialization=True)");
+    } else if (!llvm::sys::fs::exists(weightsPath)) {
+      return fail("no weights file '" + weightsPath +
+                  "' (pass --random-weights=SEED to build random weights from config.json alone)");
+    }
+    std::string error;
+    file = safetensors::File::open(std::string(weightsPath), error);
+    if (!file)
+      return fail(error);
+    weights.file = file.get();
+  }
+  // The tokenizer: the model directory's files (Hugging Face or OpenAI
+  // names), else the GPT-2 vocabulary if the model uses it.
+  llvm::StringRef dir = llvm::sys::path::parent_path(configPath);
+  for (auto [enc, merges] : {std::pair{"vocab.json", "merges.txt"},
+                             std::pair{"encoder.json", "vocab.bpe"}}) {
+    llvm::SmallString<256> e(dir), m(dir);
+    llvm::sys::path::append(e, enc);
+    llvm::sys::path::append(m, merges);
+    if (out.vocabEncoder.empty() && llvm::sys::fs::exists(e) && llvm::sys::fs::exists(m)) {
+      out.vocabEncoder = std::string(e);
+      out.vocabMerges = std::string(m);
+    }
+  }
+  if (out.vocabEncoder.empty() && config->vocabSize == 50257) {
+    llvm::SmallString<256> e(installation().vocabularyDir), m(e);
+    llvm::sys::path::append(e, "encoder.json");
+    llvm::sys::path::append(m, "vocab.bpe");
+    if (llvm::sys::fs::exists(e) && llvm::sys::fs::exists(m)) {
+      out.vocabEncoder = std::string(e);
+      out.vocabMerges = std::string(m);
+    }
+  }
+  for (std::string *p : {&out.vocabEncoder, &out.vocabMerges}) {
+    if (p->empty())
+      continue;
+    llvm::SmallString<256> abs(*p);
+    (void)llvm::sys::fs::make_absolute(abs);
+    *p = std::string(abs);
+  }
+  // The vocabulary the executable will embed, loaded with the executables'
+  // own tokenizer: a malformed file is an error now, naming it. A
+  // vocabulary padded beyond the tokenizer (nanoGPT and llm.c pad GPT-2's
+  // 50257 to 50304) works: the executables decode such ids to no text.
+  if (!out.vocabEncoder.empty()) {
+    auto encoder = llvm::MemoryBuffer::getFile(out.vocabEncoder, /*IsText=*/true);
+    auto merges = llvm::MemoryBuffer::getFile(out.vocabMerges, /*IsText=*/true);
+    if (!encoder || !merges)
+      return fail("cannot read '" + (encoder ? out.vocabMerges : out.vocabEncoder) + "': " +
+                  (encoder ? merges.getError() : encoder.getError()).message());
+    size_t entries = 0;
+    try {
+      tokenizer::Tokenizer t((*encoder)->getBuffer(), (*merges)->getBuffer(), out.vocabEncoder,
+                             out.vocabMerges);
+      entries = t.size();
+    } catch (const std::exception &e) {
+      return fail(e.what());
+    }
+    if (static_cast<int64_t>(entries) < config->vocabSize)
+      llvm::errs() << "tfmc: warning: vocab_size " << config->vocabSize
+                   << " is larger than the tokenizer's " << entries << " entries ("
+                   << out.vocabEncoder << "): ids " << entries << ".." << config->vocabSize - 1
+                   << " decode to no text\n";
+  }
+  auto imported = frontend::importGPT2(context, *config, weights);
+  if (!imported)
+    return fail(llvm::toString(imported.takeError()));
+  out.module = std::move(*imported);
+  if (mlir::failed(mlir::verify(*out.module)))
+    return fail("internal error: the frontend built invalid IR");
+  return 0;
+}
+
+} // namespace tfm::driver
