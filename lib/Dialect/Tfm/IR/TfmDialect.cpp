@@ -1,11 +1,13 @@
 //===- TfmDialect.cpp - The tfm dialect: registration, verifiers, folders -===//
 //
-// Registers the tfm dialect and implements its op verifiers and folders. The
-// op classes themselves are generated from TfmOps.td.
+// Registers the tfm dialect and implements its op verifiers and folders
+// (those of the fused ops are in TfmFusedOps.cpp, the tfm.* attributes'
+// in TfmAttributes.cpp). The op classes are generated from TfmOps.td.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tfm/Dialect/Tfm/IR/Tfm.h"
+#include "VerifyUtils.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -16,6 +18,7 @@
 
 using namespace mlir;
 using namespace tfm;
+using namespace tfm::detail;
 
 #include "tfm/Dialect/Tfm/IR/TfmOpsDialect.cpp.inc"
 #include "tfm/Dialect/Tfm/IR/TfmEnums.cpp.inc"
@@ -62,35 +65,6 @@ LogicalResult tfm::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
 }
 
 namespace {
-/// Prints a shape as `[4, 16]` with `?` for dynamic dimensions.
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(shape, os, [&](int64_t d) {
-    if (ShapedType::isDynamic(d))
-      os << "?";
-    else
-      os << d;
-  });
-  os << "]";
-  return s;
-}
-
-/// True if two dimensions may be equal (either is dynamic, or they match).
-bool dimsCompatible(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-/// True if two shapes have the same rank and compatible dimensions.
-bool shapesCompatible(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
-  if (a.size() != b.size())
-    return false;
-  for (auto [x, y] : llvm::zip(a, b))
-    if (!dimsCompatible(x, y))
-      return false;
-  return true;
-}
-
 /// Checks that `axis` lies in [-rank, rank) and returns it normalized.
 FailureOr<int64_t> checkAxis(Operation *op, int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank) {
@@ -123,18 +97,6 @@ LogicalResult verifyBroadcast(Operation *op, ValueRange operands,
   return success();
 }
 
-/// Verifies that every value has `elementType` as its element type.
-LogicalResult verifySameElementType(Operation *op, TypeRange types,
-                                    Type elementType) {
-  for (Type t : types) {
-    Type et = cast<ShapedType>(t).getElementType();
-    if (et != elementType)
-      return op->emitOpError() << "expected element type " << elementType
-                               << " for every float operand and result, got "
-                               << et;
-  }
-  return success();
-}
 
 /// Returns the splat float value of a constant tensor operand, if it is one.
 std::optional<double> getSplatValue(Attribute attr) {
@@ -469,176 +431,3 @@ LogicalResult GatherOp::verify() {
                          << shapeStr(getType().getShape());
   return success();
 }
-
-//===----------------------------------------------------------------------===//
-// Fused ops
-//===----------------------------------------------------------------------===//
-
-LogicalResult EmbeddingOp::verify() {
-  auto tokens = getTokens().getType(), table = getTable().getType();
-  if (tokens.getRank() != 1)
-    return emitOpError() << "expected rank-1 tokens, got rank " << tokens.getRank();
-  if (table.getRank() != 2)
-    return emitOpError() << "expected a rank-2 [vocab, width] table";
-  int64_t width = table.getShape()[1];
-  bool learned = getPosition() == PositionKind::learned;
-  if (learned != (getPositionTable() != nullptr))
-    return emitOpError() << (learned ? "position = learned needs a position table"
-                                     : "a position table is only allowed with "
-                                       "position = learned");
-  if (auto pos = getPositionTable()) {
-    auto pt = pos.getType();
-    if (pt.getRank() != 2 || !dimsCompatible(pt.getShape()[1], width) ||
-        pt.getElementType() != table.getElementType())
-      return emitOpError() << "expected a position table [n, " << width
-                           << "] of the table's element type";
-  }
-  if (auto p = getPositions()) {
-    auto pt = p.getType();
-    if (pt.getRank() != 1 || !dimsCompatible(pt.getShape()[0], tokens.getShape()[0]))
-      return emitOpError() << "expected one position per token, got positions "
-                           << shapeStr(pt.getShape()) << " for tokens "
-                           << shapeStr(tokens.getShape());
-  }
-  if (getPosition() == PositionKind::sinusoidal && !ShapedType::isDynamic(width) &&
-      width % 2 != 0)
-    return emitOpError() << "sinusoidal positions need an even width, got "
-                         << width;
-  SmallVector<int64_t> expected = {tokens.getShape()[0], width};
-  if (!shapesCompatible(expected, getType().getShape()) ||
-      getType().getElementType() != table.getElementType())
-    return emitOpError() << "expected result " << shapeStr(expected) << " of "
-                         << table.getElementType();
-  return success();
-}
-
-LogicalResult LayerNormOp::verify() {
-  auto in = getInput().getType();
-  if (in.getRank() < 1)
-    return emitOpError() << "expected an input of rank >= 1";
-  int64_t c = in.getShape().back();
-  if (getEpsilon().convertToDouble() < 0)
-    return emitOpError() << "epsilon must be non-negative";
-  for (Value v : {getScale(), getBias()}) {
-    if (!v)
-      continue;
-    auto t = cast<RankedTensorType>(v.getType());
-    if (t.getRank() != 1 || !dimsCompatible(t.getShape()[0], c))
-      return emitOpError() << "expected scale and bias of shape [" << c
-                           << "], got " << shapeStr(t.getShape());
-  }
-  if (getResidual() && getResidual().getType() != in)
-    return emitOpError() << "residual must have the input's type";
-  if (getOutput().getType() != in)
-    return emitOpError() << "output must have the input's type";
-  if ((getResidual() != nullptr) != (getSum() != nullptr))
-    return emitOpError() << "the sum result is present exactly when a residual "
-                            "operand is";
-  if (getSum() && getSum().getType() != in)
-    return emitOpError() << "sum must have the input's type";
-  return verifySameElementType(*this, getOperation()->getOperandTypes(),
-                               in.getElementType());
-}
-
-LogicalResult LinearOp::verify() {
-  auto in = getInput().getType(), w = getWeight().getType();
-  if (failed(verifySameElementType(*this, getOperation()->getOperandTypes(),
-                                   getType().getElementType())))
-    return failure();
-  if (in.getRank() < 1 || w.getRank() != 2)
-    return emitOpError() << "expected an input of rank >= 1 and a rank-2 weight";
-  int64_t k = w.getShape()[getWeightTransposed() ? 1 : 0];
-  int64_t n = w.getShape()[getWeightTransposed() ? 0 : 1];
-  if (!dimsCompatible(in.getShape().back(), k))
-    return emitOpError() << "input " << shapeStr(in.getShape())
-                         << " does not contract with weight "
-                         << shapeStr(w.getShape())
-                         << (getWeightTransposed() ? " (transposed)" : "");
-  SmallVector<int64_t> expected(in.getShape().drop_back());
-  expected.push_back(n);
-  if (!shapesCompatible(expected, getType().getShape()))
-    return emitOpError() << "expected result shape " << shapeStr(expected)
-                         << ", got " << shapeStr(getType().getShape());
-  if (auto b = getBias()) {
-    auto bt = b.getType();
-    if (bt.getRank() != 1 || !dimsCompatible(bt.getShape()[0], n))
-      return emitOpError() << "expected bias of shape [" << n << "], got "
-                           << shapeStr(bt.getShape());
-  }
-  if (auto r = getResidual(); r && r.getType() != getType())
-    return emitOpError() << "residual must have the result's type";
-  return success();
-}
-
-LogicalResult AttentionOp::verify() {
-  auto q = getQ().getType();
-  SmallVector<Type> floats = {getK().getType(), getV().getType()};
-  for (Value past : {getPastK(), getPastV()})
-    if (past)
-      floats.push_back(past.getType());
-  if (failed(verifySameElementType(*this, floats, q.getElementType())) ||
-      failed(verifySameElementType(*this, getOperation()->getResultTypes(),
-                                   q.getElementType())))
-    return failure();
-  for (Value v : {getQ(), getK(), getV()})
-    if (cast<RankedTensorType>(v.getType()).getRank() != 2)
-      return emitOpError() << "expected rank-2 [tokens, heads*head_dim] q, k, v";
-  int64_t heads = getNumHeadsAttr().getInt();
-  int64_t width = q.getShape()[1];
-  if (heads <= 0)
-    return emitOpError() << "num_heads must be positive, got " << heads;
-  if (!ShapedType::isDynamic(width) && width % heads != 0)
-    return emitOpError() << "width " << width << " is not divisible by "
-                         << heads << " heads";
-  if (getK().getType() != q || getV().getType() != q)
-    return emitOpError() << "q, k and v must have one type";
-  if (getOutput().getType() != q)
-    return emitOpError() << "output must have q's type";
-  if ((getPastK() != nullptr) != (getPastV() != nullptr))
-    return emitOpError() << "past_k and past_v come together";
-  bool hasPast = getPastK() != nullptr;
-  if (getPresent().size() != (hasPast ? 2u : 0u))
-    return emitOpError() << "expected " << (hasPast ? 2 : 0)
-                         << " present (key, value) results, got "
-                         << getPresent().size();
-  if (hasPast) {
-    auto pk = getPastK().getType();
-    if (pk.getRank() != 2 || !dimsCompatible(pk.getShape()[1], width) ||
-        getPastV().getType() != pk)
-      return emitOpError() << "expected past_k and past_v of shape [P, "
-                           << width << "]";
-    int64_t p = pk.getShape()[0], t = q.getShape()[0];
-    int64_t total = ShapedType::isDynamic(p) || ShapedType::isDynamic(t)
-                        ? ShapedType::kDynamic
-                        : p + t;
-    for (Value pr : getPresent()) {
-      auto prt = cast<RankedTensorType>(pr.getType());
-      if (!shapesCompatible(prt.getShape(), {total, width}))
-        return emitOpError() << "expected present results of shape "
-                             << shapeStr({total, width});
-    }
-  }
-  if (getRopeDim().has_value() != getRopeTheta().has_value())
-    return emitOpError() << "rope_dim and rope_theta come together";
-  if (auto p = getPositions()) {
-    if (!getRopeDim())
-      return emitOpError() << "positions are only used by rope";
-    if (p.getType().getRank() != 1 || !dimsCompatible(p.getType().getShape()[0], q.getShape()[0]))
-      return emitOpError() << "expected one position per query, got positions "
-                           << shapeStr(p.getType().getShape());
-  }
-  if (getRopeDim()) {
-    int64_t r = getRopeDimAttr().getInt(); // signed: I64Attr's accessor is unsigned
-    int64_t headDim = ShapedType::isDynamic(width) ? 0 : width / heads;
-    if (r <= 0 || r % 2 != 0 || (headDim && r > headDim))
-      return emitOpError() << "rope_dim must be even, positive and at most "
-                              "the head dim ("
-                           << headDim << "), got " << r;
-    if (getRopeTheta()->convertToDouble() <= 0)
-      return emitOpError() << "rope_theta must be positive";
-  }
-  return success();
-}
-
-#define GET_OP_CLASSES
-#include "tfm/Dialect/Tfm/IR/TfmOps.cpp.inc"
