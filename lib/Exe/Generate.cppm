@@ -214,7 +214,7 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   };
   int64_t eos = tokenizer ? tokenizer->endOfText() : -1;
   if (!promptGiven)
-    prompt.push_back(eos >= 0 ? eos : (vocab > 50256 ? 50256 : 0));
+    prompt.push_back(eos >= 0 && eos < vocab ? eos : (vocab > 50256 ? 50256 : 0));
   if (prompt.empty())
     return fail("the prompt is empty (it needs at least one token)");
   int64_t t0 = static_cast<int64_t>(prompt.size());
@@ -272,6 +272,10 @@ int generate(const GenerateOptions &o, const Signature &sig) {
                 " new tokens need " + std::to_string(positionsUsed) + " positions; at most " +
                 std::to_string(kMaxPositions) + " without a fixed context");
   int64_t capacity = sig.context > 0 ? sig.context : static_cast<int64_t>(positionsUsed);
+  if (capacity > kMaxPositions || width > (int64_t(1) << 20))
+    return fail("a KV cache of " + std::to_string(capacity) + " positions x " +
+                std::to_string(width) + " is beyond what the driver allocates (at most " +
+                std::to_string(kMaxPositions) + " positions, width 2^20)");
   std::vector<std::vector<float>> cache(2 * layers.size(),
                                         std::vector<float>(static_cast<size_t>(capacity * width) + 1));
   std::vector<int64_t> tokens, positions, logitRows;

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <optional>
 #include <string>
 #include <unistd.h>
@@ -66,15 +67,29 @@ int main(int argc, char **argv) {
     return tfm::exe::fail(e.what());
   }
   if (sig.find(TFM_ROLE_TOKENS) >= 0) {
+    if (std::string problem = tfm::exe::checkLanguageModel(sig); !problem.empty())
+      return tfm::exe::fail(problem);
     int logits = sig.find(TFM_ROLE_LOGITS);
     int64_t vocab = logits >= 0 && !sig.slots[logits].shape.empty() ? sig.slots[logits].shape.back() : 0;
     tfm::exe::GenerateOptions options;
     if (std::optional<int> code = tfm::exe::parseGenerateOptions(argc, argv, sig, vocab, options))
       return tfm::exe::finishStdout(*code);
-    return tfm::exe::finishStdout(tfm::exe::generate(options, sig));
+    try {
+      return tfm::exe::finishStdout(tfm::exe::generate(options, sig));
+    } catch (const std::bad_alloc &) {
+      return tfm::exe::finishStdout(tfm::exe::fail("out of memory"));
+    } catch (const std::exception &e) {
+      return tfm::exe::finishStdout(tfm::exe::fail(e.what()));
+    }
   }
   tfm::exe::TensorOptions options;
   if (std::optional<int> code = tfm::exe::parseTensorOptions(argc, argv, sig, options))
     return tfm::exe::finishStdout(*code);
-  return tfm::exe::finishStdout(tfm::exe::runTensors(options, sig));
+  try {
+    return tfm::exe::finishStdout(tfm::exe::runTensors(options, sig));
+  } catch (const std::bad_alloc &) {
+    return tfm::exe::finishStdout(tfm::exe::fail("out of memory"));
+  } catch (const std::exception &e) {
+    return tfm::exe::finishStdout(tfm::exe::fail(e.what()));
+  }
 }

@@ -92,11 +92,16 @@ std::optional<int> parse(int argc, char **argv, const po::options_description &o
   } catch (const po::invalid_command_line_syntax &e) {
     std::string name = e.get_option_name();
     std::string bare = name.substr(name.find_first_not_of('-'));
+    if (bare == "n") // a short-only option: Boost names it "--n"
+      name = "-n";
     if (e.kind() == po::invalid_syntax::missing_parameter && needs.count(bare))
       return usageError(name + " needs " + needs.at(bare));
     return usageError(std::string(e.what()) + " (see --help)");
   } catch (const po::error &e) {
-    return usageError(std::string(e.what()) + " (see --help)");
+    std::string what = e.what();
+    if (size_t at = what.find("'--n'"); at != std::string::npos) // short-only: "-n"
+      what.replace(at, 5, "'-n'");
+    return usageError(what + " (see --help)");
   }
   return std::nullopt;
 }
@@ -208,6 +213,8 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
         o.prompt.push_back(id);
       }
   }
+  if (has("stop-at-eos") && has("no-stop-at-eos"))
+    return usageError("give one of --stop-at-eos and --no-stop-at-eos");
   if (has("prompt") + has("prompt-file") + has("prompt-ids") > 1)
     return usageError("give one of --prompt, --prompt-file and --prompt-ids");
   if (has("prompt")) {

@@ -11,7 +11,9 @@
 
 module;
 #include "tfm/Runtime/tfm_runtime.h"
+#include <algorithm>
 #include <cstdint>
+#include <tuple>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -100,6 +102,76 @@ Signature readSignature(const tfm_model_info &model, const tfm_settings *setting
   return sig;
 }
 
+/// `[2, ?, 4]`.
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+/// Checks what language-model mode relies on (hand-written IR may give a
+/// model anything): tokens, positions and logit_rows are i64 [?] inputs,
+/// logits an f32 [?, vocab] output, and every layer 0..L-1 has f32 [?, width]
+/// past key and value inputs and present key and value outputs of one
+/// width, each dynamic dimension the size its role defines. Returns the
+/// first problem, or "".
+std::string checkLanguageModel(const Signature &sig) {
+  auto expect = [&](int32_t role, int32_t layer, bool output, int32_t dtype, size_t rank,
+                    int32_t dimSize, const char *what) -> std::string {
+    int i = sig.find(role, layer);
+    std::string name = std::string(what) + (layer >= 0 ? " of layer " + std::to_string(layer) : "");
+    if (i < 0)
+      return "the model has no " + name;
+    const Slot &s = sig.slots[i];
+    if (s.output != output || s.dtype != dtype || s.shape.size() != rank ||
+        s.shape[0] >= 0 || s.dimSizes[0] != dimSize)
+      return "the " + name + " buffer '" + s.name + "' is " + (s.output ? "an output " : "an input ") +
+             s.type + " " + shapeString(s.shape) + ", not what language-model mode passes";
+    for (size_t d = 1; d < rank; ++d)
+      if (s.shape[d] < 0)
+        return "the " + name + " buffer '" + s.name + "' has a dynamic dimension " +
+               std::to_string(d);
+    return "";
+  };
+  for (auto [role, what, output, rank, size] :
+       {std::tuple{TFM_ROLE_TOKENS, "tokens", false, 1, TFM_DIM_NEW_TOKENS},
+        std::tuple{TFM_ROLE_POSITIONS, "positions", false, 1, TFM_DIM_NEW_TOKENS},
+        std::tuple{TFM_ROLE_LOGITS, "logits", true, 2, TFM_DIM_LOGIT_ROWS}})
+    if (std::string e = expect(role, -1, output, role == TFM_ROLE_LOGITS ? TFM_DTYPE_F32 : TFM_DTYPE_I64,
+                               static_cast<size_t>(rank), size, what);
+        !e.empty())
+      return e;
+  if (sig.find(TFM_ROLE_LOGIT_ROWS) >= 0)
+    if (std::string e = expect(TFM_ROLE_LOGIT_ROWS, -1, false, TFM_DTYPE_I64, 1,
+                               TFM_DIM_LOGIT_ROWS, "logit_rows");
+        !e.empty())
+      return e;
+  int32_t layers = 0;
+  for (const Slot &s : sig.slots)
+    if (s.role >= TFM_ROLE_PAST_KEY && s.role <= TFM_ROLE_PRESENT_VALUE)
+      layers = std::max(layers, s.layer + 1);
+  int64_t width = -1;
+  for (int32_t l = 0; l < layers; ++l)
+    for (auto [role, what, output, size] :
+         {std::tuple{TFM_ROLE_PAST_KEY, "past key", false, TFM_DIM_PAST},
+          std::tuple{TFM_ROLE_PAST_VALUE, "past value", false, TFM_DIM_PAST},
+          std::tuple{TFM_ROLE_PRESENT_KEY, "present key", true, TFM_DIM_PAST_AND_NEW},
+          std::tuple{TFM_ROLE_PRESENT_VALUE, "present value", true, TFM_DIM_PAST_AND_NEW}}) {
+      if (std::string e = expect(role, l, output, TFM_DTYPE_F32, 2, size, what); !e.empty())
+        return e;
+      int64_t w = sig.slots[sig.find(role, l)].shape[1];
+      if (width >= 0 && w != width)
+        return "the KV-cache buffers have widths " + std::to_string(width) + " and " +
+               std::to_string(w);
+      width = w;
+    }
+  for (const Slot &s : sig.slots)
+    if (s.role == TFM_ROLE_TENSOR)
+      return "buffer '" + s.name + "' has no role (tfm.role) in a language model";
+  return "";
+}
+
 /// `s` split at every `sep` (empty fields kept).
 std::vector<std::string> split(const std::string &s, char sep) {
   std::vector<std::string> out;
@@ -123,12 +195,5 @@ std::string npyDtype(const std::string &type) {
   return "";
 }
 
-/// `[2, ?, 4]`.
-std::string shapeString(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
-  return s + "]";
-}
 
 } // namespace tfm::exe

@@ -443,9 +443,15 @@ bool File::mergeShards(const std::string &indexPath, const std::string &outPath,
   if (auto at = tfm::json::tooDeepAt(text))
     return fail("JSON nests deeper than " + std::to_string(tfm::json::kMaxDepth) +
                 " levels (at byte " + std::to_string(*at) + ")");
-  json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded())
-    return fail("malformed JSON");
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::exception &e) {
+    std::string what = e.what(); // "[json.exception.parse_error.101] parse error at ..."
+    if (size_t close = what.find("] "); close != std::string::npos)
+      what = what.substr(close + 2);
+    return fail("malformed JSON: " + what);
+  }
   auto map = root.is_object() ? root.find("weight_map") : root.end();
   if (!root.is_object() || map == root.end() || !map->is_object())
     return fail("missing object 'weight_map' (tensor name -> shard file)");

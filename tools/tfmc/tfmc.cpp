@@ -149,8 +149,14 @@ int main(int argc, char **argv) {
     return 2;
   }
   options.externalWeights = weightsMode == "external";
-  if (vm.count("random-weights"))
+  if (vm.count("random-weights")) {
     options.randomWeights = vm["random-weights"].as<uint64_t>();
+    if (*options.randomWeights >= (uint64_t(1) << 63)) {
+      std::cerr << "tfmc: error: --random-weights: the seed must be below 2^63, got "
+                << *options.randomWeights << "\n";
+      return 2;
+    }
+  }
   if (emit == "tfm") options.emit = tfm::driver::Emit::Tfm;
   else if (emit == "onednn") options.emit = tfm::driver::Emit::OneDNN;
   else if (emit == "llvm") options.emit = tfm::driver::Emit::LLVM;

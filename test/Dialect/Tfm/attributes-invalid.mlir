@@ -2,7 +2,7 @@
 // The tfm.* attributes the frontend records are verified by the dialect
 // wherever they appear (hand-written IR included).
 
-// expected-error @+1 {{'tfm.context_length' must be a non-negative integer, got -1 : i64}}
+// expected-error @+1 {{'tfm.context_length' must be a non-negative integer below 2^63, got -1 : i64}}
 module attributes {tfm.context_length = -1 : i64} {}
 
 // -----
@@ -24,10 +24,22 @@ func.func @f(%a: tensor<?xi64> {tfm.role = "token"}) {
 
 // -----
 
-// expected-error @+1 {{'tfm.layer' must be a non-negative integer, got "0"}}
+// expected-error @+1 {{'tfm.layer' must be a non-negative integer below 2^31, got "0"}}
 func.func @f(%a: tensor<?x8xf32> {tfm.role = "past_key", tfm.layer = "0"}) {
   return
 }
+
+// -----
+
+// expected-error @+1 {{'tfm.layer' must be a non-negative integer below 2^31, got 2147483648 : i64}}
+func.func @f(%a: tensor<?x8xf32> {tfm.role = "past_key", tfm.layer = 2147483648 : i64}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'tfm.context_length' must be a non-negative integer below 2^63, got 999999999999999999999999 : i128}}
+module attributes {tfm.context_length = 999999999999999999999999 : i128} {}
 
 // -----
 

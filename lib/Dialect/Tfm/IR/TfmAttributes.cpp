@@ -34,12 +34,13 @@ std::optional<int32_t> tfm::bufferRoleCode(StringRef role) {
 }
 
 namespace {
-/// A non-negative integer attribute, or an error naming `name`.
-LogicalResult nonNegative(Operation *op, NamedAttribute attr) {
+/// A non-negative integer attribute below 2^`bits`, or an error naming it.
+LogicalResult nonNegative(Operation *op, NamedAttribute attr, unsigned bits = 63) {
   auto i = dyn_cast<IntegerAttr>(attr.getValue());
-  if (!i || i.getValue().isNegative())
+  if (!i || i.getValue().isNegative() || i.getValue().getActiveBits() > bits)
     return op->emitError() << "'" << attr.getName().getValue()
-                           << "' must be a non-negative integer, got " << attr.getValue();
+                           << "' must be a non-negative integer below 2^" << bits << ", got "
+                           << attr.getValue();
   return success();
 }
 
@@ -61,7 +62,7 @@ LogicalResult verifyBufferAttr(Operation *op, NamedAttribute attr, const Twine &
     return success();
   }
   if (name == "tfm.layer")
-    return nonNegative(op, attr);
+    return nonNegative(op, attr, 31);
   return op->emitError() << "unknown attribute '" << name << "' on " << what
                          << " (tfm knows tfm.name, tfm.role, tfm.layer)";
 }
