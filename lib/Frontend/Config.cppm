@@ -242,7 +242,8 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
       return fail(llvm::formatv("key 'rotary_dim' ({0}) must be even and at most the head "
                                 "dim n_embd / n_head = {1}", c.rotaryDim, c.headDim()));
   }
-  if (c.positions == Positions::Rope && c.headDim() % 2 != 0 && !root->get("rotary_dim"))
+  // Checked on the resolved value: an absent or null rotary_dim is the head dim.
+  if (c.positions == Positions::Rope && c.rotaryDim % 2 != 0)
     return fail(llvm::formatv("key 'rotary_dim': the head dim {0} is odd; give an even "
                               "rotary_dim", c.headDim()));
   if (auto e = optionalNumber("rope_theta", c.ropeTheta))

@@ -102,30 +102,15 @@ private:
 
   //===--- primitive ops ---------------------------------------------------===//
 
-  /// Result shape of a NumPy broadcast (dynamic dims stay dynamic).
-  RankedTensorType bcast(Value x, Value y) {
-    llvm::SmallVector<int64_t> shape;
-    (void)broadcastShapes(shapeOf(x), shapeOf(y), shape);
-    return t(shape);
-  }
-  Value add(Value x, Value y) { return AddOp::create(b, loc, bcast(x, y), x, y); }
-  Value sub(Value x, Value y) { return SubOp::create(b, loc, bcast(x, y), x, y); }
-  Value mul(Value x, Value y) { return MulOp::create(b, loc, bcast(x, y), x, y); }
-  Value div(Value x, Value y) { return DivOp::create(b, loc, bcast(x, y), x, y); }
-  Value pow(Value x, Value y) { return PowOp::create(b, loc, bcast(x, y), x, y); }
-  Value mean(Value x) {
-    auto s = shapeOf(x);
-    s.back() = 1;
-    return ReduceMeanOp::create(b, loc, t(s), x, b.getI64IntegerAttr(-1));
-  }
-  Value matmul(Value x, Value y) {
-    auto xs = shapeOf(x), ys = shapeOf(y);
-    llvm::SmallVector<int64_t> batch;
-    (void)broadcastShapes(llvm::ArrayRef(xs).drop_back(2), llvm::ArrayRef(ys).drop_back(2), batch);
-    batch.push_back(xs[xs.size() - 2]);
-    batch.push_back(ys.back());
-    return MatmulOp::create(b, loc, t(batch), x, y);
-  }
+  // The elementwise, reduction and matmul ops infer their result types
+  // (InferTypeOpInterface): only the operands are given.
+  Value add(Value x, Value y) { return AddOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return SubOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return MulOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return DivOp::create(b, loc, x, y); }
+  Value pow(Value x, Value y) { return PowOp::create(b, loc, x, y); }
+  Value mean(Value x) { return ReduceMeanOp::create(b, loc, x, b.getI64IntegerAttr(-1)); }
+  Value matmul(Value x, Value y) { return MatmulOp::create(b, loc, x, y); }
   Value reshape(Value x, llvm::ArrayRef<int64_t> shape) {
     return ReshapeOp::create(b, loc, t(shape, cast<RankedTensorType>(x.getType()).getElementType()), x);
   }
@@ -324,7 +309,7 @@ llvm::Expected<Value> GPT2Builder::block(int64_t layer, Value x, Value positions
   if (c.isCausal) {
     setLoc(h + ".attn.causal_mask", "is_causal");
     Value mask = CausalMaskOp::create(b, loc, t({kDyn, kDyn}, b.getI1Type()), scores, Value());
-    scores = SelectOp::create(b, loc, scores.getType(), mask, scores,
+    scores = SelectOp::create(b, loc, mask, scores,
                               scalar(std::numeric_limits<float>::lowest()));
     setLoc(h + ".attn", "n_head");
   }

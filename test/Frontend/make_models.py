@@ -146,6 +146,11 @@ def main():
     bad_config(out, "bad-activation", cfg(activation_function="mish"))
     bad_config(out, "bad-rotary-odd", cfg(position_embedding_type="rope", rotary_dim=3))
     bad_config(out, "bad-rotary-wide", cfg(position_embedding_type="rope", rotary_dim=10))
+    # An odd head dim (12 / 4 = 3) with rotary_dim absent, or null: both mean
+    # rotary_dim = head dim, which must be even.
+    bad_config(out, "bad-rotary-odd-head", cfg(position_embedding_type="rope", n_embd=12, n_head=4))
+    bad_config(out, "bad-rotary-null-odd-head",
+               cfg(position_embedding_type="rope", n_embd=12, n_head=4, rotary_dim=None))
     bad_config(out, "bad-model-type", cfg(model_type="llama"))
     bad_config(out, "bad-not-object", "[1, 2, 3]")
 

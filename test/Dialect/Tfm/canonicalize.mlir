@@ -96,3 +96,40 @@ func.func @real_transpose_stays(%x: tensor<4x16xf32>) -> tensor<16x4xf32> {
   %0 = tfm.transpose %x, permutation = [1, 0] : tensor<4x16xf32> -> tensor<16x4xf32>
   return %0 : tensor<16x4xf32>
 }
+
+// -----
+
+// A transpose of a transpose is one transpose: [1, 0, 2] then [0, 2, 1] is
+// [1, 2, 0] (the K of attention, as PyTorch's k.transpose(-1, -2) writes it).
+// CHECK-LABEL: func @transpose_chain
+// CHECK-NEXT: %[[T:.*]] = tfm.transpose %arg0, permutation = [1, 2, 0] : tensor<4x2x8xf32> -> tensor<2x8x4xf32>
+// CHECK-NEXT: return %[[T]]
+func.func @transpose_chain(%x: tensor<4x2x8xf32>) -> tensor<2x8x4xf32> {
+  %0 = tfm.transpose %x, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
+  %1 = tfm.transpose %0, permutation = [0, 2, 1] : tensor<2x4x8xf32> -> tensor<2x8x4xf32>
+  return %1 : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Two transposes that undo each other disappear.
+// CHECK-LABEL: func @transpose_round_trip
+// CHECK-NEXT: return %arg0
+func.func @transpose_round_trip(%x: tensor<4x2x8xf32>) -> tensor<4x2x8xf32> {
+  %0 = tfm.transpose %x, permutation = [1, 2, 0] : tensor<4x2x8xf32> -> tensor<2x8x4xf32>
+  %1 = tfm.transpose %0, permutation = [2, 0, 1] : tensor<2x8x4xf32> -> tensor<4x2x8xf32>
+  return %1 : tensor<4x2x8xf32>
+}
+
+// -----
+
+// Not composed where the middle's dynamic size hides a mismatch (3 -> ? -> 5
+// would not verify as one transpose): both stay.
+// CHECK-LABEL: func @transpose_chain_incompatible
+// CHECK: tfm.transpose
+// CHECK: tfm.transpose
+func.func @transpose_chain_incompatible(%x: tensor<3x4xf32>) -> tensor<5x4xf32> {
+  %0 = tfm.transpose %x, permutation = [1, 0] : tensor<3x4xf32> -> tensor<4x?xf32>
+  %1 = tfm.transpose %0, permutation = [1, 0] : tensor<4x?xf32> -> tensor<5x4xf32>
+  return %1 : tensor<5x4xf32>
+}

@@ -133,3 +133,16 @@ func.func @fused(%ids: tensor<4xi64>, %wte: tensor<100x16xf32>, %wpe: tensor<32x
   %logits = tfm.linear %o2, %wte weight_transposed activation = none : (tensor<4x16xf32>, tensor<100x16xf32>) -> tensor<4x100xf32>
   return %logits : tensor<4x100xf32>
 }
+
+// Inferred result types: a written result may be more static (or more dynamic)
+// than the inferred one where the shapes agree.
+// CHECK-LABEL: func @inferred_types_refined
+func.func @inferred_types_refined(%x: tensor<?x16xf32>, %b: tensor<16xf32>, %w: tensor<16x8xf32>) -> (tensor<4x16xf32>, tensor<?x?xf32>, tensor<4x1xf32>) {
+  // CHECK: tfm.add %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<16xf32> -> tensor<4x16xf32>
+  %0 = tfm.add %x, %b : tensor<?x16xf32>, tensor<16xf32> -> tensor<4x16xf32>
+  // CHECK: tfm.matmul %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<16x8xf32> -> tensor<?x?xf32>
+  %1 = tfm.matmul %x, %w : tensor<?x16xf32>, tensor<16x8xf32> -> tensor<?x?xf32>
+  // CHECK: tfm.reduce_mean %{{.*}}, axis = -1 : tensor<4x16xf32> -> tensor<4x1xf32>
+  %2 = tfm.reduce_mean %0, axis = -1 : tensor<4x16xf32> -> tensor<4x1xf32>
+  return %0, %1, %2 : tensor<4x16xf32>, tensor<?x?xf32>, tensor<4x1xf32>
+}

@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Dialect/Traits.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -42,60 +43,64 @@ Operation *TfmDialect::materializeConstant(OpBuilder &builder, Attribute value,
 // Shape helpers
 //===----------------------------------------------------------------------===//
 
-LogicalResult tfm::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
-                                   SmallVectorImpl<int64_t> &result) {
-  size_t rank = std::max(a.size(), b.size());
-  result.assign(rank, 1);
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da == 1) {
-      result[i] = db;
-    } else if (db == 1) {
-      result[i] = da;
-    } else if (ShapedType::isDynamic(da) || ShapedType::isDynamic(db)) {
-      result[i] = ShapedType::isDynamic(da) ? db : da;
-    } else if (da != db) {
-      return failure();
-    } else {
-      result[i] = da;
-    }
-  }
-  return success();
-}
-
 namespace {
-/// Checks that `axis` lies in [-rank, rank) and returns it normalized.
-FailureOr<int64_t> checkAxis(Operation *op, int64_t axis, int64_t rank) {
+/// Checks that `axis` lies in [-rank, rank) and returns it normalized;
+/// reports at `loc` as an error of `opName` otherwise.
+FailureOr<int64_t> checkAxis(std::optional<Location> loc, StringRef opName, int64_t axis,
+                             int64_t rank) {
   if (axis < -rank || axis >= rank) {
-    op->emitOpError() << "axis " << axis << " is out of range for rank "
-                      << rank << " (expected -" << rank << " <= axis < "
-                      << rank << ")";
+    (void)emitOptionalError(loc, "'", opName, "' op axis ", axis,
+                            " is out of range for rank ", rank, " (expected -", rank,
+                            " <= axis < ", rank, ")");
     return failure();
   }
   return axis < 0 ? axis + rank : axis;
 }
+FailureOr<int64_t> checkAxis(Operation *op, int64_t axis, int64_t rank) {
+  return checkAxis(op->getLoc(), op->getName().getStringRef(), axis, rank);
+}
 
-/// Verifies a NumPy-broadcasting elementwise op: operand element types match
-/// the result's and the broadcast of the operand shapes is the result shape.
-LogicalResult verifyBroadcast(Operation *op, ValueRange operands,
-                              RankedTensorType resultType) {
+/// Infers the type of a NumPy-broadcasting elementwise op: the broadcast of
+/// the `operands`' shapes (MLIR's OpTrait::util::getBroadcastedShape) with
+/// the element type of `floats`, which must all share it.
+LogicalResult inferBroadcast(std::optional<Location> loc, StringRef opName, TypeRange operands,
+                             TypeRange floats, SmallVectorImpl<Type> &inferred) {
   SmallVector<int64_t> shape;
-  for (Value v : operands) {
-    auto type = cast<RankedTensorType>(v.getType());
+  for (Type t : operands) {
+    auto type = dyn_cast<RankedTensorType>(t);
+    if (!type)
+      return emitOptionalError(loc, "'", opName, "' op expected ranked tensor operands");
     SmallVector<int64_t> next;
-    if (failed(broadcastShapes(shape, type.getShape(), next)))
-      return op->emitOpError()
-             << "operand shapes do not broadcast: " << shapeStr(shape)
-             << " and " << shapeStr(type.getShape());
+    if (!OpTrait::util::getBroadcastedShape(shape, type.getShape(), next))
+      return emitOptionalError(loc, "'", opName, "' op operand shapes do not broadcast: ",
+                               shapeStr(shape), " and ", shapeStr(type.getShape()));
     shape = std::move(next);
   }
-  if (!shapesCompatible(shape, resultType.getShape()))
-    return op->emitOpError() << "result shape " << shapeStr(resultType.getShape())
-                             << " does not match the broadcast shape "
-                             << shapeStr(shape);
+  Type elementType = cast<RankedTensorType>(floats.front()).getElementType();
+  for (Type t : floats.drop_front())
+    if (Type et = cast<RankedTensorType>(t).getElementType(); et != elementType)
+      return emitOptionalError(loc, "'", opName, "' op expected element type ", elementType,
+                               " for every float operand and result, got ", et);
+  inferred.push_back(RankedTensorType::get(shape, elementType));
   return success();
 }
+} // namespace
+
+/// Result types are compatible if they are ranked tensors of one element type
+/// whose dimensions agree where both are static (a written result type may be
+/// more static than the inferred one).
+static bool compatibleTensorTypes(TypeRange inferred, TypeRange actual) {
+  if (inferred.size() != actual.size())
+    return false;
+  for (auto [a, b] : llvm::zip(inferred, actual)) {
+    auto ta = dyn_cast<RankedTensorType>(a), tb = dyn_cast<RankedTensorType>(b);
+    if (!ta || !tb || ta.getElementType() != tb.getElementType() ||
+        !shapesCompatible(ta.getShape(), tb.getShape()))
+      return false;
+  }
+  return true;
+}
+namespace {
 
 
 /// Returns the splat float value of a constant tensor operand, if it is one.
@@ -134,19 +139,21 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 // Elementwise ops
 //===----------------------------------------------------------------------===//
 
-#define TFM_BINARY_VERIFIER(OP)                                                \
-  LogicalResult OP::verify() {                                                 \
-    if (failed(verifySameElementType(*this, getOperation()->getOperandTypes(), \
-                                     getType().getElementType())))             \
-      return failure();                                                        \
-    return verifyBroadcast(*this, getOperands(), getType());                   \
+#define TFM_BINARY_INFERENCE(OP)                                               \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,  \
+                                     Adaptor adaptor, SmallVectorImpl<Type> &inferred) { \
+    TypeRange operands = adaptor.getOperands().getTypes();                      \
+    return inferBroadcast(loc, getOperationName(), operands, operands, inferred); \
+  }                                                                              \
+  bool OP::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                  \
+    return compatibleTensorTypes(l, r);                                          \
   }
-TFM_BINARY_VERIFIER(AddOp)
-TFM_BINARY_VERIFIER(SubOp)
-TFM_BINARY_VERIFIER(MulOp)
-TFM_BINARY_VERIFIER(DivOp)
-TFM_BINARY_VERIFIER(PowOp)
-#undef TFM_BINARY_VERIFIER
+TFM_BINARY_INFERENCE(AddOp)
+TFM_BINARY_INFERENCE(SubOp)
+TFM_BINARY_INFERENCE(MulOp)
+TFM_BINARY_INFERENCE(DivOp)
+TFM_BINARY_INFERENCE(PowOp)
+#undef TFM_BINARY_INFERENCE
 
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   if (auto r = foldRightIdentity(getLhs(), adaptor.getRhs(), getType(), 0.0))
@@ -165,12 +172,14 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
   return foldRightIdentity(getLhs(), adaptor.getRhs(), getType(), 1.0);
 }
 
-LogicalResult SelectOp::verify() {
-  if (failed(verifySameElementType(
-          *this, {getTrueValue().getType(), getFalseValue().getType()},
-          getType().getElementType())))
-    return failure();
-  return verifyBroadcast(*this, getOperands(), getType());
+LogicalResult SelectOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  return inferBroadcast(loc, getOperationName(), adaptor.getOperands().getTypes(),
+                        {adaptor.getTrueValue().getType(), adaptor.getFalseValue().getType()},
+                        inferred);
+}
+bool SelectOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return compatibleTensorTypes(l, r);
 }
 
 LogicalResult CausalMaskOp::verify() {
@@ -212,28 +221,28 @@ OpFoldResult CastOp::fold(FoldAdaptor) {
 // Reductions and softmax
 //===----------------------------------------------------------------------===//
 
-#define TFM_REDUCE_VERIFIER(OP)                                                \
-  LogicalResult OP::verify() {                                                 \
-    auto inType = getInput().getType();                                        \
-    auto axis = checkAxis(*this, getAxisAttr().getInt(), inType.getRank());                 \
-    if (failed(axis))                                                          \
-      return failure();                                                        \
-    if (inType.getElementType() != getType().getElementType())                 \
-      return emitOpError() << "result element type " << getType().getElementType() \
-                           << " differs from the input's "                     \
-                           << inType.getElementType();                         \
-    SmallVector<int64_t> expected(inType.getShape());                          \
-    expected[*axis] = 1;                                                       \
-    if (!shapesCompatible(expected, getType().getShape()))                     \
-      return emitOpError() << "expected result shape " << shapeStr(expected)   \
-                           << " (axis " << *axis << " kept with size 1), got " \
-                           << shapeStr(getType().getShape());                  \
-    return success();                                                          \
+/// The input's shape with `axis` kept with size 1.
+#define TFM_REDUCE_INFERENCE(OP)                                                \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,   \
+                                     Adaptor adaptor, SmallVectorImpl<Type> &inferred) { \
+    auto in = dyn_cast<RankedTensorType>(adaptor.getInput().getType());          \
+    if (!in)                                                                      \
+      return emitOptionalError(loc, "'", getOperationName(), "' op expected a ranked input"); \
+    auto axis = checkAxis(loc, getOperationName(), adaptor.getAxis(), in.getRank()); \
+    if (failed(axis))                                                             \
+      return failure();                                                           \
+    SmallVector<int64_t> shape(in.getShape());                                    \
+    shape[*axis] = 1;                                                             \
+    inferred.push_back(RankedTensorType::get(shape, in.getElementType()));        \
+    return success();                                                             \
+  }                                                                               \
+  bool OP::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                   \
+    return compatibleTensorTypes(l, r);                                           \
   }
-TFM_REDUCE_VERIFIER(ReduceMeanOp)
-TFM_REDUCE_VERIFIER(ReduceMaxOp)
-TFM_REDUCE_VERIFIER(ReduceSumOp)
-#undef TFM_REDUCE_VERIFIER
+TFM_REDUCE_INFERENCE(ReduceMeanOp)
+TFM_REDUCE_INFERENCE(ReduceMaxOp)
+TFM_REDUCE_INFERENCE(ReduceSumOp)
+#undef TFM_REDUCE_INFERENCE
 
 LogicalResult SoftmaxOp::verify() {
   return checkAxis(*this, getAxisAttr().getInt(), getInput().getType().getRank());
@@ -243,30 +252,37 @@ LogicalResult SoftmaxOp::verify() {
 // MatmulOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatmulOp::verify() {
-  auto lt = getLhs().getType(), rt = getRhs().getType();
-  if (failed(verifySameElementType(*this, {lt, rt}, getType().getElementType())))
-    return failure();
+/// [..., M, K] x [..., K, N] -> [broadcast(batch), M, N].
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto lt = dyn_cast<RankedTensorType>(adaptor.getLhs().getType());
+  auto rt = dyn_cast<RankedTensorType>(adaptor.getRhs().getType());
+  StringRef name = getOperationName();
+  if (!lt || !rt)
+    return emitOptionalError(loc, "'", name, "' op expected ranked operands");
+  if (lt.getElementType() != rt.getElementType())
+    return emitOptionalError(loc, "'", name, "' op expected element type ", lt.getElementType(),
+                             " for every float operand and result, got ", rt.getElementType());
   if (lt.getRank() < 2 || rt.getRank() < 2)
-    return emitOpError() << "expected operands of rank >= 2, got ranks "
-                         << lt.getRank() << " and " << rt.getRank();
+    return emitOptionalError(loc, "'", name, "' op expected operands of rank >= 2, got ranks ",
+                             lt.getRank(), " and ", rt.getRank());
   auto ls = lt.getShape(), rs = rt.getShape();
   int64_t m = ls[ls.size() - 2], k = ls.back();
   int64_t k2 = rs[rs.size() - 2], n = rs.back();
   if (!dimsCompatible(k, k2))
-    return emitOpError() << "contraction dimensions differ: lhs " << shapeStr(ls)
-                         << " has K = " << k << ", rhs " << shapeStr(rs)
-                         << " has K = " << k2;
-  SmallVector<int64_t> batch;
-  if (failed(broadcastShapes(ls.drop_back(2), rs.drop_back(2), batch)))
-    return emitOpError() << "batch dimensions do not broadcast: " << shapeStr(ls)
-                         << " and " << shapeStr(rs);
-  batch.push_back(m);
-  batch.push_back(n);
-  if (!shapesCompatible(batch, getType().getShape()))
-    return emitOpError() << "expected result shape " << shapeStr(batch)
-                         << ", got " << shapeStr(getType().getShape());
+    return emitOptionalError(loc, "'", name, "' op contraction dimensions differ: lhs ",
+                             shapeStr(ls), " has K = ", k, ", rhs ", shapeStr(rs), " has K = ", k2);
+  SmallVector<int64_t> shape;
+  if (!OpTrait::util::getBroadcastedShape(ls.drop_back(2), rs.drop_back(2), shape))
+    return emitOptionalError(loc, "'", name, "' op batch dimensions do not broadcast: ",
+                             shapeStr(ls), " and ", shapeStr(rs));
+  shape.push_back(m);
+  shape.push_back(n);
+  inferred.push_back(RankedTensorType::get(shape, lt.getElementType()));
   return success();
+}
+bool MatmulOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return compatibleTensorTypes(l, r);
 }
 
 //===----------------------------------------------------------------------===//
@@ -297,10 +313,34 @@ LogicalResult TransposeOp::verify() {
   return success();
 }
 
+static bool isIdentityPermutation(ArrayRef<int64_t> perm) {
+  return llvm::equal(perm, llvm::seq<int64_t>(0, perm.size()));
+}
+
 OpFoldResult TransposeOp::fold(FoldAdaptor) {
-  if (llvm::equal(getPermutation(),
-                  llvm::seq<int64_t>(0, getPermutation().size())) &&
-      getInput().getType() == getType())
+  // transpose(transpose(x, p), q) = transpose(x, r) with r[i] = p[q[i]]
+  // (result[i] = inner[q[i]] = x[p[q[i]]]): one canonical transpose, which
+  // is what the attention matcher looks for (K as [1, 2, 0] of the heads).
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    ArrayRef<int64_t> p = inner.getPermutation(), q = getPermutation();
+    auto x = inner.getInput().getType();
+    SmallVector<int64_t> r, shape;
+    for (int64_t i : q) {
+      r.push_back(p[i]);
+      shape.push_back(x.getShape()[p[i]]);
+    }
+    // Dimension compatibility is not transitive through a dynamic middle
+    // (3 -> ? -> 5): compose only what verifies.
+    if (!shapesCompatible(shape, getType().getShape()) ||
+        x.getElementType() != getType().getElementType())
+      return {};
+    if (isIdentityPermutation(r) && x == getType())
+      return inner.getInput();
+    getInputMutable().assign(inner.getInput());
+    setPermutation(r);
+    return getResult();
+  }
+  if (isIdentityPermutation(getPermutation()) && getInput().getType() == getType())
     return getInput();
   return {};
 }

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Fusion.h"
 #include "Match.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
@@ -14,7 +15,6 @@
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "tfm-fuse-attention"
-
 namespace tfm {
 #define GEN_PASS_DEF_FUSEATTENTION
 #include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
@@ -49,16 +49,11 @@ bool matchHeads(Value v, ArrayRef<int64_t> perm, Value &x, int64_t &heads, int64
   auto t = def<TransposeOp>(v);
   if (!t)
     return false;
+  // A transpose of a transpose is one transpose after canonicalization (the
+  // folder composes them), which tfm-optimize runs first.
+  if (t.getPermutation() != perm)
+    return false;
   Value in = t.getInput();
-  if (t.getPermutation() != perm) {
-    // transpose(transpose(h, [1,0,2]), [0,2,1]) is transpose(h, [1,2,0]).
-    auto inner = def<TransposeOp>(in);
-    if (!(perm == ArrayRef<int64_t>{1, 2, 0} && inner &&
-          inner.getPermutation() == ArrayRef<int64_t>{1, 0, 2} &&
-          t.getPermutation() == ArrayRef<int64_t>{0, 2, 1}))
-      return false;
-    in = inner.getInput();
-  }
   auto hs = shape(in);
   if (hs.size() != 3 || ShapedType::isDynamic(hs[1]) || ShapedType::isDynamic(hs[2]))
     return false;
@@ -76,16 +71,6 @@ bool matchHeads(Value v, ArrayRef<int64_t> perm, Value &x, int64_t &heads, int64
   }
   x = in;
   return true;
-}
-
-/// `x` as [T, H*Dh] (flattening a [T, H, Dh] value).
-Value flatten(OpBuilder &b, Location loc, Value x) {
-  auto t = cast<RankedTensorType>(x.getType());
-  if (t.getRank() == 2)
-    return x;
-  auto flat = RankedTensorType::get({t.getShape()[0], t.getShape()[1] * t.getShape()[2]},
-                                    t.getElementType());
-  return ReshapeOp::create(b, loc, flat, x);
 }
 
 /// Peels multiplications and divisions by splat constants off `v`,
@@ -212,56 +197,74 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
   return m;
 }
 
+/// The type of `x` as [T, H*Dh] (flattening a [T, H, Dh] value).
+Type flatType(Value x) {
+  auto t = cast<RankedTensorType>(x.getType());
+  if (t.getRank() == 2)
+    return t;
+  return RankedTensorType::get({t.getShape()[0], t.getShape()[1] * t.getShape()[2]},
+                               t.getElementType());
+}
+
+struct FuseAttentionPattern : FusionPattern<SoftmaxOp> {
+  using FusionPattern::FusionPattern;
+
+  LogicalResult matchAndRewrite(SoftmaxOp root, PatternRewriter &rewriter) const override {
+    Refusal refuse;
+    auto m = matchAttention(root, refuse);
+    if (failed(m)) {
+      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
+      return rewriter.notifyMatchFailure(root, refuse.reason);
+    }
+    if (flatType(m->q) != m->k.getType())
+      return rewriter.notifyMatchFailure(root, "Q, K and V differ in type");
+    SmallVector<Value> replaced = {m->output};
+    if (m->pastK)
+      replaced.append({m->keysAll, m->valuesAll});
+    if (!setInsertionAfterOperands(rewriter, root->getBlock(),
+                                   {m->q, m->k, m->v, m->pastK, m->pastV}, replaced))
+      return rewriter.notifyMatchFailure(
+          root, "the cache concatenation is used before all of Q, K and V exist");
+    Value q = m->q;
+    if (q.getType() != m->k.getType())
+      q = ReshapeOp::create(rewriter, root.getLoc(), m->k.getType(), q);
+    SmallVector<Type> presents;
+    if (m->pastK)
+      presents = {m->keysAll.getType(), m->valuesAll.getType()};
+    auto attn = AttentionOp::create(
+        rewriter, root.getLoc(), m->output.getType(), presents, q, m->k, m->v, m->pastK,
+        m->pastV, Value(), rewriter.getI64IntegerAttr(m->heads),
+        rewriter.getF64FloatAttr(m->scale), m->causal ? rewriter.getUnitAttr() : nullptr,
+        IntegerAttr(), FloatAttr());
+    SmallVector<Value> results = {attn.getOutput()};
+    if (m->pastK)
+      results.append({attn.getPresent()[0], attn.getPresent()[1]});
+    replaceSubgraph(rewriter, replaced, results);
+    fused(attn, "fused " + Twine(m->heads) + " heads of " + Twine(m->headDim) +
+                    (m->causal ? ", causal" : ", bidirectional") +
+                    (m->pastK ? ", with a KV cache" : ""));
+    return success();
+  }
+};
+
 struct FuseAttentionPass : tfm::impl::FuseAttentionBase<FuseAttentionPass> {
   using FuseAttentionBase::FuseAttentionBase;
 
-  void runOnOperation() override {
-    SmallVector<SoftmaxOp> roots;
-    getOperation().walk([&](SoftmaxOp op) { roots.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (SoftmaxOp root : roots) {
-      Refusal refuse;
-      auto m = matchAttention(root, refuse);
-      if (failed(m)) {
-        LLVM_DEBUG(llvm::dbgs() << "not fused: " << refuse.reason << "\n");
-        refused(root, getArgument(), refuse.reason, numRefused, remarks);
-        continue;
-      }
-      SmallVector<Value> replaced = {m->output};
-      if (m->pastK)
-        replaced.append({m->keysAll, m->valuesAll});
-      if (!setInsertionAfterOperands(rewriter, root->getBlock(),
-                                     {m->q, m->k, m->v, m->pastK, m->pastV}, replaced)) {
-        refused(root, getArgument(),
-                "the cache concatenation is used before all of Q, K and V exist", numRefused,
-                remarks);
-        continue;
-      }
-      Value q = flatten(rewriter, root.getLoc(), m->q);
-      if (q.getType() != m->k.getType()) {
-        refused(root, getArgument(), "Q, K and V differ in type", numRefused, remarks);
-        continue;
-      }
-      SmallVector<Type> presents;
-      if (m->pastK)
-        presents = {m->keysAll.getType(), m->valuesAll.getType()};
-      auto attn = AttentionOp::create(
-          rewriter, root.getLoc(), m->output.getType(), presents, q, m->k, m->v, m->pastK,
-          m->pastV, Value(), rewriter.getI64IntegerAttr(m->heads),
-          rewriter.getF64FloatAttr(m->scale), m->causal ? rewriter.getUnitAttr() : nullptr,
-          IntegerAttr(), FloatAttr());
-      rewriter.replaceAllUsesWith(m->output, attn.getOutput());
-      if (m->pastK) {
-        rewriter.replaceAllUsesWith(m->keysAll, attn.getPresent()[0]);
-        rewriter.replaceAllUsesWith(m->valuesAll, attn.getPresent()[1]);
-      }
-      ++numFused;
-      if (remarks)
-        attn->emitRemark() << "tfm-fuse-attention: fused " << m->heads << " heads of "
-                           << m->headDim << (m->causal ? ", causal" : ", bidirectional")
-                           << (m->pastK ? ", with a KV cache" : "");
-    }
-    eraseDeadOps(getOperation());
+  LogicalResult initialize(MLIRContext *context) override {
+    stages = freezeFusionStages(context, remarks, {populateFuseAttentionPatterns});
+    return success();
   }
+
+  void runOnOperation() override {
+    FusionCounts counts = applyFusionStages(getOperation(), stages, getArgument(), remarks);
+    numFused += counts.fused;
+    numRefused += counts.refused;
+  }
+
+  SmallVector<FrozenRewritePatternSet> stages;
 };
 } // namespace
+
+void tfm::populateFuseAttentionPatterns(RewritePatternSet &patterns, bool remarks) {
+  patterns.add<FuseAttentionPattern>(patterns.getContext(), "tfm-fuse-attention", remarks);
+}

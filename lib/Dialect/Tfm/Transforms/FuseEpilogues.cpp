@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Fusion.h"
 #include "Match.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
@@ -14,7 +15,6 @@
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "tfm-fuse-epilogues"
-
 namespace tfm {
 #define GEN_PASS_DEF_FUSEEPILOGUES
 #include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
@@ -224,60 +224,77 @@ FailureOr<LinearMatch> matchLinear(MatmulOp mm, Refusal &refuse) {
   return m;
 }
 
+struct FuseLinearPattern : FusionPattern<MatmulOp> {
+  using FusionPattern::FusionPattern;
+
+  LogicalResult matchAndRewrite(MatmulOp root, PatternRewriter &rewriter) const override {
+    Refusal refuse;
+    auto m = matchLinear(root, refuse);
+    if (failed(m)) {
+      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
+      return rewriter.notifyMatchFailure(root, refuse.reason);
+    }
+    if (!setInsertionAfterOperands(rewriter, root->getBlock(),
+                                   {m->input, m->weight, m->bias, m->residual}, {m->result}))
+      return rewriter.notifyMatchFailure(root, "the residual is defined too late");
+    auto linear = LinearOp::create(rewriter, root.getLoc(), m->result.getType(), m->input,
+                                   m->weight, m->bias, m->residual,
+                                   ActivationAttr::get(getContext(), m->activation),
+                                   m->transposed ? rewriter.getUnitAttr() : UnitAttr());
+    replaceSubgraph(rewriter, m->result, linear.getResult());
+    fused(linear, Twine("fused tfm.linear") + (m->bias ? " + bias" : "") + " + activation " +
+                      stringifyActivation(m->activation) + (m->residual ? " + residual" : ""));
+    return success();
+  }
+};
+
+/// A residual add feeding a layer norm becomes its residual operand.
+struct FuseResidualLayerNormPattern : FusionPattern<LayerNormOp> {
+  using FusionPattern::FusionPattern;
+
+  LogicalResult matchAndRewrite(LayerNormOp ln, PatternRewriter &rewriter) const override {
+    auto add = def<AddOp>(ln.getInput());
+    if (ln.getResidual() || !add || add.getLhs().getType() != add.getType() ||
+        add.getRhs().getType() != add.getType())
+      return failure();
+    auto fusedLn = LayerNormOp::create(rewriter, ln.getLoc(), ln.getType(0), add.getType(),
+                                       add.getLhs(), add.getRhs(), ln.getScale(), ln.getBias(),
+                                       ln.getEpsilonAttr());
+    rewriter.replaceAllUsesWith(ln.getOutput(), fusedLn.getOutput());
+    // Other users of the sum that come after the layer norm read its second result.
+    rewriter.replaceUsesWithIf(add, fusedLn.getSum(), [&](OpOperand &use) {
+      return use.getOwner() != ln && fusedLn->isBeforeInBlock(use.getOwner());
+    });
+    rewriter.eraseOp(ln);
+    fused(fusedLn, "folded the residual add into tfm.layer_norm");
+    return success();
+  }
+};
+
 struct FuseEpiloguesPass : tfm::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
   using FuseEpiloguesBase::FuseEpiloguesBase;
 
-  void runOnOperation() override {
-    IRRewriter rewriter(&getContext());
-    SmallVector<MatmulOp> roots;
-    getOperation().walk([&](MatmulOp op) { roots.push_back(op); });
-    for (MatmulOp root : roots) {
-      Refusal refuse;
-      auto m = matchLinear(root, refuse);
-      if (failed(m) ||
-          !setInsertionAfterOperands(rewriter, root->getBlock(),
-                                     {m->input, m->weight, m->bias, m->residual}, {m->result})) {
-        refused(root, getArgument(), refuse ? refuse.reason : "the residual is defined too late",
-                numRefused, remarks);
-        continue;
-      }
-      auto linear = LinearOp::create(rewriter, root.getLoc(), m->result.getType(), m->input,
-                                     m->weight, m->bias, m->residual,
-                                     ActivationAttr::get(&getContext(), m->activation),
-                                     m->transposed ? rewriter.getUnitAttr() : UnitAttr());
-      rewriter.replaceAllUsesWith(m->result, linear);
-      ++numFused;
-      if (remarks)
-        linear->emitRemark() << "tfm-fuse-epilogues: fused tfm.linear"
-                             << (m->bias ? " + bias" : "") << " + activation "
-                             << stringifyActivation(m->activation)
-                             << (m->residual ? " + residual" : "");
-    }
-    eraseDeadOps(getOperation());
-
-    // A residual add feeding a layer norm.
-    SmallVector<LayerNormOp> norms;
-    getOperation().walk([&](LayerNormOp op) { norms.push_back(op); });
-    for (LayerNormOp ln : norms) {
-      auto add = def<AddOp>(ln.getInput());
-      if (ln.getResidual() || !add || add.getLhs().getType() != add.getType() ||
-          add.getRhs().getType() != add.getType())
-        continue;
-      rewriter.setInsertionPoint(ln);
-      auto fused = LayerNormOp::create(rewriter, ln.getLoc(), ln.getType(0), add.getType(),
-                                       add.getLhs(), add.getRhs(), ln.getScale(), ln.getBias(),
-                                       ln.getEpsilonAttr());
-      rewriter.replaceAllUsesWith(ln.getOutput(), fused.getOutput());
-      // Other users of the sum that come after the layer norm read its second result.
-      rewriter.replaceUsesWithIf(add, fused.getSum(), [&](OpOperand &use) {
-        return use.getOwner() != ln && fused->isBeforeInBlock(use.getOwner());
-      });
-      rewriter.eraseOp(ln);
-      ++numFused;
-      if (remarks)
-        fused->emitRemark() << "tfm-fuse-epilogues: folded the residual add into tfm.layer_norm";
-    }
-    eraseDeadOps(getOperation());
+  LogicalResult initialize(MLIRContext *context) override {
+    stages = freezeFusionStages(context, remarks,
+                                {populateFuseLinearPatterns, populateFuseResidualLayerNormPatterns});
+    return success();
   }
+
+  void runOnOperation() override {
+    FusionCounts counts = applyFusionStages(getOperation(), stages, getArgument(), remarks);
+    numFused += counts.fused;
+    numRefused += counts.refused;
+  }
+
+  SmallVector<FrozenRewritePatternSet> stages;
 };
 } // namespace
+
+void tfm::populateFuseLinearPatterns(RewritePatternSet &patterns, bool remarks) {
+  patterns.add<FuseLinearPattern>(patterns.getContext(), "tfm-fuse-epilogues", remarks);
+}
+
+void tfm::populateFuseResidualLayerNormPatterns(RewritePatternSet &patterns, bool remarks) {
+  patterns.add<FuseResidualLayerNormPattern>(patterns.getContext(), "tfm-fuse-epilogues",
+                                             remarks);
+}

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Fusion.h"
 #include "Match.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
@@ -14,7 +15,6 @@
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "tfm-fuse-layer-norm"
-
 namespace tfm {
 #define GEN_PASS_DEF_FUSELAYERNORM
 #include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
@@ -157,38 +157,50 @@ FailureOr<LayerNormMatch> matchLayerNorm(Operation *root, Refusal &refuse) {
   return m;
 }
 
+/// Fuses the layer norm around one tfm.rsqrt or tfm.sqrt (OpTy).
+template <typename OpTy>
+struct FuseLayerNormPattern : FusionPattern<OpTy> {
+  using FusionPattern<OpTy>::FusionPattern;
+
+  LogicalResult matchAndRewrite(OpTy root, PatternRewriter &rewriter) const override {
+    Refusal refuse;
+    auto m = matchLayerNorm(root, refuse);
+    if (failed(m)) {
+      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
+      return rewriter.notifyMatchFailure(root, refuse.reason);
+    }
+    if (!setInsertionAfterOperands(rewriter, root->getBlock(), {m->input, m->scale, m->bias},
+                                   {m->result}))
+      return failure(); // cannot happen: the operands dominate the matched result
+    auto ln = LayerNormOp::create(rewriter, m->result.getLoc(), m->input.getType(), Type(),
+                                  m->input, Value(), m->scale, m->bias,
+                                  rewriter.getF64FloatAttr(m->epsilon));
+    replaceSubgraph(rewriter, m->result, ln.getOutput());
+    this->fused(ln, Twine("fused into tfm.layer_norm") + (m->scale ? " with scale" : "") +
+                        (m->bias ? " with bias" : ""));
+    return success();
+  }
+};
+
 struct FuseLayerNormPass : tfm::impl::FuseLayerNormBase<FuseLayerNormPass> {
   using FuseLayerNormBase::FuseLayerNormBase;
 
-  void runOnOperation() override {
-    SmallVector<Operation *> roots;
-    getOperation().walk([&](Operation *op) {
-      if (isa<RsqrtOp, SqrtOp>(op))
-        roots.push_back(op);
-    });
-    IRRewriter rewriter(&getContext());
-    for (Operation *root : roots) {
-      Refusal refuse;
-      auto m = matchLayerNorm(root, refuse);
-      if (failed(m)) {
-        LLVM_DEBUG(llvm::dbgs() << "not fused: " << refuse.reason << "\n");
-        refused(root, getArgument(), refuse.reason, numRefused, remarks);
-        continue;
-      }
-      if (!setInsertionAfterOperands(rewriter, root->getBlock(), {m->input, m->scale, m->bias},
-                                     {m->result}))
-        continue; // cannot happen: the operands dominate the matched result
-
-      auto ln = LayerNormOp::create(rewriter, m->result.getLoc(), m->input.getType(), Type(),
-                                    m->input, Value(), m->scale, m->bias,
-                                    rewriter.getF64FloatAttr(m->epsilon));
-      rewriter.replaceAllUsesWith(m->result, ln.getOutput());
-      ++numFused;
-      if (remarks)
-        ln->emitRemark() << "tfm-fuse-layer-norm: fused into tfm.layer_norm"
-                         << (m->scale ? " with scale" : "") << (m->bias ? " with bias" : "");
-    }
-    eraseDeadOps(getOperation());
+  LogicalResult initialize(MLIRContext *context) override {
+    stages = freezeFusionStages(context, remarks, {populateFuseLayerNormPatterns});
+    return success();
   }
+
+  void runOnOperation() override {
+    FusionCounts counts = applyFusionStages(getOperation(), stages, getArgument(), remarks);
+    numFused += counts.fused;
+    numRefused += counts.refused;
+  }
+
+  SmallVector<FrozenRewritePatternSet> stages;
 };
 } // namespace
+
+void tfm::populateFuseLayerNormPatterns(RewritePatternSet &patterns, bool remarks) {
+  patterns.add<FuseLayerNormPattern<RsqrtOp>, FuseLayerNormPattern<SqrtOp>>(
+      patterns.getContext(), "tfm-fuse-layer-norm", remarks);
+}

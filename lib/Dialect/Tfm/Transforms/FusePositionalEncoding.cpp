@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Fusion.h"
 #include "Match.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
@@ -18,7 +19,6 @@
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "tfm-fuse-positional-encoding"
-
 namespace tfm {
 #define GEN_PASS_DEF_FUSEPOSITIONALENCODING
 #include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
@@ -85,8 +85,8 @@ LogicalResult matchSinusoid(Value v, int64_t d, Value &positions, Refusal &refus
 
 /// Fuses the embedding rooted at `add` (token gather + positional term), or at
 /// a lone token `gather`.
-LogicalResult fuseEmbedding(Operation *root, IRRewriter &rewriter, Refusal &refuse,
-                            StringRef &kind) {
+FailureOr<EmbeddingOp> fuseEmbedding(Operation *root, RewriterBase &rewriter,
+                                     Refusal &refuse) {
   auto isTokenGather = [](Value v) {
     auto g = def<GatherOp>(v);
     return g && g.getTable().getType().getRank() == 2 && g.getIndices().getType().getRank() == 1
@@ -139,9 +139,8 @@ LogicalResult fuseEmbedding(Operation *root, IRRewriter &rewriter, Refusal &refu
     return refuse("the embedding is used before its positions exist");
   auto emb = EmbeddingOp::create(rewriter, root->getLoc(), replaced.getType(), tok.getIndices(),
                                  tok.getTable(), positionTable, positions, position);
-  rewriter.replaceAllUsesWith(replaced, emb);
-  kind = stringifyPositionKind(position);
-  return success();
+  replaceSubgraph(rewriter, replaced, emb.getResult());
+  return emb;
 }
 
 //===----------------------------------------------------------------------===//
@@ -248,9 +247,7 @@ LogicalResult matchRope(Value v, RopeMatch &m, Refusal &refuse) {
   return success();
 }
 
-LogicalResult fuseRope(AttentionOp attn, IRRewriter &rewriter, Refusal &refuse) {
-  if (attn.getRopeDim())
-    return refuse("the attention already has rope");
+LogicalResult fuseRope(AttentionOp attn, RewriterBase &rewriter, Refusal &refuse) {
   RopeMatch qm, km;
   if (failed(matchRope(attn.getQ(), qm, refuse)) || failed(matchRope(attn.getK(), km, refuse)))
     return failure();
@@ -271,59 +268,76 @@ LogicalResult fuseRope(AttentionOp attn, IRRewriter &rewriter, Refusal &refuse) 
   return success();
 }
 
+/// Fuses a token embedding rooted at OpTy: an add of a token gather and a
+/// positional term (tfm.add), or a lone token gather (tfm.gather).
+template <typename OpTy>
+struct FuseEmbeddingPattern : FusionPattern<OpTy> {
+  using FusionPattern<OpTy>::FusionPattern;
+
+  LogicalResult matchAndRewrite(OpTy root, PatternRewriter &rewriter) const override {
+    if constexpr (std::is_same_v<OpTy, AddOp>)
+      if (!def<GatherOp>(root.getLhs()) && !def<GatherOp>(root.getRhs()))
+        return failure(); // no gather: not a candidate
+    Refusal refuse;
+    auto emb = fuseEmbedding(root, rewriter, refuse);
+    if (failed(emb)) {
+      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
+      return rewriter.notifyMatchFailure(root, refuse.reason);
+    }
+    this->fused(*emb, "fused tfm.embedding with position = " +
+                          stringifyPositionKind(emb->getPosition()));
+    return success();
+  }
+};
+
+/// Folds the RoPE rotation of q and k into the tfm.attention they feed.
+struct FuseRopePattern : FusionPattern<AttentionOp> {
+  using FusionPattern::FusionPattern;
+
+  LogicalResult matchAndRewrite(AttentionOp attn, PatternRewriter &rewriter) const override {
+    if (attn.getRopeDim())
+      return failure(); // already has rope
+    Refusal refuse;
+    Location loc = attn.getLoc();
+    if (failed(fuseRope(attn, rewriter, refuse))) {
+      if (refuse.reason == "not a rotary embedding (no head merge)")
+        return failure(); // no rotation at all: not a candidate
+      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
+      return rewriter.notifyMatchFailure(attn, refuse.reason);
+    }
+    if (remarks)
+      emitRemark(loc) << pass << ": folded rope into tfm.attention";
+    return success();
+  }
+};
+
 struct FusePositionalEncodingPass
     : tfm::impl::FusePositionalEncodingBase<FusePositionalEncodingPass> {
   using FusePositionalEncodingBase::FusePositionalEncodingBase;
 
-  void report(Operation *op, LogicalResult result, const Refusal &refuse, const Twine &fused) {
-    if (succeeded(result)) {
-      ++numFused;
-      if (remarks)
-        op->emitRemark() << "tfm-fuse-positional-encoding: " << fused;
-    } else {
-      LLVM_DEBUG(llvm::dbgs() << "not fused: " << refuse.reason << "\n");
-      refused(op, getArgument(), refuse.reason, numRefused, remarks);
-    }
+  LogicalResult initialize(MLIRContext *context) override {
+    stages = freezeFusionStages(
+        context, remarks,
+        {populateFusePositionalEmbeddingPatterns, populateFuseTokenEmbeddingAndRopePatterns});
+    return success();
   }
 
   void runOnOperation() override {
-    IRRewriter rewriter(&getContext());
-    // Token embeddings with a positional term first, then lone token gathers.
-    SmallVector<Operation *> adds, gathers;
-    getOperation().walk([&](Operation *op) {
-      if (auto add = dyn_cast<AddOp>(op);
-          add && (def<GatherOp>(add.getLhs()) || def<GatherOp>(add.getRhs())))
-        adds.push_back(op);
-    });
-    for (Operation *add : adds) {
-      Refusal refuse;
-      StringRef kind;
-      LogicalResult r = fuseEmbedding(add, rewriter, refuse, kind);
-      report(add, r, refuse, "fused tfm.embedding with position = " + kind);
-    }
-    eraseDeadOps(getOperation());
-    getOperation().walk([&](GatherOp g) { gathers.push_back(g); });
-    for (Operation *g : gathers) {
-      Refusal refuse;
-      StringRef kind;
-      LogicalResult r = fuseEmbedding(g, rewriter, refuse, kind);
-      report(g, r, refuse, "fused tfm.embedding with position = none");
-    }
-    SmallVector<AttentionOp> attns;
-    getOperation().walk([&](AttentionOp a) { attns.push_back(a); });
-    for (AttentionOp a : attns) {
-      Refusal refuse;
-      Location loc = a.getLoc();
-      LogicalResult r = fuseRope(a, rewriter, refuse);
-      if (succeeded(r)) {
-        ++numFused;
-        if (remarks)
-          emitRemark(loc) << "tfm-fuse-positional-encoding: folded rope into tfm.attention";
-      } else if (refuse.reason != "not a rotary embedding (no head merge)") {
-        report(a, r, refuse, "");
-      }
-    }
-    eraseDeadOps(getOperation());
+    FusionCounts counts = applyFusionStages(getOperation(), stages, getArgument(), remarks);
+    numFused += counts.fused;
+    numRefused += counts.refused;
   }
+
+  SmallVector<FrozenRewritePatternSet> stages;
 };
 } // namespace
+
+void tfm::populateFusePositionalEmbeddingPatterns(RewritePatternSet &patterns, bool remarks) {
+  patterns.add<FuseEmbeddingPattern<AddOp>>(patterns.getContext(),
+                                            "tfm-fuse-positional-encoding", remarks);
+}
+
+void tfm::populateFuseTokenEmbeddingAndRopePatterns(RewritePatternSet &patterns, bool remarks) {
+  patterns.add<FuseEmbeddingPattern<GatherOp>, FuseRopePattern>(
+      patterns.getContext(), "tfm-fuse-positional-encoding", remarks);
+}

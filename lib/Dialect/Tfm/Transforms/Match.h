@@ -1,8 +1,8 @@
 //===- Match.h - Small matchers shared by the fusion passes --*- C++ -*-===//
 //
 // Helpers to walk decomposed tfm graphs: defining ops of a given type,
-// commutative operands, splat constants, and the Refusal record that a pass
-// turns into a remark.
+// commutative operands, splat constants, and the Refusal record a matcher
+// fills and its pattern passes to notifyMatchFailure.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +13,6 @@
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
 #include <cmath>
 #include <optional>
@@ -78,16 +77,6 @@ struct Refusal {
   }
 };
 
-/// Counts a candidate a pass did not fuse and, with `remarks`, reports why at
-/// the candidate: "<pass>: not fused: <reason>".
-template <typename Counter>
-void refused(mlir::Operation *candidate, llvm::StringRef pass, llvm::StringRef reason,
-             Counter &counter, bool remarks) {
-  ++counter;
-  if (remarks)
-    candidate->emitRemark() << pass << ": not fused: " << reason;
-}
-
 /// Places `rewriter` right after the last definition among `operands` (in
 /// their common block), so a fused op created there dominates as early as
 /// possible. Returns false if some user of `replaced` would then come before
@@ -112,26 +101,6 @@ inline bool setInsertionAfterOperands(mlir::RewriterBase &rewriter, mlir::Block 
       if (user->getBlock() != block || user->isBeforeInBlock(next))
         return false;
   return true;
-}
-
-/// Erases the ops under `root` left dead by a fusion (unused and free of side
-/// effects), so each pass's output shows only what remains.
-inline void eraseDeadOps(mlir::Operation *root) {
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    llvm::SmallVector<mlir::Operation *> dead;
-    root->walk([&](mlir::Operation *op) {
-      if (op != root && mlir::isOpTriviallyDead(op))
-        dead.push_back(op);
-    });
-    for (mlir::Operation *op : llvm::reverse(dead)) {
-      if (op->use_empty()) {
-        op->erase();
-        changed = true;
-      }
-    }
-  }
 }
 
 } // namespace tfm::match

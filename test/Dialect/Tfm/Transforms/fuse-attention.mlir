@@ -36,8 +36,7 @@ func.func @packed_with_cache(%qkv: tensor<?x48xf32>, %pk: tensor<?x16xf32>, %pv:
 
 // -----
 
-// Three separate projections, multiply by the scale, K transposed in two
-// steps, no mask (bidirectional), no cache.
+// Three separate projections, multiply by the scale, no mask (bidirectional), no cache.
 // CHECK-LABEL: func @separate_bidirectional
 // CHECK-NEXT: %[[O:.*]] = tfm.attention %arg0, %arg1, %arg2 heads = 2 scale = 1.250000e-01 :
 // CHECK-NEXT: return %[[O]]
@@ -45,8 +44,7 @@ func.func @separate_bidirectional(%q: tensor<4x16xf32>, %k: tensor<4x16xf32>, %v
   %q3 = tfm.reshape %q : tensor<4x16xf32> -> tensor<4x2x8xf32>
   %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
   %k3 = tfm.reshape %k : tensor<4x16xf32> -> tensor<4x2x8xf32>
-  %kh0 = tfm.transpose %k3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
-  %kh = tfm.transpose %kh0, permutation = [0, 2, 1] : tensor<2x4x8xf32> -> tensor<2x8x4xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<4x2x8xf32> -> tensor<2x8x4xf32>
   %v3 = tfm.reshape %v : tensor<4x16xf32> -> tensor<4x2x8xf32>
   %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<4x2x8xf32> -> tensor<2x4x8xf32>
   %s = tfm.matmul %qh, %kh : tensor<2x4x8xf32>, tensor<2x8x4xf32> -> tensor<2x4x4xf32>
@@ -165,4 +163,34 @@ func.func @plain_softmax(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
   // expected-remark @+1 {{not fused: the scores are not [heads, queries, keys]}}
   %p = tfm.softmax %x, axis = -1 : tensor<4x16xf32>
   return %p : tensor<4x16xf32>
+}
+
+// -----
+
+// A KV cache whose presents nobody uses: the concatenations die with the
+// matched subgraph (they are replaced before anything is erased).
+// CHECK-LABEL: func @cache_presents_unused
+// CHECK: %[[S:.*]]:3 = tfm.split
+// CHECK-NEXT: %[[O:.*]], %{{.*}}:2 = tfm.attention %[[S]]#0, %[[S]]#1, %[[S]]#2 past(%arg1, %arg2) heads = 2
+// CHECK-NEXT: return %[[O]] :
+func.func @cache_presents_unused(%qkv: tensor<?x48xf32>, %pk: tensor<?x16xf32>, %pv: tensor<?x16xf32>)
+    -> tensor<?x16xf32> {
+  %q, %k, %v = tfm.split %qkv, axis = 1 : tensor<?x48xf32> -> tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>
+  %ka = tfm.concat(%pk, %k) axis = 0 : tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+  %va = tfm.concat(%pv, %v) axis = 0 : tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+  %q3 = tfm.reshape %q : tensor<?x16xf32> -> tensor<?x2x8xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<?x2x8xf32> -> tensor<2x?x8xf32>
+  %k3 = tfm.reshape %ka : tensor<?x16xf32> -> tensor<?x2x8xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<?x2x8xf32> -> tensor<2x8x?xf32>
+  %v3 = tfm.reshape %va : tensor<?x16xf32> -> tensor<?x2x8xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<?x2x8xf32> -> tensor<2x?x8xf32>
+  %s = tfm.matmul %qh, %kh : tensor<2x?x8xf32>, tensor<2x8x?xf32> -> tensor<2x?x?xf32>
+  %c = tfm.constant dense<2.82842712> : tensor<f32>
+  %ss = tfm.div %s, %c : tensor<2x?x?xf32>, tensor<f32> -> tensor<2x?x?xf32>
+  // expected-remark @+1 {{fused 2 heads of 8, bidirectional, with a KV cache}}
+  %p = tfm.softmax %ss, axis = -1 : tensor<2x?x?xf32>
+  %o = tfm.matmul %p, %vh : tensor<2x?x?xf32>, tensor<2x?x8xf32> -> tensor<2x?x8xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<2x?x8xf32> -> tensor<?x2x8xf32>
+  %out = tfm.reshape %ot : tensor<?x2x8xf32> -> tensor<?x16xf32>
+  return %out : tensor<?x16xf32>
 }

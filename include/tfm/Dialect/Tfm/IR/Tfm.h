@@ -30,12 +30,6 @@ inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
 #include "tfm/Dialect/Tfm/IR/TfmOps.h.inc"
 
 namespace tfm {
-/// Computes the NumPy broadcast of `a` and `b` (dynamic dimensions stay
-/// dynamic); returns failure if they do not broadcast.
-mlir::LogicalResult broadcastShapes(llvm::ArrayRef<int64_t> a,
-                                    llvm::ArrayRef<int64_t> b,
-                                    llvm::SmallVectorImpl<int64_t> &result);
-
 /// The C ABI's code (tfm_buffer_role in tfm_runtime.h) of a `tfm.role`
 /// value, or nothing for a value the dialect does not define.
 std::optional<int32_t> bufferRoleCode(llvm::StringRef role);

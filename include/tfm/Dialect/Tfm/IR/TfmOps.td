@@ -68,12 +68,14 @@ def Tfm_ConstantOp : Tfm_Op<"constant",
 //===----------------------------------------------------------------------===//
 
 class Tfm_BinaryOp<string mnemonic, string what, list<Trait> traits = []> :
-    Tfm_Op<mnemonic, !listconcat(traits, [Pure])> {
+    Tfm_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptorWithIsCompatible])> {
   let summary = "elementwise " # what # " with broadcasting";
   let description = [{
     Elementwise }] # what # [{ of two tensors of one element type, with NumPy
     broadcasting: shapes are aligned at the trailing dimension and a dimension
-    of size 1 stretches to match. The result has the broadcast shape.
+    of size 1 stretches to match. The result has the broadcast shape
+    (inferred, by MLIR's `OpTrait::util::getBroadcastedShape`; a written
+    result type may be more static than the inferred one).
 
     ```mlir
     %y = tfm.}] # mnemonic # [{ %x, %b : tensor<4x16xf32>, tensor<16xf32> -> tensor<4x16xf32>
@@ -84,7 +86,6 @@ class Tfm_BinaryOp<string mnemonic, string what, list<Trait> traits = []> :
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
 def Tfm_AddOp : Tfm_BinaryOp<"add", "addition", [Commutative]> { let hasFolder = 1; }
@@ -135,11 +136,12 @@ def Tfm_CastOp : Tfm_Op<"cast", [Pure]> {
   let hasFolder = 1;
 }
 
-def Tfm_SelectOp : Tfm_Op<"select", [Pure]> {
+def Tfm_SelectOp : Tfm_Op<"select", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "elementwise choice between two tensors by a boolean mask";
   let description = [{
     `result[i] = cond[i] ? true_value[i] : false_value[i]`, with NumPy
-    broadcasting over all three operands. Used for causal masking.
+    broadcasting over all three operands (the result type is inferred). Used
+    for causal masking.
 
     ```mlir
     %s = tfm.select %mask, %scores, %neginf
@@ -153,7 +155,6 @@ def Tfm_SelectOp : Tfm_Op<"select", [Pure]> {
     $cond `,` $true_value `,` $false_value attr-dict `:` type($cond) `,`
     type($true_value) `,` type($false_value) `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
 def Tfm_CausalMaskOp : Tfm_Op<"causal_mask", [Pure]> {
@@ -183,12 +184,13 @@ def Tfm_CausalMaskOp : Tfm_Op<"causal_mask", [Pure]> {
 // Reductions and normalizations
 //===----------------------------------------------------------------------===//
 
-class Tfm_ReduceOp<string mnemonic, string what> : Tfm_Op<mnemonic, [Pure]> {
+class Tfm_ReduceOp<string mnemonic, string what> :
+    Tfm_Op<mnemonic, [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = what # " along one axis, keeping it with size 1";
   let description = [{
     Reduces `axis` (negative values count from the end) with }] # what # [{. The
     reduced dimension is kept with size 1, so the result broadcasts against the
-    input.
+    input (the result type is inferred).
 
     ```mlir
     %m = tfm.}] # mnemonic # [{ %x, axis = -1 : tensor<4x16xf32> -> tensor<4x1xf32>
@@ -199,7 +201,6 @@ class Tfm_ReduceOp<string mnemonic, string what> : Tfm_Op<mnemonic, [Pure]> {
   let assemblyFormat = [{
     $input `,` `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
   }];
-  let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// The reduced axis in [0, rank).
     int64_t getNormalizedAxis() {
@@ -240,12 +241,12 @@ def Tfm_SoftmaxOp : Tfm_Op<"softmax", [Pure, SameOperandsAndResultType]> {
 // Shape ops
 //===----------------------------------------------------------------------===//
 
-def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure]> {
+def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "batched matrix product";
   let description = [{
     `lhs[..., M, K] x rhs[..., K, N] -> result[..., M, N]`. Leading (batch)
     dimensions broadcast with NumPy rules; a rank-2 `rhs` is shared by every
-    batch.
+    batch. The result type is inferred.
 
     ```mlir
     %y = tfm.matmul %x, %w : tensor<4x8xf32>, tensor<8x16xf32> -> tensor<4x16xf32>
@@ -256,7 +257,6 @@ def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure]> {
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
 def Tfm_TransposeOp : Tfm_Op<"transpose", [Pure]> {

@@ -1,11 +1,15 @@
 //===- Passes.td - tfm fusion passes -----------------------*- tablegen -*-===//
 //
 // The graph passes of tfm-optimize: each recognizes one family of decomposed
-// subgraphs and replaces it with a fused tfm op. Every pass has a `remarks`
-// option that reports, at each candidate, what it fused or why it refused
-// (tfmc --fusion-remarks sets it for all), and statistics with the numbers of
-// fusions (--mlir-pass-statistics; empty where LLVM is built without stats,
-// as Debian's is).
+// subgraphs and replaces it with a fused tfm op. Each pass is rewrite
+// patterns (populate...Patterns in Passes.h) run in stages by MLIR's greedy
+// driver; a pattern refuses a candidate with notifyMatchFailure(op, reason),
+// and a rewrite listener turns the refusals left at the end into remarks.
+// The patterns match canonical IR (tfm-optimize canonicalizes first). Every
+// pass has a `remarks` option that reports, at each candidate, what it fused
+// or why it refused (tfmc --fusion-remarks sets it for all), and statistics
+// with the numbers of fusions (--mlir-pass-statistics; empty where LLVM is
+// built without stats, as Debian's is).
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,7 +18,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-class TfmFusionPass<string arg, string cls> : Pass<arg, "mlir::func::FuncOp"> {
+class TfmFusionPass<string arg> : Pass<arg, "mlir::func::FuncOp"> {
   let options = [
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "Emit a remark at every candidate: what was fused, or why not">
@@ -26,7 +30,7 @@ class TfmFusionPass<string arg, string cls> : Pass<arg, "mlir::func::FuncOp"> {
   let dependentDialects = ["::tfm::TfmDialect"];
 }
 
-def FuseLayerNorm : TfmFusionPass<"tfm-fuse-layer-norm", "FuseLayerNorm"> {
+def FuseLayerNorm : TfmFusionPass<"tfm-fuse-layer-norm"> {
   let summary = "Fuse mean/variance/rsqrt arithmetic into tfm.layer_norm";
   let description = [{
     Starting from each `tfm.rsqrt` (or `tfm.sqrt`), recognizes
@@ -39,6 +43,7 @@ def FuseLayerNorm : TfmFusionPass<"tfm-fuse-layer-norm", "FuseLayerNorm"> {
     ```
 
     and replaces it with `tfm.layer_norm %x [scale %gamma] [bias %beta] eps`.
+    Patterns: `populateFuseLayerNormPatterns` (roots `tfm.rsqrt`, `tfm.sqrt`).
     Not fused: reductions over another axis, a centre taken from another
     tensor, a non-constant epsilon.
 
@@ -62,7 +67,7 @@ def FuseLayerNorm : TfmFusionPass<"tfm-fuse-layer-norm", "FuseLayerNorm"> {
   }];
 }
 
-def FuseAttention : TfmFusionPass<"tfm-fuse-attention", "FuseAttention"> {
+def FuseAttention : TfmFusionPass<"tfm-fuse-attention"> {
   let summary = "Fuse scaled dot-product attention into tfm.attention";
   let description = [{
     Starting from each `tfm.softmax`, recognizes multi-head scaled dot-product
@@ -73,7 +78,9 @@ def FuseAttention : TfmFusionPass<"tfm-fuse-attention", "FuseAttention"> {
     over the key axis, ·V, and the head merge; keys and values may be
     concatenated after a KV cache (`tfm.concat(past, new)`). Replaces it with
     `tfm.attention {heads, scale, causal}` whose present results replace the
-    concatenations.
+    concatenations. K is expected as one `[1, 2, 0]` transpose of the heads:
+    canonicalization composes a transpose of a transpose into one. Patterns:
+    `populateFuseAttentionPatterns` (root `tfm.softmax`).
 
     Not fused (near misses): a mask that keeps the future (select arms
     swapped), softmax over another axis, a scale applied to V, heads that do
@@ -97,8 +104,7 @@ def FuseAttention : TfmFusionPass<"tfm-fuse-attention", "FuseAttention"> {
   }];
 }
 
-def FusePositionalEncoding : TfmFusionPass<"tfm-fuse-positional-encoding",
-                                           "FusePositionalEncoding"> {
+def FusePositionalEncoding : TfmFusionPass<"tfm-fuse-positional-encoding"> {
   let summary = "Fold positional encodings into tfm.embedding and tfm.attention";
   let description = [{
     * token gather + learned position gather, or + the sinusoidal table
@@ -108,6 +114,11 @@ def FusePositionalEncoding : TfmFusionPass<"tfm-fuse-positional-encoding",
     * the rotary rotation of q and k (rotate-half with cos/sin tables of
       position x theta^(-2i/r)) on the operands of a `tfm.attention` => its
       `rope(rotary_dim, theta)` attribute and `positions` operand.
+
+    Patterns, in two stages: `populateFusePositionalEmbeddingPatterns` (root
+    `tfm.add`), then `populateFuseTokenEmbeddingAndRopePatterns` (roots
+    `tfm.gather`, `tfm.attention`), so a token gather with a positional term
+    is not taken alone.
 
     Before / after (learned):
     ```mlir
@@ -123,7 +134,7 @@ def FusePositionalEncoding : TfmFusionPass<"tfm-fuse-positional-encoding",
   }];
 }
 
-def FuseEpilogues : TfmFusionPass<"tfm-fuse-epilogues", "FuseEpilogues"> {
+def FuseEpilogues : TfmFusionPass<"tfm-fuse-epilogues"> {
   let summary = "Fold bias, GELU/ReLU and residual adds into tfm.linear / tfm.layer_norm";
   let description = [{
     * `tfm.matmul` by a rank-2 weight (or its transpose) => `tfm.linear`, then
@@ -136,6 +147,10 @@ def FuseEpilogues : TfmFusionPass<"tfm-fuse-epilogues", "FuseEpilogues"> {
 
     An activation is folded only if nothing else uses the pre-activation
     value (folding it would compute the matmul twice).
+
+    Patterns, in two stages: `populateFuseLinearPatterns` (root `tfm.matmul`),
+    then `populateFuseResidualLayerNormPatterns` (root `tfm.layer_norm`), so a
+    residual add goes into a linear's epilogue where it can.
 
     Before / after:
     ```mlir
