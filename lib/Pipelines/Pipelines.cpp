@@ -9,6 +9,7 @@
 #include "tfm/InitAllDialects.h"
 
 #include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/OneDNN/Transforms/Passes.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 #include "tfm/Dialect/OneDNN/IR/OneDNN.h"
 #include "tfm/Dialect/Tfm/IR/Tfm.h"
@@ -97,6 +98,7 @@ void tfm::registerTfmDialects(DialectRegistry &registry) { registerAllDialects(r
 void tfm::registerTfmPassesAndPipelines() {
   registerTfmConversionPasses();
   registerTfmTransformsPasses();
+  registerOneDNNTransformsPasses();
   // The upstream passes the pipelines use, so each stage can be run alone.
   registerPass([] { return memref::createExpandStridedMetadataPass(); });
   registerPass([] { return createLowerAffinePass(); });

@@ -121,117 +121,41 @@ private:
   SmallVector<Value> args;
 };
 
-/// onednn.matmul -> tfm_rt_matmul(a, b, bias, residual, dst, activation, transpose_b).
-struct MatmulToCall : ConvertOpToLLVMPattern<onednn::MatmulOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::MatmulOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getA(), adaptor.getA());
-    c.buffer(op.getB(), adaptor.getB());
-    c.buffer(op.getBias(), adaptor.getBias());
-    c.buffer(op.getResidual(), adaptor.getResidual());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.i32(static_cast<int32_t>(op.getActivation()));
-    c.i32(op.getTransposeB() ? 1 : 0);
-    c.call(op, "tfm_rt_matmul");
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
+/// A onednn op on buffers -> `tfm_rt_<op>(buffers..., scalars...)`: its
+/// operands in ODS order (which is the C ABI's order; an absent optional
+/// operand passes a null buffer), then the op's attributes as scalars. One
+/// entry of the call table in populateOneDNNToLLVMPatterns per op.
+template <typename OpTy>
+struct BufferOpToCall : ConvertOpToLLVMPattern<OpTy> {
+  using Scalars = void (*)(OpTy, CallBuilder &);
+  BufferOpToCall(const LLVMTypeConverter &converter, StringRef callee, unsigned numBuffers,
+                 Scalars scalars)
+      : ConvertOpToLLVMPattern<OpTy>(converter), callee(callee), numBuffers(numBuffers),
+        scalars(scalars) {}
 
-/// onednn.layer_norm -> tfm_rt_layer_norm(src, scale, shift, dst, epsilon).
-struct LayerNormToCall : ConvertOpToLLVMPattern<onednn::LayerNormOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::LayerNormOp op, OpAdaptor adaptor,
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
+    unsigned operands = 0;
+    for (unsigned i = 0; i < numBuffers; ++i)
+      operands += op.getODSOperands(i).size();
+    if (operands != op->getNumOperands())
+      return rewriter.notifyMatchFailure(op, "the call table's buffer count is not the op's");
     CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getSrc(), adaptor.getSrc());
-    c.buffer(op.getScale(), adaptor.getScale());
-    c.buffer(op.getShift(), adaptor.getShift());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.f64(op.getEpsilon().convertToDouble());
-    c.call(op, "tfm_rt_layer_norm");
+    for (unsigned i = 0; i < numBuffers; ++i) {
+      auto original = op.getODSOperands(i);
+      auto converted = adaptor.getODSOperands(i);
+      c.buffer(original.empty() ? Value() : original.front(),
+               converted.empty() ? Value() : converted.front());
+    }
+    scalars(op, c);
+    c.call(op, callee);
     rewriter.eraseOp(op);
     return success();
   }
-};
 
-/// onednn.eltwise -> tfm_rt_eltwise(src, dst, kind, alpha, beta).
-struct EltwiseToCall : ConvertOpToLLVMPattern<onednn::EltwiseOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::EltwiseOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getSrc(), adaptor.getSrc());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.i32(static_cast<int32_t>(op.getKind()));
-    c.f64(op.getAlpha().convertToDouble());
-    c.f64(op.getBeta().convertToDouble());
-    c.call(op, "tfm_rt_eltwise");
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
-
-/// onednn.binary -> tfm_rt_binary(lhs, rhs, dst, kind).
-struct BinaryToCall : ConvertOpToLLVMPattern<onednn::BinaryOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::BinaryOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getLhs(), adaptor.getLhs());
-    c.buffer(op.getRhs(), adaptor.getRhs());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.i32(static_cast<int32_t>(op.getKind()));
-    c.call(op, "tfm_rt_binary");
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
-
-/// onednn.softmax -> tfm_rt_softmax(src, dst, axis).
-struct SoftmaxToCall : ConvertOpToLLVMPattern<onednn::SoftmaxOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::SoftmaxOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getSrc(), adaptor.getSrc());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.i64(op.getAxisAttr().getInt());
-    c.call(op, "tfm_rt_softmax");
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
-
-/// onednn.reorder -> tfm_rt_reorder(src, dst).
-struct ReorderToCall : ConvertOpToLLVMPattern<onednn::ReorderOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::ReorderOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getSrc(), adaptor.getSrc());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.call(op, "tfm_rt_reorder");
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
-
-/// onednn.reduction -> tfm_rt_reduction(src, dst, kind).
-struct ReductionToCall : ConvertOpToLLVMPattern<onednn::ReductionOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::ReductionOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getSrc(), adaptor.getSrc());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.i32(static_cast<int32_t>(op.getKind()));
-    c.call(op, "tfm_rt_reduction");
-    rewriter.eraseOp(op);
-    return success();
-  }
+  StringRef callee;
+  unsigned numBuffers;
+  Scalars scalars;
 };
 
 /// onednn.weight -> tfm_rt_weight(name, rank, d0..d3, dtype), as a static descriptor.
@@ -281,77 +205,6 @@ struct QuantizedWeightToCall : ConvertOpToLLVMPattern<onednn::QuantizedWeightOp>
           cast<MemRefType>(op->getResult(part).getType()), ptr));
     }
     rewriter.replaceOp(op, results);
-    return success();
-  }
-};
-
-/// onednn.quantized_matmul -> tfm_rt_quantized_matmul(a, q, scales, bias, residual, dst,
-/// activation, bits, group).
-struct QuantizedMatmulToCall : ConvertOpToLLVMPattern<onednn::QuantizedMatmulOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::QuantizedMatmulOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getA(), adaptor.getA());
-    c.buffer(op.getQ(), adaptor.getQ());
-    c.buffer(op.getScales(), adaptor.getScales());
-    c.buffer(op.getBias(), adaptor.getBias());
-    c.buffer(op.getResidual(), adaptor.getResidual());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.i32(static_cast<int32_t>(op.getActivation()));
-    c.i32(static_cast<int32_t>(op.getBits()));
-    c.i64(op.getGroup());
-    c.call(op, "tfm_rt_quantized_matmul");
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
-
-/// onednn.embedding -> tfm_rt_embedding(tokens, table, table_scales, position_table,
-/// positions, dst, kind, bits, group).
-struct EmbeddingToCall : ConvertOpToLLVMPattern<onednn::EmbeddingOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::EmbeddingOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getTokens(), adaptor.getTokens());
-    c.buffer(op.getTable(), adaptor.getTable());
-    c.buffer(op.getTableScales(), adaptor.getTableScales());
-    c.buffer(op.getPositionTable(), adaptor.getPositionTable());
-    c.buffer(op.getPositions(), adaptor.getPositions());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.i32(static_cast<int32_t>(op.getPosition()));
-    c.i32(static_cast<int32_t>(op.getBits().value_or(0)));
-    c.i64(op.getGroup().value_or(0));
-    c.call(op, "tfm_rt_embedding");
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
-
-/// onednn.sdpa -> tfm_rt_sdpa(q, k, v, past_k, past_v, positions, dst, present_k,
-/// present_v, heads, scale, causal, rope_dim, rope_theta).
-struct SdpaToCall : ConvertOpToLLVMPattern<onednn::SdpaOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
-  LogicalResult matchAndRewrite(onednn::SdpaOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    CallBuilder c(rewriter, op.getLoc());
-    c.buffer(op.getQ(), adaptor.getQ());
-    c.buffer(op.getK(), adaptor.getK());
-    c.buffer(op.getV(), adaptor.getV());
-    c.buffer(op.getPastK(), adaptor.getPastK());
-    c.buffer(op.getPastV(), adaptor.getPastV());
-    c.buffer(op.getPositions(), adaptor.getPositions());
-    c.buffer(op.getDst(), adaptor.getDst());
-    c.buffer(op.getPresentK(), adaptor.getPresentK());
-    c.buffer(op.getPresentV(), adaptor.getPresentV());
-    c.i64(op.getNumHeadsAttr().getInt());
-    c.f64(op.getScale().convertToDouble());
-    c.i32(op.getCausal() ? 1 : 0);
-    c.i64(op.getRopeDimAttr().getInt());
-    c.f64(op.getRopeTheta().convertToDouble());
-    c.call(op, "tfm_rt_sdpa");
-    rewriter.eraseOp(op);
     return success();
   }
 };
@@ -471,9 +324,64 @@ struct ConvertOneDNNToLLVMPass
 };
 } // namespace
 
+template <typename OpTy>
+static void addCall(RewritePatternSet &patterns, LLVMTypeConverter &converter, StringRef callee,
+                    unsigned numBuffers, typename BufferOpToCall<OpTy>::Scalars scalars) {
+  patterns.add<BufferOpToCall<OpTy>>(converter, callee, numBuffers, scalars);
+}
+
 void tfm::populateOneDNNToLLVMPatterns(LLVMTypeConverter &converter,
                                        RewritePatternSet &patterns) {
-  patterns.add<MatmulToCall, LayerNormToCall, EltwiseToCall, BinaryToCall,
-               SoftmaxToCall, ReorderToCall, ReductionToCall, WeightToCall, EmbeddingToCall,
-               SdpaToCall, QuantizedWeightToCall, QuantizedMatmulToCall>(converter);
+  using namespace onednn;
+  // The call table: op, runtime function (tfm_runtime.h), number of buffer
+  // operands, and the scalars that follow them.
+  addCall<MatmulOp>(patterns, converter, "tfm_rt_matmul", 5, [](MatmulOp op, CallBuilder &c) {
+    c.i32(static_cast<int32_t>(op.getActivation())); // a, b, bias, residual, dst
+    c.i32(op.getTransposeB() ? 1 : 0);
+  });
+  addCall<LayerNormOp>(patterns, converter, "tfm_rt_layer_norm", 4,
+                       [](LayerNormOp op, CallBuilder &c) { // src, scale, shift, dst
+                         c.f64(op.getEpsilon().convertToDouble());
+                       });
+  addCall<EltwiseOp>(patterns, converter, "tfm_rt_eltwise", 2,
+                     [](EltwiseOp op, CallBuilder &c) { // src, dst
+                       c.i32(static_cast<int32_t>(op.getKind()));
+                       c.f64(op.getAlpha().convertToDouble());
+                       c.f64(op.getBeta().convertToDouble());
+                     });
+  addCall<BinaryOp>(patterns, converter, "tfm_rt_binary", 3,
+                    [](BinaryOp op, CallBuilder &c) { // lhs, rhs, dst
+                      c.i32(static_cast<int32_t>(op.getKind()));
+                    });
+  addCall<SoftmaxOp>(patterns, converter, "tfm_rt_softmax", 2,
+                     [](SoftmaxOp op, CallBuilder &c) { c.i64(op.getAxisAttr().getInt()); });
+  addCall<ReorderOp>(patterns, converter, "tfm_rt_reorder", 2, [](ReorderOp, CallBuilder &) {});
+  addCall<ReductionOp>(patterns, converter, "tfm_rt_reduction", 2,
+                       [](ReductionOp op, CallBuilder &c) {
+                         c.i32(static_cast<int32_t>(op.getKind()));
+                       });
+  addCall<QuantizedMatmulOp>(patterns, converter, "tfm_rt_quantized_matmul", 6,
+                             [](QuantizedMatmulOp op, CallBuilder &c) {
+                               // a, q, scales, bias, residual, dst
+                               c.i32(static_cast<int32_t>(op.getActivation()));
+                               c.i32(static_cast<int32_t>(op.getBits()));
+                               c.i64(op.getGroup());
+                             });
+  addCall<EmbeddingOp>(patterns, converter, "tfm_rt_embedding", 6,
+                       [](EmbeddingOp op, CallBuilder &c) {
+                         // tokens, table, table_scales, position_table, positions, dst
+                         c.i32(static_cast<int32_t>(op.getPosition()));
+                         c.i32(static_cast<int32_t>(op.getBits().value_or(0)));
+                         c.i64(op.getGroup().value_or(0));
+                       });
+  addCall<SdpaOp>(patterns, converter, "tfm_rt_sdpa", 9, [](SdpaOp op, CallBuilder &c) {
+    // q, k, v, past_k, past_v, positions, dst, present_k, present_v
+    c.i64(op.getNumHeadsAttr().getInt());
+    c.f64(op.getScale().convertToDouble());
+    c.i32(op.getCausal() ? 1 : 0);
+    c.i64(op.getRopeDimAttr().getInt());
+    c.f64(op.getRopeTheta().convertToDouble());
+  });
+  // The weights become static descriptors of the pointers the runtime returns.
+  patterns.add<WeightToCall, QuantizedWeightToCall>(converter);
 }

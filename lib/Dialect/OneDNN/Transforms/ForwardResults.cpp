@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/OneDNN/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -14,7 +14,7 @@
 
 namespace tfm {
 #define GEN_PASS_DEF_ONEDNNFORWARDRESULTS
-#include "tfm/Conversion/Passes.h.inc"
+#include "tfm/Dialect/OneDNN/Transforms/Passes.h.inc"
 } // namespace tfm
 
 using namespace mlir;

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/OneDNN/Transforms/Passes.h"
 #include "tfm/Dialect/OneDNN/IR/OneDNN.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,7 +18,7 @@
 
 namespace tfm {
 #define GEN_PASS_DEF_ONEDNNFORWARDVIEWS
-#include "tfm/Conversion/Passes.h.inc"
+#include "tfm/Dialect/OneDNN/Transforms/Passes.h.inc"
 } // namespace tfm
 
 using namespace mlir;

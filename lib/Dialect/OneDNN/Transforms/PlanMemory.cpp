@@ -2,12 +2,14 @@
 //
 // Liveness-based memory planning for onednn functions: every `memref.alloc`
 // becomes a `memref.view` into one arena, at an offset chosen so that buffers
-// whose live ranges overlap never share bytes.
+// whose live ranges overlap never share bytes. Live ranges come from
+// mlir::Liveness, joined over each alloc and the views of it.
 //
 //===----------------------------------------------------------------------===//
 
-#include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/OneDNN/Transforms/Passes.h"
 
+#include "mlir/Analysis/Liveness.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -19,7 +21,7 @@
 
 namespace tfm {
 #define GEN_PASS_DEF_ONEDNNPLANMEMORY
-#include "tfm/Conversion/Passes.h.inc"
+#include "tfm/Dialect/OneDNN/Transforms/Passes.h.inc"
 } // namespace tfm
 
 using namespace mlir;
@@ -77,19 +79,16 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
     }
     Block &block = func.front();
 
-    // Map every value to the alloc it views (through view-like ops), and
-    // record each alloc's first and last use in program order.
+    // Map every value to the alloc it views (through view-like ops): a
+    // buffer is live while any of its values is.
     DenseMap<Value, size_t> rootOf;
+    DenseMap<Operation *, size_t> position; // program order in the block
     SmallVector<Buffer> buffers;
-    SmallVector<memref::AllocOp> unplanned; // dynamic sizes: freed at the end
+    SmallVector<SmallVector<Value>> aliases; // per buffer: the alloc and its views
+    SmallVector<memref::AllocOp> unplanned;  // dynamic sizes: freed at the end
     size_t index = 0;
     for (Operation &op : block) {
-      ++index;
-      for (Value operand : op.getOperands()) {
-        auto it = rootOf.find(operand);
-        if (it != rootOf.end())
-          buffers[it->second].last = index;
-      }
+      position[&op] = ++index;
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
         MemRefType t = alloc.getType();
         // Planned: static shapes, and shapes with one dynamic size (their
@@ -106,15 +105,26 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
         Value scale = alloc.getDynamicSizes().empty() ? Value() : alloc.getDynamicSizes()[0];
         rootOf[alloc.getResult()] = buffers.size();
         buffers.push_back({alloc, std::max<int64_t>(bytes, 1), index, index, scale});
+        aliases.push_back({alloc.getResult()});
         continue;
       }
       if (auto view = dyn_cast<ViewLikeOpInterface>(op)) {
         auto it = rootOf.find(view.getViewSource());
         if (it != rootOf.end())
-          for (Value r : op.getResults())
+          for (Value r : op.getResults()) {
             rootOf[r] = it->second;
+            aliases[it->second].push_back(r);
+          }
       }
     }
+    // Each buffer ends at the last use of any of its values (mlir::Liveness:
+    // the end operation of each value's live range in this block).
+    Liveness liveness(func);
+    const LivenessBlockInfo *live = liveness.getLiveness(&block);
+    for (auto [buffer, values] : llvm::zip(buffers, aliases))
+      for (Value v : values)
+        buffer.last = std::max(buffer.last,
+                               position.lookup(live->getEndOperation(v, v.getDefiningOp())));
     OpBuilder b(func.getContext());
     for (memref::AllocOp alloc : unplanned) {
       b.setInsertionPoint(block.getTerminator());
