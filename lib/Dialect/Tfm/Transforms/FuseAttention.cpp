@@ -247,21 +247,9 @@ struct FuseAttentionPattern : FusionPattern<SoftmaxOp> {
   }
 };
 
-struct FuseAttentionPass : tfm::impl::FuseAttentionBase<FuseAttentionPass> {
-  using FuseAttentionBase::FuseAttentionBase;
-
-  LogicalResult initialize(MLIRContext *context) override {
-    stages = freezeFusionStages(context, remarks, {populateFuseAttentionPatterns});
-    return success();
-  }
-
-  void runOnOperation() override {
-    FusionCounts counts = applyFusionStages(getOperation(), stages, getArgument(), remarks);
-    numFused += counts.fused;
-    numRefused += counts.refused;
-  }
-
-  SmallVector<FrozenRewritePatternSet> stages;
+struct FuseAttentionPass : FusionPass<FuseAttentionPass, tfm::impl::FuseAttentionBase> {
+  using FusionPass::FusionPass;
+  static constexpr PopulateFusionPatterns kStages[] = {populateFuseAttentionPatterns};
 };
 } // namespace
 

@@ -271,22 +271,10 @@ struct FuseResidualLayerNormPattern : FusionPattern<LayerNormOp> {
   }
 };
 
-struct FuseEpiloguesPass : tfm::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
-  using FuseEpiloguesBase::FuseEpiloguesBase;
-
-  LogicalResult initialize(MLIRContext *context) override {
-    stages = freezeFusionStages(context, remarks,
-                                {populateFuseLinearPatterns, populateFuseResidualLayerNormPatterns});
-    return success();
-  }
-
-  void runOnOperation() override {
-    FusionCounts counts = applyFusionStages(getOperation(), stages, getArgument(), remarks);
-    numFused += counts.fused;
-    numRefused += counts.refused;
-  }
-
-  SmallVector<FrozenRewritePatternSet> stages;
+struct FuseEpiloguesPass : FusionPass<FuseEpiloguesPass, tfm::impl::FuseEpiloguesBase> {
+  using FusionPass::FusionPass;
+  static constexpr PopulateFusionPatterns kStages[] = {populateFuseLinearPatterns,
+                                                       populateFuseResidualLayerNormPatterns};
 };
 } // namespace
 

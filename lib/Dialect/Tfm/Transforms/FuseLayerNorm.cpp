@@ -182,21 +182,9 @@ struct FuseLayerNormPattern : FusionPattern<OpTy> {
   }
 };
 
-struct FuseLayerNormPass : tfm::impl::FuseLayerNormBase<FuseLayerNormPass> {
-  using FuseLayerNormBase::FuseLayerNormBase;
-
-  LogicalResult initialize(MLIRContext *context) override {
-    stages = freezeFusionStages(context, remarks, {populateFuseLayerNormPatterns});
-    return success();
-  }
-
-  void runOnOperation() override {
-    FusionCounts counts = applyFusionStages(getOperation(), stages, getArgument(), remarks);
-    numFused += counts.fused;
-    numRefused += counts.refused;
-  }
-
-  SmallVector<FrozenRewritePatternSet> stages;
+struct FuseLayerNormPass : FusionPass<FuseLayerNormPass, tfm::impl::FuseLayerNormBase> {
+  using FusionPass::FusionPass;
+  static constexpr PopulateFusionPatterns kStages[] = {populateFuseLayerNormPatterns};
 };
 } // namespace
 

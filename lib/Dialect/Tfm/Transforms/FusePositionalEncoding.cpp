@@ -312,23 +312,10 @@ struct FuseRopePattern : FusionPattern<AttentionOp> {
 };
 
 struct FusePositionalEncodingPass
-    : tfm::impl::FusePositionalEncodingBase<FusePositionalEncodingPass> {
-  using FusePositionalEncodingBase::FusePositionalEncodingBase;
-
-  LogicalResult initialize(MLIRContext *context) override {
-    stages = freezeFusionStages(
-        context, remarks,
-        {populateFusePositionalEmbeddingPatterns, populateFuseTokenEmbeddingAndRopePatterns});
-    return success();
-  }
-
-  void runOnOperation() override {
-    FusionCounts counts = applyFusionStages(getOperation(), stages, getArgument(), remarks);
-    numFused += counts.fused;
-    numRefused += counts.refused;
-  }
-
-  SmallVector<FrozenRewritePatternSet> stages;
+    : FusionPass<FusePositionalEncodingPass, tfm::impl::FusePositionalEncodingBase> {
+  using FusionPass::FusionPass;
+  static constexpr PopulateFusionPatterns kStages[] = {populateFusePositionalEmbeddingPatterns,
+                                                       populateFuseTokenEmbeddingAndRopePatterns};
 };
 } // namespace
 

@@ -90,6 +90,33 @@ FusionCounts applyFusionStages(mlir::Operation *root,
                                llvm::ArrayRef<mlir::FrozenRewritePatternSet> stages,
                                llvm::StringRef pass, bool remarks);
 
+/// The body every fusion pass shares. `PassBase<Derived>` is the pass's
+/// ODS-generated base (tfm::impl::Fuse...Base, with the `remarks` option and
+/// the `numFused`/`numRefused` statistics); `Derived::kStages` lists its
+/// populate functions, one per stage. The stages are frozen once, in
+/// initialize().
+template <typename Derived, template <typename> class PassBase>
+class FusionPass : public PassBase<Derived> {
+public:
+  using Generated = PassBase<Derived>;
+  using Generated::Generated;
+
+  mlir::LogicalResult initialize(mlir::MLIRContext *context) override {
+    stages = freezeFusionStages(context, this->remarks, Derived::kStages);
+    return mlir::success();
+  }
+
+  void runOnOperation() override {
+    FusionCounts counts =
+        applyFusionStages(this->getOperation(), stages, this->getArgument(), this->remarks);
+    this->numFused += counts.fused;
+    this->numRefused += counts.refused;
+  }
+
+private:
+  llvm::SmallVector<mlir::FrozenRewritePatternSet> stages;
+};
+
 } // namespace tfm
 
 #endif // TFM_LIB_DIALECT_TFM_TRANSFORMS_FUSION_H
