@@ -55,6 +55,19 @@ void preferHugePages(char **argv) {
   ::execv("/proc/self/exe", argv);
 }
 
+/// Runs one mode (returning its exit code) and turns what it throws into an
+/// error message and exit code 1; stdout is flushed and checked either way.
+template <typename Mode>
+int runGuarded(Mode mode) {
+  try {
+    return tfm::exe::finishStdout(mode());
+  } catch (const std::bad_alloc &) {
+    return tfm::exe::finishStdout(tfm::exe::fail("out of memory"));
+  } catch (const std::exception &e) {
+    return tfm::exe::finishStdout(tfm::exe::fail(e.what()));
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -74,22 +87,10 @@ int main(int argc, char **argv) {
     tfm::exe::GenerateOptions options;
     if (std::optional<int> code = tfm::exe::parseGenerateOptions(argc, argv, sig, vocab, options))
       return tfm::exe::finishStdout(*code);
-    try {
-      return tfm::exe::finishStdout(tfm::exe::generate(options, sig));
-    } catch (const std::bad_alloc &) {
-      return tfm::exe::finishStdout(tfm::exe::fail("out of memory"));
-    } catch (const std::exception &e) {
-      return tfm::exe::finishStdout(tfm::exe::fail(e.what()));
-    }
+    return runGuarded([&] { return tfm::exe::generate(options, sig); });
   }
   tfm::exe::TensorOptions options;
   if (std::optional<int> code = tfm::exe::parseTensorOptions(argc, argv, sig, options))
     return tfm::exe::finishStdout(*code);
-  try {
-    return tfm::exe::finishStdout(tfm::exe::runTensors(options, sig));
-  } catch (const std::bad_alloc &) {
-    return tfm::exe::finishStdout(tfm::exe::fail("out of memory"));
-  } catch (const std::exception &e) {
-    return tfm::exe::finishStdout(tfm::exe::fail(e.what()));
-  }
+  return runGuarded([&] { return tfm::exe::runTensors(options, sig); });
 }
