@@ -110,11 +110,13 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
       }
       if (auto view = dyn_cast<ViewLikeOpInterface>(op)) {
         auto it = rootOf.find(view.getViewSource());
-        if (it != rootOf.end())
+        if (it != rootOf.end()) {
+          size_t root = it->second; // `it` dies when rootOf grows
           for (Value r : op.getResults()) {
-            rootOf[r] = it->second;
-            aliases[it->second].push_back(r);
+            rootOf[r] = root;
+            aliases[root].push_back(r);
           }
+        }
       }
     }
     // Each buffer ends at the last use of any of its values (mlir::Liveness:
