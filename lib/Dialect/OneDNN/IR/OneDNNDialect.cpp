@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tfm/Dialect/OneDNN/IR/OneDNN.h"
+#include "tfm/Dialect/Utils/ShapeUtils.h"
 #include "tfm/Runtime/tfm_runtime.h"
 
 #include "mlir/IR/Builders.h"
@@ -14,6 +15,9 @@
 
 using namespace mlir;
 using namespace tfm::onednn;
+using tfm::dimsCompatible;
+using tfm::shapesCompatible;
+using tfm::shapeStr;
 
 #include "tfm/Dialect/OneDNN/IR/OneDNNOpsDialect.cpp.inc"
 #include "tfm/Dialect/OneDNN/IR/OneDNNEnums.cpp.inc"
@@ -66,34 +70,8 @@ namespace {
 /// The static shape of a memref operand.
 ArrayRef<int64_t> shapeOf(Value v) { return cast<MemRefType>(v.getType()).getShape(); }
 
-/// Prints a shape as `[4, 16]` (`?` for dynamic dimensions).
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(shape, os, [&](int64_t d) {
-    if (ShapedType::isDynamic(d))
-      os << "?";
-    else
-      os << d;
-  });
-  os << "]";
-  return s;
-}
-
 /// Buffers may have dynamic dimensions (the runtime creates a primitive per
 /// concrete shape); the verifiers check what is static.
-/// Dimensions that may be equal (equal, or either dynamic).
-bool same(int64_t a, int64_t b) {
-  return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
-}
-bool same(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!same(a[i], b[i]))
-      return false;
-  return true;
-}
 
 /// True if `from` may broadcast (NumPy rules) to exactly `to`.
 bool broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
@@ -101,7 +79,7 @@ bool broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
     return false;
   size_t lead = to.size() - from.size();
   for (size_t i = 0; i < from.size(); ++i)
-    if (from[i] != 1 && !same(from[i], to[lead + i]))
+    if (from[i] != 1 && !dimsCompatible(from[i], to[lead + i]))
       return false;
   return true;
 }
@@ -114,35 +92,35 @@ LogicalResult MatmulOp::verify() {
   int64_t m = a[a.size() - 2], k = a.back();
   int64_t kb = getTransposeB() ? b.back() : b[b.size() - 2];
   int64_t n = getTransposeB() ? b[b.size() - 2] : b.back();
-  if (!same(k, kb))
+  if (!dimsCompatible(k, kb))
     return emitOpError() << "contraction dimensions differ: a " << shapeStr(a)
                          << ", b " << shapeStr(b);
-  if (!same(c[c.size() - 2], m) || !same(c.back(), n))
+  if (!dimsCompatible(c[c.size() - 2], m) || !dimsCompatible(c.back(), n))
     return emitOpError() << "expected dst [..., " << m << ", " << n << "], got "
                          << shapeStr(c);
   if (!broadcastsTo(a.drop_back(2), c.drop_back(2)) ||
       !broadcastsTo(b.drop_back(2), c.drop_back(2)))
     return emitOpError() << "batch dimensions of a and b must broadcast to dst's";
-  if (getBias() && !same(shapeOf(getBias()), ArrayRef<int64_t>{n}))
+  if (getBias() && !shapesCompatible(shapeOf(getBias()), ArrayRef<int64_t>{n}))
     return emitOpError() << "expected bias of shape [" << n << "]";
-  if (getResidual() && !same(shapeOf(getResidual()), c))
+  if (getResidual() && !shapesCompatible(shapeOf(getResidual()), c))
     return emitOpError() << "expected residual of dst's shape " << shapeStr(c);
   return success();
 }
 
 LogicalResult LayerNormOp::verify() {
   auto s = shapeOf(getSrc());
-  if (s.empty() || !same(s, shapeOf(getDst())))
+  if (s.empty() || !shapesCompatible(s, shapeOf(getDst())))
     return emitOpError() << "expected src and dst of one shape, rank >= 1";
   for (Value v : {getScale(), getShift()})
-    if (v && !same(shapeOf(v), ArrayRef<int64_t>{s.back()}))
+    if (v && !shapesCompatible(shapeOf(v), ArrayRef<int64_t>{s.back()}))
       return emitOpError() << "expected scale and shift of shape [" << s.back()
                            << "]";
   return success();
 }
 
 LogicalResult EltwiseOp::verify() {
-  if (!same(shapeOf(getSrc()), shapeOf(getDst())))
+  if (!shapesCompatible(shapeOf(getSrc()), shapeOf(getDst())))
     return emitOpError() << "src " << shapeStr(shapeOf(getSrc()))
                          << " and dst " << shapeStr(shapeOf(getDst()))
                          << " differ in shape";
@@ -160,7 +138,7 @@ LogicalResult BinaryOp::verify() {
 
 LogicalResult SoftmaxOp::verify() {
   auto s = shapeOf(getSrc());
-  if (!same(s, shapeOf(getDst())))
+  if (!shapesCompatible(s, shapeOf(getDst())))
     return emitOpError() << "src and dst differ in shape";
   int64_t axis = getAxisAttr().getInt();
   if (axis < 0 || axis >= (int64_t)s.size())
@@ -170,7 +148,7 @@ LogicalResult SoftmaxOp::verify() {
 }
 
 LogicalResult ReorderOp::verify() {
-  if (!same(shapeOf(getSrc()), shapeOf(getDst())))
+  if (!shapesCompatible(shapeOf(getSrc()), shapeOf(getDst())))
     return emitOpError() << "src " << shapeStr(shapeOf(getSrc())) << " and dst "
                          << shapeStr(shapeOf(getDst())) << " differ in shape";
   return success();
@@ -181,7 +159,7 @@ LogicalResult ReductionOp::verify() {
   if (s.size() != d.size())
     return emitOpError() << "src and dst must have one rank";
   for (size_t i = 0; i < s.size(); ++i)
-    if (!same(d[i], s[i]) && d[i] != 1)
+    if (!dimsCompatible(d[i], s[i]) && d[i] != 1)
       return emitOpError() << "dst dimension " << i << " must be " << s[i]
                            << " or 1, got " << d[i];
   return success();
@@ -206,14 +184,15 @@ LogicalResult verifyQuantized(Operation *op, int64_t k, int64_t n, Value q, Valu
   if (std::string e = schemeError(bits, group); !e.empty())
     return op->emitOpError() << e;
   auto qs = shapeOf(q), ss = shapeOf(scales);
-  if (!same(qs[0], n) || !same(ss[0], n))
+  if (!dimsCompatible(qs[0], n) || !dimsCompatible(ss[0], n))
     return op->emitOpError() << "expected q and scales with " << n << " rows, got "
                              << shapeStr(qs) << " and " << shapeStr(ss);
   if (ShapedType::isDynamic(k))
     return success();
   int64_t kp = (k + group - 1) / group * group;
   int64_t rowBytes = bits == 8 ? kp : kp / 2;
-  if (!same(qs, ArrayRef<int64_t>{n, rowBytes}) || !same(ss, ArrayRef<int64_t>{n, kp / group}))
+  if (!shapesCompatible(qs, ArrayRef<int64_t>{n, rowBytes}) ||
+      !shapesCompatible(ss, ArrayRef<int64_t>{n, kp / group}))
     return op->emitOpError() << "expected q [" << n << ", " << rowBytes << "] and scales [" << n
                              << ", " << kp / group << "] for " << k << " inputs (padded to "
                              << kp << "), int" << bits << " in groups of " << group << ", got "
@@ -247,12 +226,12 @@ LogicalResult QuantizedMatmulOp::verify() {
   if (!cast<MemRefType>(getA().getType()).getElementType().isF32() ||
       !cast<MemRefType>(getDst().getType()).getElementType().isF32())
     return emitOpError() << "expected f32 a and dst";
-  if (!same(c.drop_back(), a.drop_back()) || !same(c.back(), q[0]))
+  if (!shapesCompatible(c.drop_back(), a.drop_back()) || !dimsCompatible(c.back(), q[0]))
     return emitOpError() << "expected dst " << shapeStr(a.drop_back()) << " x [" << q[0]
                          << "], got " << shapeStr(c);
-  if (getBias() && !same(shapeOf(getBias()), ArrayRef<int64_t>{q[0]}))
+  if (getBias() && !shapesCompatible(shapeOf(getBias()), ArrayRef<int64_t>{q[0]}))
     return emitOpError() << "expected bias of shape [" << q[0] << "]";
-  if (getResidual() && !same(shapeOf(getResidual()), c))
+  if (getResidual() && !shapesCompatible(shapeOf(getResidual()), c))
     return emitOpError() << "expected residual of dst's shape " << shapeStr(c);
   return verifyQuantized(*this, a.back(), q[0], getQ(), getScales(), getBits(), getGroup());
 }
@@ -266,7 +245,7 @@ LogicalResult EmbeddingOp::verify() {
   if (t.size() != 2 || d.size() != 2)
     return emitOpError() << "expected a rank-2 table and dst";
   if (!quantized)
-    return same(t[1], d[1]) ? success()
+    return dimsCompatible(t[1], d[1]) ? success()
                             : emitOpError() << "table rows " << shapeStr(t) << " and dst rows "
                                             << shapeStr(d) << " differ in width";
   return verifyQuantized(*this, d[1], t[0], getTable(), getTableScales(), *getBits(),

@@ -12,9 +12,7 @@
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
-#include "llvm/Support/Debug.h"
 
-#define DEBUG_TYPE "tfm-fuse-attention"
 namespace tfm {
 #define GEN_PASS_DEF_FUSEATTENTION
 #include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
@@ -212,10 +210,8 @@ struct FuseAttentionPattern : FusionPattern<SoftmaxOp> {
   LogicalResult matchAndRewrite(SoftmaxOp root, PatternRewriter &rewriter) const override {
     Refusal refuse;
     auto m = matchAttention(root, refuse);
-    if (failed(m)) {
-      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
-      return rewriter.notifyMatchFailure(root, refuse.reason);
-    }
+    if (failed(m))
+      return this->notFused(rewriter, root, refuse.reason);
     if (flatType(m->q) != m->k.getType())
       return rewriter.notifyMatchFailure(root, "Q, K and V differ in type");
     SmallVector<Value> replaced = {m->output};

@@ -12,9 +12,7 @@
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
-#include "llvm/Support/Debug.h"
 
-#define DEBUG_TYPE "tfm-fuse-epilogues"
 namespace tfm {
 #define GEN_PASS_DEF_FUSEEPILOGUES
 #include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
@@ -230,10 +228,8 @@ struct FuseLinearPattern : FusionPattern<MatmulOp> {
   LogicalResult matchAndRewrite(MatmulOp root, PatternRewriter &rewriter) const override {
     Refusal refuse;
     auto m = matchLinear(root, refuse);
-    if (failed(m)) {
-      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
-      return rewriter.notifyMatchFailure(root, refuse.reason);
-    }
+    if (failed(m))
+      return this->notFused(rewriter, root, refuse.reason);
     if (!setInsertionAfterOperands(rewriter, root->getBlock(),
                                    {m->input, m->weight, m->bias, m->residual}, {m->result}))
       return rewriter.notifyMatchFailure(root, "the residual is defined too late");

@@ -12,9 +12,7 @@
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
-#include "llvm/Support/Debug.h"
 
-#define DEBUG_TYPE "tfm-fuse-layer-norm"
 namespace tfm {
 #define GEN_PASS_DEF_FUSELAYERNORM
 #include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
@@ -165,10 +163,8 @@ struct FuseLayerNormPattern : FusionPattern<OpTy> {
   LogicalResult matchAndRewrite(OpTy root, PatternRewriter &rewriter) const override {
     Refusal refuse;
     auto m = matchLayerNorm(root, refuse);
-    if (failed(m)) {
-      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
-      return rewriter.notifyMatchFailure(root, refuse.reason);
-    }
+    if (failed(m))
+      return this->notFused(rewriter, root, refuse.reason);
     if (!setInsertionAfterOperands(rewriter, root->getBlock(), {m->input, m->scale, m->bias},
                                    {m->result}))
       return failure(); // cannot happen: the operands dominate the matched result

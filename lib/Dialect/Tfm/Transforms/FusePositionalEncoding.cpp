@@ -16,9 +16,7 @@
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
-#include "llvm/Support/Debug.h"
 
-#define DEBUG_TYPE "tfm-fuse-positional-encoding"
 namespace tfm {
 #define GEN_PASS_DEF_FUSEPOSITIONALENCODING
 #include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
@@ -280,10 +278,8 @@ struct FuseEmbeddingPattern : FusionPattern<OpTy> {
         return failure(); // no gather: not a candidate
     Refusal refuse;
     auto emb = fuseEmbedding(root, rewriter, refuse);
-    if (failed(emb)) {
-      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
-      return rewriter.notifyMatchFailure(root, refuse.reason);
-    }
+    if (failed(emb))
+      return this->notFused(rewriter, root, refuse.reason);
     this->fused(*emb, "fused tfm.embedding with position = " +
                           stringifyPositionKind(emb->getPosition()));
     return success();
@@ -302,8 +298,7 @@ struct FuseRopePattern : FusionPattern<AttentionOp> {
     if (failed(fuseRope(attn, rewriter, refuse))) {
       if (refuse.reason == "not a rotary embedding (no head merge)")
         return failure(); // no rotation at all: not a candidate
-      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not fused: " << refuse.reason << "\n");
-      return rewriter.notifyMatchFailure(attn, refuse.reason);
+      return this->notFused(rewriter, attn, refuse.reason);
     }
     if (remarks)
       emitRemark(loc) << pass << ": folded rope into tfm.attention";

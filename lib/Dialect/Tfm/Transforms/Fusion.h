@@ -16,6 +16,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Rewrite/FrozenRewritePatternSet.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/Debug.h"
 #include <string>
 
 namespace tfm {
@@ -33,6 +34,18 @@ protected:
   void fused(mlir::Operation *fusedOp, const llvm::Twine &what) const {
     if (remarks)
       fusedOp->emitRemark() << pass << ": " << what;
+  }
+
+  /// Refuses candidate `op` for `reason`: FusionRemarks reports it as
+  /// "<pass>: not fused: <reason>" if no later attempt fuses it, and
+  /// `-debug-only=<pass>` prints it at once. Returns failure.
+  mlir::LogicalResult notFused(mlir::PatternRewriter &rewriter, mlir::Operation *op,
+                               const std::string &reason) const {
+#ifndef NDEBUG
+    if (llvm::DebugFlag && llvm::isCurrentDebugType(pass.str().c_str()))
+      llvm::dbgs() << pass << ": not fused: " << reason << "\n";
+#endif
+    return rewriter.notifyMatchFailure(op, reason);
   }
 
   llvm::StringRef pass;
