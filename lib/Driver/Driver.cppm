@@ -57,6 +57,7 @@ export import tfm.driver.model_description;
 import tfm.frontend;
 import tfm.safetensors;
 import tfm.json_depth;
+import tfm.mlir_depth;
 import tfm.output_file;
 import tfm.executable_weights;
 import tfm.executable_settings;
@@ -231,7 +232,10 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
   // no half-written executable; a device or pipe (-o /dev/null) gets a
   // copy of a link made in the temporary directory.
   std::string tmpExe;
-  if (tfm::output::Destination d = tfm::output::destination(output); !d.inPlace) {
+  tfm::output::Destination d = tfm::output::destination(output);
+  if (!d.error.empty())
+    return fail(d.error);
+  if (!d.inPlace) {
     tmpExe = d.target + ".tmp-link";
   } else {
     llvm::SmallString<128> tmp;
@@ -347,6 +351,10 @@ int compile(const Options &options) {
     auto file = openInputFile(options.input, &error);
     if (!file)
       return fail("cannot open input '" + options.input + "': " + error);
+    tfm::output::protectInput(options.input);
+    if (std::string deep = tfm::mlir_text::checkDepth(options.input, file->getBuffer());
+        !deep.empty())
+      return fail(deep);
     sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
     module = parseSourceFile<ModuleOp>(sourceMgr, &context);
     if (!module)
@@ -536,6 +544,10 @@ int compile(const Options &options) {
   if (!weightsPath.empty() && options.externalWeights) {
     std::string beside = output + ".safetensors", copyError;
     tfm::output::Destination d = tfm::output::destination(beside);
+    if (!d.error.empty()) {
+      llvm::sys::fs::remove(output);
+      return fail(d.error);
+    }
     std::string tmp = d.target + ".tmp-copy";
     if (d.inPlace) {
       llvm::SmallString<128> t;

@@ -34,6 +34,7 @@ export module tfm.driver.model_description;
 import tfm.frontend;
 import tfm.safetensors;
 import tfm.tokenizer;
+import tfm.output_file;
 
 export namespace tfm::driver {
 
@@ -192,6 +193,8 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
   if (!out.vocabEncoder.empty()) {
     auto encoder = llvm::MemoryBuffer::getFile(out.vocabEncoder, /*IsText=*/true);
     auto merges = llvm::MemoryBuffer::getFile(out.vocabMerges, /*IsText=*/true);
+    tfm::output::protectInput(out.vocabEncoder);
+    tfm::output::protectInput(out.vocabMerges);
     if (!encoder || !merges)
       return fail("cannot read '" + (encoder ? out.vocabMerges : out.vocabEncoder) + "': " +
                   (encoder ? merges.getError() : encoder.getError()).message());

@@ -20,6 +20,7 @@ module;
 #include <vector>
 export module tfm.exe.console;
 import tfm.tokenizer;
+import tfm.output_file;
 
 export namespace tfm::exe {
 
@@ -85,6 +86,7 @@ bool readTextFile(const char *flag, const std::string &path, size_t limit, std::
                  std::strerror(errno));
     return false;
   }
+  tfm::output::protectInput(path); // no output of this run may replace it
   out.clear();
   char buffer[1 << 16];
   size_t got;

@@ -30,6 +30,7 @@ import tfm.exe.console;
 import tfm.exe.options;
 import tfm.exe.signature;
 import tfm.support;
+import tfm.output_file;
 import tfm.tokenizer;
 
 // The vocabulary tfmc embeds (absent: null).
@@ -243,6 +244,11 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   }
   if (tfm_rt_set_weights(weights.c_str()) != 0)
     return fail(tfm_rt_last_error());
+  // The output path is checked before anything is generated or printed (and
+  // after the weights are open: they are never an output).
+  if (!dumpPath.empty())
+    if (std::string error = tfm::output::checkWritable(dumpPath); !error.empty())
+      return fail("--dump-logits: " + error);
   tfm_rt_warm_up();
   double loadTime = now() - loadStart; // with --bench, the warm-up pass is added below
 

@@ -17,6 +17,8 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <climits>
+#include <cstdlib>
 #include <unistd.h>
 
 import tfm.exe.console;
@@ -24,6 +26,7 @@ import tfm.exe.generate;
 import tfm.exe.options;
 import tfm.exe.signature;
 import tfm.exe.tensors;
+import tfm.output_file;
 
 namespace {
 
@@ -72,6 +75,11 @@ int runGuarded(Mode mode) {
 
 int main(int argc, char **argv) {
   preferHugePages(argv);
+  // The executable is never an output of its own run (--dump-logits onto it
+  // would replace the program while it runs); its weights file is
+  // protected when the runtime opens it.
+  if (char self[PATH_MAX]; ::realpath("/proc/self/exe", self))
+    tfm::output::protectInput(self);
   tfm::exe::Signature sig;
   try {
     sig = tfm::exe::readSignature(tfm_model, &tfm_executable_settings ? &tfm_executable_settings

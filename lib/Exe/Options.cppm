@@ -269,8 +269,13 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
       return 2;
     o.seed = static_cast<unsigned long long>(*s);
   }
-  if (has("dump-logits"))
+  if (has("dump-logits")) {
     o.dumpPath = get("dump-logits");
+    if (o.dumpPath.empty()) {
+      std::fprintf(stderr, "error: --dump-logits needs a file name, got ''\n");
+      return 2;
+    }
+  }
   if (has("weights"))
     o.weights = "file:" + get("weights");
   if (has("perplexity"))

@@ -18,6 +18,7 @@ import tfm.exe.console;
 import tfm.exe.options;
 import tfm.exe.signature;
 import tfm.support;
+import tfm.output_file;
 
 export namespace tfm::exe {
 /// Runs tensor mode with options `o`; returns the exit status.
@@ -41,6 +42,9 @@ int runTensors(const TensorOptions &o, const Signature &sig) {
   }
   if (!sig.weights.empty() && tfm_rt_set_weights(sig.weights.c_str()) != 0)
     return fail(tfm_rt_last_error());
+  for (const std::string &out : outs) // before the model runs
+    if (std::string error = tfm::output::checkWritable(out); !error.empty())
+      return fail("--out: " + error);
 
   std::vector<tfm::npy::Array> arrays(slots.size());
   std::vector<void *> buffers(slots.size());

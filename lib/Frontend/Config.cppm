@@ -25,6 +25,7 @@ module;
 export module tfm.frontend.config;
 
 import tfm.json_depth;
+import tfm.output_file;
 
 export namespace tfm::frontend {
 
@@ -96,6 +97,7 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
     return fail("cannot open file: " + buffer.getError().message());
+  tfm::output::protectInput(path); // no output of this run may replace it
   Config c;
   c.path = path;
   c.text = (*buffer)->getBuffer().str();

@@ -16,6 +16,7 @@ module;
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -30,6 +31,10 @@ export import tfm.reference.math;
 import tfm.safetensors;
 
 export namespace tfm::reference {
+
+/// The most elements one tensor may have in the evaluator (2^28: 2 GiB of
+/// doubles); evaluate() refuses an op whose result has more.
+inline constexpr int64_t kMaxElements = int64_t(1) << 28;
 
 /// Supplies the data of `tfm.param name`; returns nullopt and sets `error`
 /// when it cannot.
@@ -109,6 +114,16 @@ public:
           results.push_back(get(v));
         return results;
       }
+      // Every tensor is held as doubles: refuse what would not fit before
+      // allocating it (the verifier's bound, 2^40 bytes, is far more).
+      for (Value r : op.getResults())
+        if (auto t = dyn_cast<RankedTensorType>(r.getType())) {
+          int64_t n = 1;
+          for (int64_t d : t.getShape())
+            if (!ShapedType::isDynamic(d) && (llvm::MulOverflow(n, d, n) || n > kMaxElements))
+              return op.emitOpError() << "result of type " << t << " has more than 2^28 "
+                                      << "elements, the most the reference evaluator holds";
+        }
       if (failed(step(&op)))
         return failure();
     }

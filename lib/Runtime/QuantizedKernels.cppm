@@ -25,6 +25,7 @@
 module;
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -81,10 +82,18 @@ void quantizeRows(const float *a, int64_t lda, int64_t m, int64_t k, int64_t kp,
     for (int64_t b = 0; b < blocks; ++b) {
       const float *x = a + i * lda + b * quant::kBlock;
       int64_t count = std::min<int64_t>(quant::kBlock, k - b * quant::kBlock);
+      // fmax drops NaN and fmin would clamp it to 127: a block holding NaN
+      // or an infinity gets a NaN scale instead, so that the outputs it
+      // reaches are NaN (as an f32 matmul's would be) and the driver's NaN
+      // check sees them, not finite garbage.
       float amax = 0;
-      for (int64_t j = 0; j < count; ++j)
+      bool finite = true;
+      for (int64_t j = 0; j < count; ++j) {
         amax = std::fmax(amax, std::fabs(x[j]));
-      float s = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
+        finite &= std::fabs(x[j]) <= std::numeric_limits<float>::max();
+      }
+      float s = finite ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
+      float inv = finite && amax > 0 ? 127.0f / amax : 0.0f;
       int8_t *q = out.q.data() + i * kp + b * quant::kBlock;
       int32_t total = 0;
       for (int64_t j = 0; j < count; ++j) {

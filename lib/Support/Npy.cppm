@@ -54,23 +54,140 @@ inline std::string shapeString(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 
-/// Parses the value of `key` in a .npy header dict; empty if absent.
-inline std::string headerValue(const std::string &header, const std::string &key) {
-  size_t k = header.find("'" + key + "'");
-  if (k == std::string::npos)
-    return {};
-  size_t colon = header.find(':', k);
-  if (colon == std::string::npos)
-    return {};
-  size_t start = header.find_first_not_of(' ', colon + 1);
-  if (start == std::string::npos)
-    return {};
-  char open = header[start];
-  char close = open == '(' ? ')' : open == '\'' ? '\'' : ',';
-  size_t end = header.find(close, start + 1);
-  if (end == std::string::npos)
-    return {};
-  return header.substr(start, end - start + (close == ',' ? 0 : 1));
+/// What a .npy header says: the `descr` string, `fortran_order` and `shape`.
+struct Header {
+  std::string descr;
+  bool fortranOrder = false;
+  std::vector<int64_t> shape;
+};
+
+/// Parses a .npy header: a Python dict literal with exactly the keys
+/// 'descr' (a string), 'fortran_order' (True or False) and 'shape' (a tuple
+/// of non-negative decimal integers), each once, in any order, then optional
+/// spaces and a newline (the format's padding). Stricter than NumPy's
+/// ast.literal_eval where NumPy would read something other than what it
+/// meant: a duplicate key, `8_0`, `0x8`, `4.0` and a list for the shape are
+/// errors. On failure returns false and sets `error` (what, and where in the
+/// header).
+inline bool parseHeader(const std::string &text, Header &out, std::string &error) {
+  size_t pos = 0;
+  auto fail = [&](const std::string &why) {
+    error = "malformed header at byte " + std::to_string(pos) + " of the header: " + why;
+    return false;
+  };
+  auto skipSpaces = [&] {
+    while (pos < text.size() && text[pos] == ' ')
+      ++pos;
+  };
+  auto expect = [&](char c) {
+    skipSpaces();
+    if (pos >= text.size() || text[pos] != c)
+      return false;
+    ++pos;
+    return true;
+  };
+  auto string = [&](std::string &value) {
+    skipSpaces();
+    if (pos >= text.size() || (text[pos] != '\'' && text[pos] != '"'))
+      return false;
+    char quote = text[pos++];
+    size_t end = text.find(quote, pos);
+    if (end == std::string::npos)
+      return false;
+    value = text.substr(pos, end - pos);
+    for (char c : value)
+      if (c < 0x20 || c > 0x7e || c == '\\')
+        return false;
+    pos = end + 1;
+    return true;
+  };
+  bool seenDescr = false, seenOrder = false, seenShape = false;
+  if (!expect('{'))
+    return fail("expected '{'");
+  while (true) {
+    skipSpaces();
+    if (pos < text.size() && text[pos] == '}')
+      break;
+    std::string key;
+    if (!string(key))
+      return fail("expected a quoted key or '}'");
+    if (!expect(':'))
+      return fail("expected ':' after '" + key + "'");
+    bool *seen = key == "descr" ? &seenDescr
+                 : key == "fortran_order" ? &seenOrder
+                 : key == "shape" ? &seenShape : nullptr;
+    if (!seen)
+      return fail("unexpected key '" + key + "' (expected descr, fortran_order and shape)");
+    if (*seen)
+      return fail("duplicate key '" + key + "'");
+    *seen = true;
+    skipSpaces();
+    if (key == "descr") {
+      if (!string(out.descr))
+        return fail("'descr' is not a string");
+    } else if (key == "fortran_order") {
+      if (text.compare(pos, 4, "True") == 0) {
+        out.fortranOrder = true;
+        pos += 4;
+      } else if (text.compare(pos, 5, "False") == 0) {
+        out.fortranOrder = false;
+        pos += 5;
+      } else {
+        return fail("'fortran_order' is not True or False");
+      }
+    } else {
+      if (!expect('('))
+        return fail("'shape' is not a tuple");
+      out.shape.clear();
+      bool trailingComma = false;
+      while (true) {
+        skipSpaces();
+        if (pos < text.size() && text[pos] == ')')
+          break;
+        size_t start = pos;
+        uint64_t v = 0;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+          if (v > (uint64_t(INT64_MAX) - (text[pos] - '0')) / 10)
+            return fail("dimension " + text.substr(start, pos - start + 1) + "... exceeds 2^63");
+          v = v * 10 + (text[pos++] - '0');
+        }
+        if (pos == start || (pos - start > 1 && text[start] == '0'))
+          return fail("a dimension is not a non-negative decimal integer");
+        out.shape.push_back(static_cast<int64_t>(v));
+        skipSpaces();
+        trailingComma = pos < text.size() && text[pos] == ',';
+        if (trailingComma) {
+          ++pos;
+          continue;
+        }
+        if (pos < text.size() && text[pos] == ')')
+          break;
+        return fail("expected ',' or ')' in 'shape'");
+      }
+      ++pos; // ')'
+      if (out.shape.size() == 1 && !trailingComma)
+        return fail("a one-dimensional shape needs a trailing comma, as in (4,)");
+    }
+    skipSpaces();
+    if (pos < text.size() && text[pos] == ',') {
+      ++pos;
+      continue;
+    }
+    skipSpaces();
+    if (pos < text.size() && text[pos] == '}')
+      break;
+    return fail("expected ',' or '}'");
+  }
+  ++pos; // '}'
+  if (!seenDescr || !seenOrder || !seenShape)
+    return fail(std::string("missing key '") +
+                (!seenDescr ? "descr" : !seenOrder ? "fortran_order" : "shape") + "'");
+  skipSpaces();
+  if (pos < text.size() && text[pos] == '\n')
+    ++pos;
+  if (pos != text.size())
+    return fail("unexpected bytes after the dict");
+  return true;
 }
 
 /// Reads `path`; on failure returns false and sets `error` to a one-line
@@ -83,6 +200,7 @@ inline bool read(const std::string &path, Array &out, std::string &error) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return fail("cannot open file: " + std::string(std::strerror(errno)));
+  tfm::output::protectInput(path); // no output of this run may replace it
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
     return fail("not a .npy file (bad magic)");
@@ -106,40 +224,22 @@ inline bool read(const std::string &path, Array &out, std::string &error) {
   std::string header(headerLen, '\0');
   if (!in.read(header.data(), headerLen))
     return fail("truncated header");
-  std::string descr = headerValue(header, "descr");
-  std::string order = headerValue(header, "fortran_order");
-  std::string shape = headerValue(header, "shape");
-  if (descr.size() < 4 || shape.empty() || order.empty())
-    return fail("malformed header: " + header);
-  descr = descr.substr(1, descr.size() - 2); // strip quotes
+  Header parsed;
+  std::string why;
+  if (!parseHeader(header, parsed, why))
+    return fail(why);
+  const std::string &descr = parsed.descr;
+  if (descr.size() < 2 || std::string("<>|=").find(descr[0]) == std::string::npos)
+    return fail("unsupported dtype '" + descr + "' (expected f4, f8, f2, i4, i8, u1 or b1)");
   char byteOrder = descr[0];
   out.dtype = descr.substr(1);
   if (itemSize(out.dtype) == 0)
     return fail("unsupported dtype '" + descr + "' (expected f4, f8, f2, i4, i8, u1 or b1)");
   if (byteOrder == '>' && itemSize(out.dtype) > 1)
     return fail("big-endian data is not supported");
-  if (order.rfind("True", 0) == 0)
+  if (parsed.fortranOrder)
     return fail("Fortran-order arrays are not supported");
-  out.shape.clear();
-  std::string dims = shape.substr(1, shape.size() - 2);
-  size_t pos = 0;
-  while (pos < dims.size()) {
-    size_t comma = dims.find(',', pos);
-    std::string item = dims.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    pos = comma == std::string::npos ? dims.size() : comma + 1;
-    size_t first = item.find_first_not_of(' ');
-    if (first == std::string::npos)
-      continue;
-    try {
-      size_t used = 0;
-      long long v = std::stoll(item.substr(first), &used);
-      if (v < 0)
-        return fail("negative dimension in shape " + shape);
-      out.shape.push_back(v);
-    } catch (...) {
-      return fail("malformed shape " + shape);
-    }
-  }
+  out.shape = parsed.shape;
   // The byte count in checked arithmetic, compared with what the file holds
   // before anything is allocated (an 89-byte file must not ask for 2^64).
   uint64_t bytes = itemSize(out.dtype);
@@ -172,6 +272,22 @@ inline bool read(const std::string &path, Array &out, std::string &error) {
 /// temporary file renamed into place) for a new or regular file, so a failure
 /// never leaves a half-written file; in place for a pipe or device.
 inline bool write(const std::string &path, const Array &array, std::string &error) {
+  // The data must be exactly shape x itemsize (checked arithmetic): a header
+  // that claims more than the file holds is never written.
+  uint64_t expected = itemSize(array.dtype);
+  bool bad = expected == 0;
+  for (int64_t d : array.shape) {
+    if (d < 0 || (d > 0 && expected > UINT64_MAX / static_cast<uint64_t>(d))) {
+      bad = true;
+      break;
+    }
+    expected *= static_cast<uint64_t>(d);
+  }
+  if (bad || expected != array.data.size()) {
+    error = path + ": " + std::to_string(array.data.size()) + " bytes of data do not match shape " +
+            shapeString(array.shape) + " of dtype '" + array.dtype + "' (nothing written)";
+    return false;
+  }
   std::string dims;
   for (size_t i = 0; i < array.shape.size(); ++i)
     dims += std::to_string(array.shape[i]) + (array.shape.size() == 1 ? "," : (i + 1 < array.shape.size() ? ", " : ""));

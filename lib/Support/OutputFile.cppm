@@ -10,6 +10,10 @@
 //    /dev/null, /dev/full or /dev/stdout, a socket): written in place, never
 //    replaced, as numpy.save and shell redirection do; write errors (a full
 //    device) are reported.
+//  * Never: an empty path, a symbolic link that cannot be resolved for any
+//    reason but a missing target (a loop: ELOOP), or a file this process
+//    reads (protectInput: tfmc's model files, an executable's weights and
+//    itself), which would be destroyed while it is still needed.
 // Standard library and POSIX only: the runtime links it.
 //
 //===----------------------------------------------------------------------===//
@@ -20,8 +24,11 @@ module;
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <sys/stat.h>
 #include <unistd.h>
 export module tfm.output_file;
@@ -42,6 +49,30 @@ inline bool writeAll(int fd, std::string_view bytes, int &err) {
   }
   return true;
 }
+
+/// The files protectInput() registered: device, inode and the path given.
+struct Input {
+  dev_t device;
+  ino_t inode;
+  std::string path;
+};
+struct Inputs {
+  std::mutex mutex;
+  std::vector<Input> list;
+};
+inline Inputs &inputs() {
+  static Inputs registered;
+  return registered;
+}
+
+/// The path of the registered input that `st` is, or nullopt.
+inline std::optional<std::string> findInput(const struct stat &st) {
+  std::lock_guard<std::mutex> lock(inputs().mutex);
+  for (const Input &in : inputs().list)
+    if (in.device == st.st_dev && in.inode == st.st_ino)
+      return in.path;
+  return std::nullopt;
+}
 } // namespace tfm::output::detail
 
 export namespace tfm::output {
@@ -53,35 +84,77 @@ export namespace tfm::output {
 struct Destination {
   bool inPlace = false;
   std::string target;
+  /// Non-empty when `path` must not be written: why ("PATH: cannot write
+  /// file: ...").
+  std::string error;
 };
 
+/// Marks the regular file at `path` as read by this process: destination()
+/// refuses it (and every other name of the same file) as an output. Every
+/// reader of model files calls it; a path that is not a regular file is
+/// ignored.
+inline void protectInput(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || detail::findInput(st))
+    return;
+  std::lock_guard<std::mutex> lock(detail::inputs().mutex);
+  detail::inputs().list.push_back({st.st_dev, st.st_ino, path});
+}
+
 inline Destination destination(const std::string &path) {
+  auto refuse = [&](const std::string &why) {
+    return Destination{false, path, path + ": cannot write file: " + why};
+  };
+  if (path.empty())
+    return refuse("the path is empty");
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0)
-    return {false, path}; // new
+    return {false, path, {}}; // new
+  struct stat target;
+  if (::stat(path.c_str(), &target) == 0) {
+    if (std::optional<std::string> in = detail::findInput(target))
+      return refuse("it is '" + *in + "', an input of this run (choose another output)");
+  } else if (S_ISLNK(st.st_mode) && errno != ENOENT) {
+    return refuse(std::strerror(errno)); // a loop, a component not a directory, ...
+  }
   if (S_ISREG(st.st_mode))
-    return {false, path};
+    return {false, path, {}};
   if (S_ISLNK(st.st_mode)) {
-    struct stat target;
     if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode))
-      return {true, path}; // a link to a device or pipe (/dev/stdout)
+      return {true, path, {}}; // a link to a device or pipe (/dev/stdout)
     char resolved[PATH_MAX];
     if (::stat(path.c_str(), &target) == 0 && ::realpath(path.c_str(), resolved))
-      return {false, resolved};
+      return {false, resolved, {}};
     // A dangling link: create the file it names.
     char link[PATH_MAX];
     ssize_t n = ::readlink(path.c_str(), link, sizeof(link) - 1);
     if (n <= 0)
-      return {false, path};
+      return {false, path, {}};
     link[n] = '\0';
     std::string to(link);
     if (to.front() != '/') {
       size_t slash = path.rfind('/');
       to = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + to;
     }
-    return {false, to};
+    return {false, to, {}};
   }
-  return {true, path};
+  return {true, path, {}};
+}
+
+/// Why `path` cannot be written, or "" when it looks writable: destination()'s
+/// refusals, and a missing or read-only directory for a file to create.
+/// Callers check an output this way before the work that produces it, so that
+/// a bad path fails at once, before anything is computed or printed; write()
+/// can still fail later (a full disk).
+inline std::string checkWritable(const std::string &path) {
+  Destination d = destination(path);
+  if (!d.error.empty() || d.inPlace)
+    return d.error; // a device or pipe is opened when written
+  size_t slash = d.target.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : d.target.substr(0, slash);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return path + ": cannot write file: " + std::strerror(errno);
+  return {};
 }
 
 /// Writes `bytes` to `path` as the module comment says. False with `error`
@@ -92,6 +165,10 @@ inline bool write(const std::string &path, std::string_view bytes, std::string &
     return false;
   };
   Destination d = destination(path);
+  if (!d.error.empty()) {
+    error = d.error;
+    return false;
+  }
   int err = 0;
   if (d.inPlace) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -137,6 +214,11 @@ inline bool write(const std::string &path, std::string_view bytes, std::string &
 /// existing device or pipe. `from` is gone afterwards either way.
 inline bool moveInto(const std::string &from, const std::string &path, std::string &error) {
   Destination d = destination(path);
+  if (!d.error.empty()) {
+    error = d.error;
+    ::unlink(from.c_str());
+    return false;
+  }
   if (!d.inPlace) {
     if (::rename(from.c_str(), d.target.c_str()) == 0)
       return true;

@@ -46,6 +46,7 @@ module;
 export module tfm.safetensors;
 
 import tfm.json_depth;
+import tfm.output_file;
 
 export namespace tfm::safetensors {
 
@@ -230,6 +231,7 @@ std::unique_ptr<File> File::open(const std::string &path, std::string &error, Lo
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return fail(std::string("cannot open file: ") + std::strerror(errno));
+  tfm::output::protectInput(path); // no output of this run may replace it
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
@@ -439,6 +441,7 @@ bool File::mergeShards(const std::string &indexPath, const std::string &outPath,
   std::ifstream in(indexPath, std::ios::binary);
   if (!in)
     return fail(std::string("cannot open file: ") + std::strerror(errno));
+  tfm::output::protectInput(indexPath);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (auto at = tfm::json::tooDeepAt(text))
     return fail("JSON nests deeper than " + std::to_string(tfm::json::kMaxDepth) +

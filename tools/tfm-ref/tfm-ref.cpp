@@ -21,6 +21,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cmath>
@@ -30,6 +31,8 @@
 
 import tfm.reference;
 import tfm.safetensors;
+import tfm.mlir_depth;
+import tfm.output_file;
 import tfm.support;
 
 namespace cl = llvm::cl;
@@ -49,6 +52,9 @@ static cl::opt<std::string> makeInputs(
     "make-inputs", cl::desc("write random inputs PREFIX0.npy, PREFIX1.npy, ... and exit"),
     cl::value_desc("prefix"));
 static cl::opt<unsigned> seed("seed", cl::desc("seed for --make-inputs"), cl::init(1));
+static cl::opt<int64_t> dynamicSize(
+    "dynamic-size", cl::desc("the size --make-inputs gives every dynamic dimension (default 4)"),
+    cl::init(4));
 static cl::opt<std::string> entryName("entry", cl::desc("function to run (default: main, or "
                                                         "the only public function)"));
 
@@ -83,6 +89,8 @@ static func::FuncOp findEntry(ModuleOp module) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "tfm reference evaluator\n");
+  if (dynamicSize < 0 || dynamicSize > tfm::reference::kMaxElements)
+    return fail("--dynamic-size must be in [0, 2^28], got " + llvm::Twine(dynamicSize.getValue()));
 
   DialectRegistry registry;
   tfm::registerAllDialects(registry);
@@ -92,6 +100,9 @@ int main(int argc, char **argv) {
   auto file = openInputFile(inputFile, &error);
   if (!file)
     return fail("cannot open input '" + inputFile + "': " + error);
+  tfm::output::protectInput(inputFile);
+  if (std::string deep = tfm::mlir_text::checkDepth(inputFile, file->getBuffer()); !deep.empty())
+    return fail(deep);
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
@@ -106,10 +117,25 @@ int main(int argc, char **argv) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<double> uniform(-1.0, 1.0);
     for (auto [i, t] : llvm::enumerate(entry.getArgumentTypes())) {
-      auto rt = cast<RankedTensorType>(t);
-      std::string dtype = dtypeFor(rt.getElementType());
+      auto rt = dyn_cast<RankedTensorType>(t);
+      std::string dtype = rt ? dtypeFor(rt.getElementType()) : "";
+      if (dtype.empty()) {
+        std::string type;
+        llvm::raw_string_ostream(type) << t;
+        return fail("--make-inputs: argument #" + llvm::Twine(i) + " has type " + type +
+                    " (expected a ranked tensor of f32, f16, bf16, i32, i64 or i1)");
+      }
       tfm::npy::Array a{"f8", {rt.getShape().begin(), rt.getShape().end()}, {}};
-      std::vector<double> values(a.numElements());
+      int64_t elements = 1;
+      for (int64_t &d : a.shape) {
+        if (ShapedType::isDynamic(d))
+          d = dynamicSize;
+        if (llvm::MulOverflow(elements, d, elements) || elements > tfm::reference::kMaxElements)
+          return fail("--make-inputs: argument #" + llvm::Twine(i) + " of shape " +
+                      tfm::npy::shapeString(a.shape) + " has more than 2^28 elements, the "
+                      "most tfm-ref holds in one tensor");
+      }
+      std::vector<double> values(elements);
       for (double &v : values)
         v = dtype == "f4" ? uniform(rng) : std::floor((uniform(rng) + 1) * 4);
       a = tfm::npy::fromDoubles(a.shape, values, dtype == "f4" ? "f4" : "f8");

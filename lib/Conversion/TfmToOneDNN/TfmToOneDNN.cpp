@@ -407,6 +407,12 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
     if (!dense)
       return rewriter.notifyMatchFailure(op, "only dense constants are lowered");
     auto t = op.getType();
+    // The executable holds the constant's every element (a 100-byte splat
+    // attribute may stand for gigabytes): large tensors belong in the weights.
+    constexpr int64_t kMaxConstantBytes = int64_t(256) << 20;
+    if (std::optional<int64_t> bytes = tfm::boundedByteSize(t); !bytes || *bytes > kMaxConstantBytes)
+      return op.emitOpError() << "of type " << t << " is larger than 256 MiB, the most tfm "
+                                 "embeds in an executable (make it a weight: tfm.param)";
     auto memrefType = MemRefType::get(t.getShape(), t.getElementType());
     auto module = op->getParentOfType<ModuleOp>();
     std::string name;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tfm/Dialect/OneDNN/Transforms/Passes.h"
+#include "tfm/Dialect/Utils/ShapeUtils.h"
 
 #include "mlir/Analysis/Liveness.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -98,13 +99,18 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
           unplanned.push_back(alloc);
           continue;
         }
-        int64_t bytes = llvm::divideCeil(t.getElementTypeBitWidth(), 8);
-        for (int64_t d : t.getShape())
-          if (!ShapedType::isDynamic(d))
-            bytes *= d;
+        // Bytes of the static part (per unit of the dynamic size), in
+        // checked arithmetic: an arena is a sum of these.
+        std::optional<int64_t> bytes = tfm::boundedByteSize(t);
+        if (!bytes) {
+          alloc.emitOpError() << "of type " << t
+                              << " has more than 2^40 bytes (1 TiB), the largest buffer tfm "
+                                 "supports";
+          return signalPassFailure();
+        }
         Value scale = alloc.getDynamicSizes().empty() ? Value() : alloc.getDynamicSizes()[0];
         rootOf[alloc.getResult()] = buffers.size();
-        buffers.push_back({alloc, std::max<int64_t>(bytes, 1), index, index, scale});
+        buffers.push_back({alloc, std::max<int64_t>(*bytes, 1), index, index, scale});
         aliases.push_back({alloc.getResult()});
         continue;
       }

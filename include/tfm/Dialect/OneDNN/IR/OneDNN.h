@@ -14,6 +14,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "tfm/Dialect/Utils/ShapeUtils.h"
 
 #include "tfm/Dialect/OneDNN/IR/OneDNNOpsDialect.h.inc"
 #include "tfm/Dialect/OneDNN/IR/OneDNNEnums.h.inc"

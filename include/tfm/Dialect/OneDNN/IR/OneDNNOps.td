@@ -87,8 +87,14 @@ def OneDNN_PositionKind : I32EnumAttr<"PositionKind", "positional encoding", [
   let cppNamespace = "::tfm::onednn";
 }
 
+// Every op's tensors and buffers have at most 2^40 bytes
+// (include/tfm/Dialect/Utils/ShapeUtils.h).
+def OneDNN_BoundedTensorSizes : NativeOpTrait<"BoundedTensorSizes"> {
+  let cppNamespace = "::tfm";
+}
+
 class OneDNN_Op<string mnemonic, list<Trait> traits = []> :
-    Op<OneDNN_Dialect, mnemonic, traits>;
+    Op<OneDNN_Dialect, mnemonic, !listconcat([OneDNN_BoundedTensorSizes], traits)>;
 
 def OneDNN_MatmulOp : OneDNN_Op<"matmul", [AttrSizedOperandSegments]> {
   let summary = "oneDNN matmul with bias, eltwise and residual post-ops";

@@ -15,6 +15,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "tfm/Dialect/Utils/ShapeUtils.h"
 
 namespace tfm {
 /// Maps an axis in [-rank, rank) to [0, rank).

@@ -72,7 +72,13 @@ def Tfm_PositionKind : I32EnumAttr<"PositionKind", "positional encoding kind", [
   let cppNamespace = "::tfm";
 }
 
+// Every op's tensors and buffers have at most 2^40 bytes
+// (include/tfm/Dialect/Utils/ShapeUtils.h).
+def Tfm_BoundedTensorSizes : NativeOpTrait<"BoundedTensorSizes"> {
+  let cppNamespace = "::tfm";
+}
+
 class Tfm_Op<string mnemonic, list<Trait> traits = []> :
-    Op<Tfm_Dialect, mnemonic, traits>;
+    Op<Tfm_Dialect, mnemonic, !listconcat([Tfm_BoundedTensorSizes], traits)>;
 
 #endif // TFM_DIALECT_TFM_IR_TFMDIALECT_TD
