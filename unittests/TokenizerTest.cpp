@@ -152,3 +152,43 @@ TEST(Utf8Stream, ReplacesIllFormedSequencesLikePython) {
   EXPECT_EQ(tfm::tokenizer::invalidUtf8At("\xe2\x82\xac"), std::string_view::npos);
 }
 } // namespace
+
+namespace {
+/// The message of the error that encoding `text` throws, or "".
+std::string encodeError(const tfm::tokenizer::Tokenizer &tokenizer, std::string_view text,
+                        bool allowSpecial) {
+  try {
+    tokenizer.encode(text, allowSpecial);
+  } catch (const std::runtime_error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Byte offsets in errors are offsets in the whole text, special tokens or not.
+TEST(Tokenizer, ErrorOffsetsAreInTheWholeText) {
+  const std::string eot = "<|endoftext|>";
+  const std::pair<std::string, size_t> cases[] = {
+      {"a" + eot + "b\xff", 15},
+      {"\xff" + eot, 0},
+      {eot + "\xc3", 13},
+      {"ab" + eot + eot + "cd\xe0\x80x" + eot, 30},
+      {eot + "x" + eot + "y" + eot + "\xed\xa0\x80" + eot + "z", 41},
+      {eot + "\xf0\x9f\x91\x8b" + eot + "\xf0\x9f\x91" + eot, 30},
+  };
+  for (const auto &[text, offset] : cases) {
+    for (bool allowSpecial : {true, false})
+      EXPECT_EQ(encodeError(gpt2(), text, allowSpecial),
+                "invalid UTF-8 at byte offset " + std::to_string(offset))
+          << "allowSpecial " << allowSpecial;
+  }
+  // A byte the vocabulary has no token for, after special tokens.
+  tfm::tokenizer::Tokenizer small(R"({"a": 0, "<|endoftext|>": 1})", "", "vocab.json");
+  EXPECT_EQ(small.encode("a" + eot + "aa", true), (std::vector<int64_t>{0, 1, 0, 0}));
+  EXPECT_EQ(encodeError(small, "a" + eot + "aab", true),
+            "vocab.json has no token for symbol 'b' (byte offset 16 of the text)");
+  EXPECT_EQ(encodeError(small, "aab", false),
+            "vocab.json has no token for symbol 'b' (byte offset 2 of the text)");
+}
+
+} // namespace

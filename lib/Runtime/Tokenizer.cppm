@@ -43,7 +43,8 @@ public:
   Tokenizer(const Tokenizer &) = delete;
   Tokenizer &operator=(const Tokenizer &) = delete;
 
-  /// Token ids of UTF-8 `text`; throws on invalid UTF-8.
+  /// Token ids of UTF-8 `text`; throws on invalid UTF-8 and on a byte the
+  /// vocabulary has no token for, naming its byte offset in `text`.
   std::vector<int64_t> encode(std::string_view text, bool allowSpecial = false) const;
   /// The bytes of token `id` (may be part of a UTF-8 character).
   std::string decode(int64_t id) const;
@@ -52,8 +53,10 @@ public:
   size_t size() const { return decoder_.size(); }
 
 private:
-  void bpe(const std::string &piece, std::vector<int64_t> &out) const;
+  void encodeOrdinary(std::string_view part, size_t base, std::vector<int64_t> &out) const;
+  void bpe(const std::string &piece, size_t offset, std::vector<int64_t> &out) const;
 
+  std::string encoderName_;
   std::unordered_map<std::string, int64_t> encoder_;
   std::vector<std::string> decoder_;
   std::unordered_map<std::string, int> ranks_; // "a b" -> rank
@@ -239,6 +242,7 @@ std::vector<std::string> characters(const std::string &s) {
 
 Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
                      const std::string &encoderName, const std::string &mergesName) {
+  encoderName_ = encoderName;
   encoder_ = parseEncoder(encoderJson, encoderName);
   int64_t maxId = -1;
   for (auto &[k, v] : encoder_)
@@ -291,7 +295,9 @@ Tokenizer::~Tokenizer() {
     pcre2_code_free(pattern_);
 }
 
-void Tokenizer::bpe(const std::string &piece, std::vector<int64_t> &out) const {
+/// Appends the ids of `piece`, one pre-tokenized word that starts at byte
+/// `offset` of the text being encoded (for errors).
+void Tokenizer::bpe(const std::string &piece, size_t offset, std::vector<int64_t> &out) const {
   auto cached = cache_.find(piece);
   if (cached != cache_.end()) {
     out.insert(out.end(), cached->second.begin(), cached->second.end());
@@ -327,50 +333,62 @@ void Tokenizer::bpe(const std::string &piece, std::vector<int64_t> &out) const {
     word = std::move(merged);
   }
   std::vector<int64_t> ids;
+  size_t at = offset; // of the symbol in the text: one byte per byte character
   for (const std::string &symbol : word) {
     auto it = encoder_.find(symbol);
     if (it == encoder_.end())
-      throw std::runtime_error("the vocabulary has no token for symbol '" + symbol + "'");
+      throw std::runtime_error(encoderName_ + " has no token for symbol '" + symbol +
+                               "' (byte offset " + std::to_string(at) + " of the text)");
     ids.push_back(it->second);
+    at += characters(symbol).size();
   }
   out.insert(out.end(), ids.begin(), ids.end());
   cache_.emplace(piece, std::move(ids));
 }
 
 std::vector<int64_t> Tokenizer::encode(std::string_view text, bool allowSpecial) const {
-  std::vector<int64_t> out;
-  if (allowSpecial && eot_ >= 0) {
-    size_t pos = 0;
-    while (true) {
-      size_t found = text.find("<|endoftext|>", pos);
-      std::vector<int64_t> part = encode(text.substr(pos, found == std::string_view::npos
-                                                              ? std::string_view::npos
-                                                              : found - pos));
-      out.insert(out.end(), part.begin(), part.end());
-      if (found == std::string_view::npos)
-        return out;
-      out.push_back(eot_);
-      pos = found + 13;
-    }
-  }
-  // Checked once here, so that each match below can skip PCRE2's UTF check
-  // (which reads the whole subject: quadratic time over a long text).
+  // Checked once here, on the whole text (so that the offset is the text's,
+  // special tokens or not), so that each match in encodeOrdinary can skip
+  // PCRE2's UTF check (which reads the whole subject: quadratic time over a
+  // long text). Splitting at the ASCII "<|endoftext|>" keeps the parts valid.
   size_t bad = invalidUtf8At(text);
   if (bad != std::string_view::npos)
     throw std::runtime_error("invalid UTF-8 at byte offset " + std::to_string(bad));
+  std::vector<int64_t> out;
+  if (!allowSpecial || eot_ < 0) {
+    encodeOrdinary(text, 0, out);
+    return out;
+  }
+  constexpr std::string_view special = "<|endoftext|>";
+  for (size_t pos = 0;;) {
+    size_t found = text.find(special, pos);
+    size_t end = found == std::string_view::npos ? text.size() : found;
+    encodeOrdinary(text.substr(pos, end - pos), pos, out);
+    if (found == std::string_view::npos)
+      return out;
+    out.push_back(eot_);
+    pos = found + special.size();
+  }
+}
+
+/// Appends the ids of `part`, valid UTF-8 without special tokens that starts
+/// at byte `base` of the text being encoded (for errors).
+void Tokenizer::encodeOrdinary(std::string_view part, size_t base,
+                               std::vector<int64_t> &out) const {
   std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data *)> match(
       pcre2_match_data_create_from_pattern(pattern_, nullptr), pcre2_match_data_free);
   PCRE2_SIZE offset = 0;
-  auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-  while (offset < text.size()) {
-    int rc = pcre2_match(pattern_, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, match.get(),
+  auto subject = reinterpret_cast<PCRE2_SPTR>(part.data());
+  while (offset < part.size()) {
+    int rc = pcre2_match(pattern_, subject, part.size(), offset, PCRE2_NO_UTF_CHECK, match.get(),
                          nullptr);
     if (rc == PCRE2_ERROR_NOMATCH)
       break;
     if (rc < 0) {
       PCRE2_UCHAR message[256];
       pcre2_get_error_message(rc, message, sizeof(message));
-      throw std::runtime_error("cannot tokenize the text: " +
+      throw std::runtime_error("cannot tokenize the text at byte offset " +
+                               std::to_string(base + offset) + ": " +
                                std::string(reinterpret_cast<char *>(message)));
     }
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(match.get());
@@ -378,10 +396,9 @@ std::vector<int64_t> Tokenizer::encode(std::string_view text, bool allowSpecial)
       ++offset;
       continue;
     }
-    bpe(std::string(text.substr(ov[0], ov[1] - ov[0])), out);
+    bpe(std::string(part.substr(ov[0], ov[1] - ov[0])), base + ov[0], out);
     offset = ov[1];
   }
-  return out;
 }
 
 std::string Tokenizer::decode(int64_t id) const {
