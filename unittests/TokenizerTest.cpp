@@ -154,6 +154,17 @@ TEST(Utf8Stream, ReplacesIllFormedSequencesLikePython) {
 } // namespace
 
 namespace {
+/// The message of the error that loading `encoder` and `merges` throws, or
+/// "" when they load.
+std::string loadError(const std::string &encoder, const std::string &merges) {
+  try {
+    tfm::tokenizer::Tokenizer tokenizer(encoder, merges, "vocab.json", "merges.txt");
+  } catch (const std::runtime_error &e) {
+    return e.what();
+  }
+  return "";
+}
+
 /// The message of the error that encoding `text` throws, or "".
 std::string encodeError(const tfm::tokenizer::Tokenizer &tokenizer, std::string_view text,
                         bool allowSpecial) {
@@ -163,6 +174,38 @@ std::string encodeError(const tfm::tokenizer::Tokenizer &tokenizer, std::string_
     return e.what();
   }
   return "";
+}
+
+/// The resident memory of this process, in bytes (Linux), or 0.
+size_t residentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  if (!(statm >> pages >> resident))
+    return 0;
+  return resident * 4096;
+}
+
+// Nothing is sized by the largest id: a vocabulary with one id 16777215
+// (2^24 - 1, the largest accepted) used to allocate a table of 16 million
+// strings (512 MB).
+TEST(Tokenizer, LargeIdsCostNoMemory) {
+  size_t before = residentBytes();
+  tfm::tokenizer::Tokenizer tokenizer(R"({"a": 16777215, "b": 0})", "#version: 0.2\n");
+  size_t after = residentBytes();
+  if (before && after)
+    EXPECT_LT(after, before + (64u << 20)) << "loading took " << (after - before) << " bytes";
+  EXPECT_EQ(tokenizer.encode("ab"), (std::vector<int64_t>{16777215, 0}));
+  EXPECT_EQ(tokenizer.decode(16777215), "a");
+  EXPECT_EQ(tokenizer.decode(0), "b");
+  EXPECT_EQ(tokenizer.decode(1), ""); // an id below size() that no token has
+  EXPECT_EQ(tokenizer.size(), 16777216u);
+  EXPECT_THROW(tokenizer.decode(16777216), std::runtime_error);
+  EXPECT_EQ(loadError(R"({"a": 16777216})", ""),
+            "vocab.json: the id of token 'a' (16777216) is not a token id (a non-negative "
+            "integer below 2^24)");
+  EXPECT_EQ(loadError(R"({"a": -1})", ""),
+            "vocab.json: the id of token 'a' (-1) is not a token id (a non-negative integer "
+            "below 2^24)");
 }
 
 // Byte offsets in errors are offsets in the whole text, special tokens or not.

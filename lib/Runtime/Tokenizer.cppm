@@ -46,11 +46,13 @@ public:
   /// Token ids of UTF-8 `text`; throws on invalid UTF-8 and on a byte the
   /// vocabulary has no token for, naming its byte offset in `text`.
   std::vector<int64_t> encode(std::string_view text, bool allowSpecial = false) const;
-  /// The bytes of token `id` (may be part of a UTF-8 character).
+  /// The bytes of token `id` (may be part of a UTF-8 character): no bytes
+  /// for an id below size() that no token has; throws for other ids.
   std::string decode(int64_t id) const;
   /// The id of <|endoftext|>, or -1.
   int64_t endOfText() const { return eot_; }
-  size_t size() const { return decoder_.size(); }
+  /// The largest id + 1: ids 0..size()-1 can be decoded.
+  size_t size() const { return size_; }
 
 private:
   void encodeOrdinary(std::string_view part, size_t base, std::vector<int64_t> &out) const;
@@ -58,7 +60,12 @@ private:
 
   std::string encoderName_;
   std::unordered_map<std::string, int64_t> encoder_;
-  std::vector<std::string> decoder_;
+  // id -> token. A hash map, not a table indexed by id: the ids come from
+  // vocab.json, and a table sized by the largest one would let a single id
+  // of 16777215 allocate 16 million entries (512 MB). Ids stay as they were
+  // accepted (any below 2^24, gaps allowed); nothing is sized by them.
+  std::unordered_map<int64_t, std::string> decoder_;
+  size_t size_ = 0;
   std::unordered_map<std::string, int> ranks_; // "a b" -> rank
   std::string byteChar_[256];                  // byte -> UTF-8 of its byte character
   std::unordered_map<std::string, unsigned char> charByte_;
@@ -220,8 +227,8 @@ std::unordered_map<std::string, int64_t> parseEncoder(std::string_view s, const 
     throw std::runtime_error(name + ": token '" + *duplicate + "' appears twice");
   for (const auto &[key, value] : root.items()) {
     if (!value.is_number_unsigned() || value.get<uint64_t>() >= (uint64_t(1) << 24))
-      throw std::runtime_error(name + ": the id of token '" + key +
-                               "' is not a token id (a non-negative integer below 2^24)");
+      throw std::runtime_error(name + ": the id of token '" + key + "' (" + value.dump() +
+                               ") is not a token id (a non-negative integer below 2^24)");
     out[key] = static_cast<int64_t>(value.get<uint64_t>());
   }
   return out;
@@ -244,12 +251,11 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
                      const std::string &encoderName, const std::string &mergesName) {
   encoderName_ = encoderName;
   encoder_ = parseEncoder(encoderJson, encoderName);
-  int64_t maxId = -1;
-  for (auto &[k, v] : encoder_)
-    maxId = std::max(maxId, v);
-  decoder_.assign(static_cast<size_t>(maxId + 1), "");
-  for (auto &[k, v] : encoder_)
-    decoder_[static_cast<size_t>(v)] = k;
+  decoder_.reserve(encoder_.size());
+  for (auto &[k, v] : encoder_) {
+    decoder_.emplace(v, k);
+    size_ = std::max(size_, static_cast<size_t>(v) + 1);
+  }
   auto eot = encoder_.find("<|endoftext|>");
   eot_ = eot == encoder_.end() ? -1 : eot->second;
   // Ranks: one merge per line after the "#version" header.
@@ -402,10 +408,13 @@ void Tokenizer::encodeOrdinary(std::string_view part, size_t base,
 }
 
 std::string Tokenizer::decode(int64_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= decoder_.size())
+  if (id < 0 || static_cast<size_t>(id) >= size_)
     throw std::runtime_error("token id " + std::to_string(id) + " is not in the vocabulary");
+  auto token = decoder_.find(id);
+  if (token == decoder_.end())
+    return "";
   std::string bytes;
-  for (const std::string &c : characters(decoder_[static_cast<size_t>(id)])) {
+  for (const std::string &c : characters(token->second)) {
     auto it = charByte_.find(c);
     if (it != charByte_.end())
       bytes += static_cast<char>(it->second);
