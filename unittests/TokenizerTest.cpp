@@ -176,6 +176,40 @@ std::string encodeError(const tfm::tokenizer::Tokenizer &tokenizer, std::string_
   return "";
 }
 
+// Every merge is validated when merges.txt loads, with its line number.
+TEST(Tokenizer, RejectsMalformedMerges) {
+  const std::string vocab = R"({"h": 0, "e": 1, "l": 2, "he": 3, "hel": 4, "ll": 5})";
+  EXPECT_EQ(loadError(vocab, "#version: 0.2\nh e\nhe l\n"), "");
+  EXPECT_EQ(loadError(vocab, "#version: 0.2\r\nh e\r\nhe l\r\n"), "");
+  EXPECT_EQ(loadError(vocab, "h e\nhe l"), ""); // no header, no final line break
+  EXPECT_EQ(loadError(vocab, ""), "");
+  EXPECT_EQ(loadError(vocab, "#version: 0.2\nh e\n\n"), ""); // trailing empty lines
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"#version: 0.2\nh e\nl e\n",
+       "merges.txt: line 3 ('l e'): the vocabulary (vocab.json) has no token 'le' for the merge"},
+      {"#version: 0.2\nh e\nhe l l\n",
+       "merges.txt: line 3 ('he l l'): a merge is two symbols separated by one space"},
+      {"h e\nhe  l\n",
+       "merges.txt: line 2 ('he  l'): a merge is two symbols separated by one space"},
+      {"h e\n he\n", "merges.txt: line 2 (' he'): a merge is two symbols separated by one space"},
+      {"h e\nhe \n", "merges.txt: line 2 ('he '): a merge is two symbols separated by one space"},
+      {"h e\nhel\n", "merges.txt: line 2 ('hel'): a merge is two symbols separated by one space"},
+      {"h e\n\nhe l\n", "merges.txt: line 2 (''): a merge is two symbols separated by one space"},
+      {"h e\nx e\n", "merges.txt: line 2 ('x e'): the vocabulary (vocab.json) has no token 'x'"},
+      {"h e\nh x\n", "merges.txt: line 2 ('h x'): the vocabulary (vocab.json) has no token 'x'"},
+      {"h e\n#version: 0.2\n",
+       "merges.txt: line 2 ('#version: 0.2'): the vocabulary (vocab.json) has no token "
+       "'#version:'"}, // only the first line can be the header
+  };
+  for (const auto &[merges, error] : bad)
+    EXPECT_EQ(loadError(vocab, merges), error) << merges;
+  // Before, "h e" without "he" loaded and every prompt with "he" failed later.
+  EXPECT_EQ(loadError(R"({"h": 0, "e": 1})", "#version: 0.2\nh e\n"),
+            "merges.txt: line 2 ('h e'): the vocabulary (vocab.json) has no token 'he' for the "
+            "merge");
+}
+
 /// The resident memory of this process, in bytes (Linux), or 0.
 size_t residentBytes() {
   std::ifstream statm("/proc/self/statm");

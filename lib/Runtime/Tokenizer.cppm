@@ -258,10 +258,14 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
   }
   auto eot = encoder_.find("<|endoftext|>");
   eot_ = eot == encoder_.end() ? -1 : eot->second;
-  // Ranks: one merge per line after the "#version" header.
+  // Ranks: one merge "a b" per line, after an optional "#version" header
+  // line; empty lines may only end the file. Each merge is checked here, so
+  // that a malformed one is an error naming merges.txt and its line, not a
+  // later failure on every text that contains the pair: both symbols and the
+  // token they make must be in the vocabulary.
   size_t pos = 0;
   int rank = 0;
-  int lineNumber = 0;
+  size_t lineNumber = 0;
   while (pos < merges.size()) {
     ++lineNumber;
     size_t end = merges.find('\n', pos);
@@ -271,11 +275,25 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
     if (!line.empty() && line.back() == '\r')
       line.remove_suffix(1);
     pos = end + 1;
-    if (line.empty() || line.rfind("#version", 0) == 0)
+    if (lineNumber == 1 && line.starts_with("#version"))
       continue;
-    if (line.find(' ') == std::string_view::npos)
+    if (line.empty() && merges.find_first_not_of("\r\n", pos) == std::string_view::npos)
+      break; // trailing empty lines
+    auto fail = [&](const std::string &what) {
       throw std::runtime_error(mergesName + ": line " + std::to_string(lineNumber) + " ('" +
-                               std::string(line) + "') is not a merge 'a b'");
+                               std::string(line) + "'): " + what);
+    };
+    size_t space = line.find(' ');
+    if (space == 0 || space == std::string_view::npos || space + 1 == line.size() ||
+        line.find(' ', space + 1) != std::string_view::npos)
+      fail("a merge is two symbols separated by one space");
+    std::string left(line.substr(0, space)), right(line.substr(space + 1));
+    for (const std::string &symbol : {left, right})
+      if (!encoder_.count(symbol))
+        fail("the vocabulary (" + encoderName + ") has no token '" + symbol + "'");
+    if (!encoder_.count(left + right))
+      fail("the vocabulary (" + encoderName + ") has no token '" + left + right +
+           "' for the merge");
     ranks_.emplace(std::string(line), rank++);
   }
   // GPT-2's bytes_to_unicode: printable bytes map to themselves, the others
