@@ -7,6 +7,9 @@
 //  2. map each piece's UTF-8 bytes to the 256 printable "byte characters";
 //  3. merge adjacent symbols by rank (vocab.bpe / merges.txt) until no
 //     ranked pair is left; look the symbols up in encoder.json / vocab.json.
+//     encoder.py rescans the word for the best pair after each merge
+//     (quadratic: a 160 KB word took a minute); bpe() gives the same result
+//     with a heap of candidate pairs, O(n log n) in the length of a word.
 // `<|endoftext|>` is plain text unless special tokens are allowed.
 //
 //===----------------------------------------------------------------------===//
@@ -18,9 +21,10 @@ module;
 #include <optional>
 
 #include <algorithm>
-#include <climits>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <queue>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -58,16 +62,29 @@ private:
   void encodeOrdinary(std::string_view part, size_t base, std::vector<int64_t> &out) const;
   void bpe(const std::string &piece, size_t offset, std::vector<int64_t> &out) const;
 
+  /// A merge of merges.txt: its rank (line order) and the symbol it makes.
+  struct Merge {
+    int32_t rank;
+    int32_t symbol;
+  };
+  static uint64_t pairKey(int32_t left, int32_t right) {
+    return static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32 | static_cast<uint32_t>(right);
+  }
+
   std::string encoderName_;
-  std::unordered_map<std::string, int64_t> encoder_;
+  // The vocabulary's tokens are BPE's symbols, numbered 0..N-1 in ids_ (not
+  // by their ids, which need not be dense or distinct).
+  std::unordered_map<std::string, int32_t> symbols_; // token -> symbol
+  std::vector<int64_t> ids_;                         // symbol -> id
   // id -> token. A hash map, not a table indexed by id: the ids come from
   // vocab.json, and a table sized by the largest one would let a single id
   // of 16777215 allocate 16 million entries (512 MB). Ids stay as they were
   // accepted (any below 2^24, gaps allowed); nothing is sized by them.
   std::unordered_map<int64_t, std::string> decoder_;
   size_t size_ = 0;
-  std::unordered_map<std::string, int> ranks_; // "a b" -> rank
-  std::string byteChar_[256];                  // byte -> UTF-8 of its byte character
+  std::unordered_map<uint64_t, Merge> merges_; // pairKey(left, right) -> merge
+  std::string byteChar_[256];                   // byte -> UTF-8 of its byte character
+  int32_t byteSymbol_[256];                     // byte -> symbol of its byte character, or -1
   std::unordered_map<std::string, unsigned char> charByte_;
   pcre2_code *pattern_ = nullptr;
   int64_t eot_ = -1;
@@ -250,14 +267,18 @@ std::vector<std::string> characters(const std::string &s) {
 Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
                      const std::string &encoderName, const std::string &mergesName) {
   encoderName_ = encoderName;
-  encoder_ = parseEncoder(encoderJson, encoderName);
-  decoder_.reserve(encoder_.size());
-  for (auto &[k, v] : encoder_) {
+  std::unordered_map<std::string, int64_t> encoder = parseEncoder(encoderJson, encoderName);
+  symbols_.reserve(encoder.size());
+  ids_.reserve(encoder.size());
+  decoder_.reserve(encoder.size());
+  for (auto &[k, v] : encoder) {
+    symbols_.emplace(k, static_cast<int32_t>(ids_.size()));
+    ids_.push_back(v);
     decoder_.emplace(v, k);
     size_ = std::max(size_, static_cast<size_t>(v) + 1);
   }
-  auto eot = encoder_.find("<|endoftext|>");
-  eot_ = eot == encoder_.end() ? -1 : eot->second;
+  auto eot = encoder.find("<|endoftext|>");
+  eot_ = eot == encoder.end() ? -1 : eot->second;
   // Ranks: one merge "a b" per line, after an optional "#version" header
   // line; empty lines may only end the file. Each merge is checked here, so
   // that a malformed one is an error naming merges.txt and its line, not a
@@ -289,12 +310,14 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
       fail("a merge is two symbols separated by one space");
     std::string left(line.substr(0, space)), right(line.substr(space + 1));
     for (const std::string &symbol : {left, right})
-      if (!encoder_.count(symbol))
+      if (!symbols_.count(symbol))
         fail("the vocabulary (" + encoderName + ") has no token '" + symbol + "'");
-    if (!encoder_.count(left + right))
+    auto made = symbols_.find(left + right);
+    if (made == symbols_.end())
       fail("the vocabulary (" + encoderName + ") has no token '" + left + right +
            "' for the merge");
-    ranks_.emplace(std::string(line), rank++);
+    // A pair listed twice keeps its first rank.
+    merges_.emplace(pairKey(symbols_.at(left), symbols_.at(right)), Merge{rank++, made->second});
   }
   // GPT-2's bytes_to_unicode: printable bytes map to themselves, the others
   // to 256, 257, ... in order.
@@ -304,6 +327,8 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
     uint32_t cp = printable ? static_cast<uint32_t>(b) : static_cast<uint32_t>(256 + next++);
     appendUtf8(byteChar_[b], cp);
     charByte_[byteChar_[b]] = static_cast<unsigned char>(b);
+    auto symbol = symbols_.find(byteChar_[b]);
+    byteSymbol_[b] = symbol == symbols_.end() ? -1 : symbol->second;
   }
   int errorCode;
   PCRE2_SIZE errorOffset;
@@ -321,50 +346,86 @@ Tokenizer::~Tokenizer() {
 
 /// Appends the ids of `piece`, one pre-tokenized word that starts at byte
 /// `offset` of the text being encoded (for errors).
+///
+/// encoder.py's BPE, in rounds: find the lowest-ranked adjacent pair, merge
+/// every occurrence of it left to right (in the word as the round found it),
+/// repeat until no pair has a rank. Done here as Hugging Face's
+/// Word::merge_all does it, in O(n log n): the symbols are a doubly linked
+/// list over one node per byte (a symbol starts at its node's byte), and a
+/// min-heap holds the candidate pairs by (rank, position). An entry whose
+/// pair has changed since it was pushed (its left node merged into its left
+/// neighbour, or either node merged into something else) is stale, and
+/// skipped. Unlike merge_all, the pairs that a round's merges make are pushed
+/// only when the round is over: a new pair that ranks better than the round's
+/// must not be merged before the round's other occurrences, or the result
+/// differs from encoder.py's (e.g. with merges "a b", "abc ab", "ab c",
+/// "abcabc" is abc abc, not abcab c). Each merge pushes at most two entries,
+/// so the heap sees at most 3n.
 void Tokenizer::bpe(const std::string &piece, size_t offset, std::vector<int64_t> &out) const {
   auto cached = cache_.find(piece);
   if (cached != cache_.end()) {
     out.insert(out.end(), cached->second.begin(), cached->second.end());
     return;
   }
-  std::string mapped;
-  for (unsigned char b : piece)
-    mapped += byteChar_[b];
-  std::vector<std::string> word = characters(mapped);
-  while (word.size() > 1) {
-    int best = INT_MAX;
-    size_t at = 0;
-    for (size_t i = 0; i + 1 < word.size(); ++i) {
-      auto r = ranks_.find(word[i] + " " + word[i + 1]);
-      if (r != ranks_.end() && r->second < best) {
-        best = r->second;
-        at = i;
-      }
+  constexpr size_t none = SIZE_MAX;
+  struct Node {
+    int32_t symbol; // or -1: a byte character that the vocabulary lacks
+    bool merged;    // merged into the node on its left: no longer in the list
+    size_t prev, next;
+  };
+  std::vector<Node> nodes(piece.size());
+  for (size_t i = 0; i < piece.size(); ++i)
+    nodes[i] = {byteSymbol_[static_cast<unsigned char>(piece[i])], false, i ? i - 1 : none,
+                i + 1 < piece.size() ? i + 1 : none};
+  // The merge of node `left` and the next one, if they have one.
+  auto mergeAt = [&](size_t left) -> const Merge * {
+    size_t right = nodes[left].next;
+    if (right == none || nodes[left].symbol < 0 || nodes[right].symbol < 0)
+      return nullptr;
+    auto it = merges_.find(pairKey(nodes[left].symbol, nodes[right].symbol));
+    return it == merges_.end() ? nullptr : &it->second;
+  };
+  using Candidate = std::pair<int32_t, size_t>; // (rank, left node)
+  std::vector<Candidate> initial;
+  for (size_t i = 0; i + 1 < piece.size(); ++i)
+    if (const Merge *merge = mergeAt(i))
+      initial.emplace_back(merge->rank, i);
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue(
+      std::greater<>(), std::move(initial));
+  std::vector<Candidate> made; // the pairs this round's merges make
+  while (!queue.empty()) {
+    int32_t rank = queue.top().first;
+    // Each pair has one rank, so this round's entries are all of the pair's
+    // occurrences, popped left to right.
+    while (!queue.empty() && queue.top().first == rank) {
+      size_t left = queue.top().second;
+      queue.pop();
+      const Merge *merge = nodes[left].merged ? nullptr : mergeAt(left);
+      if (!merge || merge->rank != rank)
+        continue; // stale
+      size_t right = nodes[left].next;
+      nodes[left].symbol = merge->symbol;
+      nodes[right].merged = true;
+      nodes[left].next = nodes[right].next;
+      if (nodes[left].next != none)
+        nodes[nodes[left].next].prev = left;
+      if (nodes[left].prev != none)
+        if (const Merge *before = mergeAt(nodes[left].prev))
+          made.emplace_back(before->rank, nodes[left].prev);
+      if (const Merge *after = mergeAt(left))
+        made.emplace_back(after->rank, left);
     }
-    if (best == INT_MAX)
-      break;
-    // Merge every occurrence of the best pair, left to right.
-    std::string first = word[at], second = word[at + 1];
-    std::vector<std::string> merged;
-    for (size_t i = 0; i < word.size();) {
-      if (i + 1 < word.size() && word[i] == first && word[i + 1] == second) {
-        merged.push_back(first + second);
-        i += 2;
-      } else {
-        merged.push_back(word[i++]);
-      }
-    }
-    word = std::move(merged);
+    for (const Candidate &candidate : made)
+      queue.push(candidate);
+    made.clear();
   }
   std::vector<int64_t> ids;
-  size_t at = offset; // of the symbol in the text: one byte per byte character
-  for (const std::string &symbol : word) {
-    auto it = encoder_.find(symbol);
-    if (it == encoder_.end())
-      throw std::runtime_error(encoderName_ + " has no token for symbol '" + symbol +
-                               "' (byte offset " + std::to_string(at) + " of the text)");
-    ids.push_back(it->second);
-    at += characters(symbol).size();
+  for (size_t i = piece.empty() ? none : 0; i != none; i = nodes[i].next) {
+    if (nodes[i].symbol < 0) // only byte characters can be missing: merges are checked
+      throw std::runtime_error(encoderName_ + " has no token for symbol '" +
+                               byteChar_[static_cast<unsigned char>(piece[i])] +
+                               "' (byte offset " + std::to_string(offset + i) + " of the text)");
+    ids.push_back(ids_[static_cast<size_t>(nodes[i].symbol)]);
   }
   out.insert(out.end(), ids.begin(), ids.end());
   cache_.emplace(piece, std::move(ids));
