@@ -442,6 +442,31 @@ TEST(Tokenizer, LongWordIsNotQuadratic) {
   EXPECT_EQ(ids, naiveGpt2().encode(std::string(200000, 'a'))); // few rounds: fast
 }
 
+// The cache of merged pieces is bounded, and long pieces are not cached.
+TEST(Tokenizer, CacheIsBounded) {
+  using tfm::tokenizer::Tokenizer;
+  Tokenizer tokenizer(readFile(TFM_DEFAULT_VOCAB_DIR "/encoder.json"),
+                      readFile(TFM_DEFAULT_VOCAB_DIR "/vocab.bpe"));
+  std::string text;
+  for (size_t i = 0; i < 3 * Tokenizer::kCacheCapacity; ++i) {
+    text += ' ';
+    for (size_t n = i; n; n /= 26) // a different word each time
+      text += static_cast<char>('a' + n % 26);
+    text += 'q';
+  }
+  std::vector<int64_t> ids = tokenizer.encode(text);
+  EXPECT_LE(tokenizer.cacheSize(), Tokenizer::kCacheCapacity);
+  EXPECT_GT(tokenizer.cacheSize(), 0u);
+  EXPECT_EQ(tokenizer.encode(text), ids); // the same ids, cached or not
+
+  Tokenizer fresh(readFile(TFM_DEFAULT_VOCAB_DIR "/encoder.json"),
+                  readFile(TFM_DEFAULT_VOCAB_DIR "/vocab.bpe"));
+  fresh.encode(std::string(1000, 'x'));
+  EXPECT_EQ(fresh.cacheSize(), 0u);
+  fresh.encode("hello");
+  EXPECT_EQ(fresh.cacheSize(), 1u);
+}
+
 // Every merge is validated when merges.txt loads, with its line number.
 TEST(Tokenizer, RejectsMalformedMerges) {
   const std::string vocab = R"({"h": 0, "e": 1, "l": 2, "he": 3, "hel": 4, "ll": 5})";

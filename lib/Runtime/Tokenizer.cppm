@@ -57,6 +57,13 @@ public:
   int64_t endOfText() const { return eot_; }
   /// The largest id + 1: ids 0..size()-1 can be decoded.
   size_t size() const { return size_; }
+  /// encode() caches the ids of pre-tokenized words shorter than
+  /// kMaxCachedBytes, up to kCacheCapacity of them (Hugging Face's bounds:
+  /// past them, words are merged again, in O(n log n)).
+  static constexpr size_t kCacheCapacity = 10000;
+  static constexpr size_t kMaxCachedBytes = 256;
+  /// The number of words cached (for tests).
+  size_t cacheSize() const { return cache_.size(); }
 
 private:
   void encodeOrdinary(std::string_view part, size_t base, std::vector<int64_t> &out) const;
@@ -88,7 +95,7 @@ private:
   std::unordered_map<std::string, unsigned char> charByte_;
   pcre2_code *pattern_ = nullptr;
   int64_t eot_ = -1;
-  mutable std::unordered_map<std::string, std::vector<int64_t>> cache_;
+  mutable std::unordered_map<std::string, std::vector<int64_t>> cache_; // word -> ids
 };
 
 /// The UTF-8 sequence that starts at `text[i]` (RFC 3629, as Unicode's
@@ -428,7 +435,12 @@ void Tokenizer::bpe(const std::string &piece, size_t offset, std::vector<int64_t
     ids.push_back(ids_[static_cast<size_t>(nodes[i].symbol)]);
   }
   out.insert(out.end(), ids.begin(), ids.end());
-  cache_.emplace(piece, std::move(ids));
+  // Bounded, as Hugging Face's cache is: once full it keeps the words it has
+  // (the first ones, which are the frequent ones in most texts) and takes no
+  // more; an unbounded cache grew with every new word (315 MB for 10.8 MB of
+  // unique words).
+  if (piece.size() < kMaxCachedBytes && cache_.size() < kCacheCapacity)
+    cache_.emplace(piece, std::move(ids));
 }
 
 std::vector<int64_t> Tokenizer::encode(std::string_view text, bool allowSpecial) const {
