@@ -1,7 +1,9 @@
 //===- fuzz-mlir.cpp - Fuzz tfm-opt's parser and the tfm/onednn verifiers --===//
 //
 // Any bytes as MLIR text with the tfm and onednn dialects: parsing and
-// verification report diagnostics (swallowed here), never crash.
+// verification report diagnostics (swallowed here), never crash. Text nested
+// deeper than tfm.mlir_depth allows is refused first, as tfm-opt, tfmc and
+// tfm-ref do.
 //
 //===----------------------------------------------------------------------===//
 #include "tfm/Pipelines/Pipelines.h"
@@ -11,6 +13,8 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include <string>
+
+import tfm.mlir_depth;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static mlir::MLIRContext *context = [] {
@@ -22,6 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return c;
   }();
   std::string text(reinterpret_cast<const char *>(data), size);
+  if (!tfm::mlir_text::checkDepth("input", text).empty())
+    return 0;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(text, context);
   if (module)
