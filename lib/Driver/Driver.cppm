@@ -116,6 +116,48 @@ int fail(const llvm::Twine &message) {
   return 1;
 }
 
+/// Checks the weights file that a .mlir module names (`tfm.weights`) as the
+/// executable will read it: a regular, well-formed safetensors file holding
+/// every tfm.param with its shape and element type (F32, F16, BF16). A
+/// model directory's weights were checked by the frontend as it built the
+/// IR; without this, a FIFO or /dev/zero hung the assembler's .incbin and a
+/// wrong file compiled, to fail when the executable ran. Returns 0 or the
+/// exit code after an error.
+int checkNamedWeights(ModuleOp module) {
+  auto path = module->getAttrOfType<StringAttr>("tfm.weights");
+  if (!path) // the verifier refused a non-string or empty tfm.weights
+    return 0;
+  std::string error;
+  std::unique_ptr<safetensors::File> file = safetensors::File::open(path.str(), error);
+  if (!file)
+    return fail(error + " (the file the module's tfm.weights names)");
+  WalkResult result = module->walk([&](ParamOp p) {
+    auto type = p.getType();
+    const safetensors::TensorInfo *info = file->lookup(p.getName().str());
+    std::optional<safetensors::DType> dtype;
+    if (type.getElementType().isF32())
+      dtype = safetensors::DType::F32;
+    else if (type.getElementType().isF16())
+      dtype = safetensors::DType::F16;
+    else if (type.getElementType().isBF16())
+      dtype = safetensors::DType::BF16;
+    if (!info)
+      p.emitError() << path.getValue() << ": missing tensor '" << p.getName() << "'";
+    else if (llvm::ArrayRef<int64_t>(info->shape) != type.getShape())
+      p.emitError() << path.getValue() << ": tensor '" << p.getName() << "' has shape "
+                    << tfm::shapeStr(info->shape) << ", the module's tfm.param "
+                    << tfm::shapeStr(type.getShape());
+    else if (info->dtype != dtype)
+      p.emitError() << path.getValue() << ": tensor '" << p.getName() << "' has dtype "
+                    << safetensors::dtypeName(info->dtype) << ", the module's tfm.param "
+                    << type.getElementType();
+    else
+      return WalkResult::advance();
+    return WalkResult::interrupt();
+  });
+  return result.wasInterrupted() ? 1 : 0;
+}
+
 /// The default output name for binary stages: the input's stem (+ ".o").
 std::string defaultOutput(const Options &o) {
   llvm::StringRef in = llvm::StringRef(o.input).rtrim('/');
@@ -183,6 +225,12 @@ LogicalResult emitObject(ModuleOp module, unsigned optLevel, llvm::SmallVectorIm
 int writeOutput(const std::string &path, llvm::StringRef data) {
   if (path == "-") {
     llvm::outs() << data;
+    llvm::outs().flush();
+    if (llvm::outs().has_error()) { // a full disk, /dev/full: not exit 0
+      std::string why = llvm::outs().error().message();
+      llvm::outs().clear_error();
+      return fail("standard output: " + why);
+    }
     return 0;
   }
   std::string error;
@@ -359,6 +407,9 @@ int compile(const Options &options) {
     module = parseSourceFile<ModuleOp>(sourceMgr, &context);
     if (!module)
       return 1;
+    if (options.emit >= Emit::LLVM) // the stages that read the weights
+      if (int rc = checkNamedWeights(*module))
+        return rc;
   }
 
   // What the executable is told besides the model (not IR).

@@ -30,7 +30,13 @@ import tfm.output_file;
 export namespace tfm::frontend {
 
 /// GPT2MLP's activations, as Hugging Face's ACT2FN names them.
-enum class Activation { GeluTanh, GeluErf, Relu, Silu, QuickGelu };
+/// The MLP activation: every function of Hugging Face's ACT2FN without
+/// parameters of its own that tfm's ops compose exactly (see
+/// GPT2Builder::activation for the formulas).
+enum class Activation {
+  GeluTanh, GeluErf, Relu, Silu, QuickGelu, Gelu10, Laplace, LeakyRelu, Linear, Relu2, Relu6,
+  Sigmoid, Tanh
+};
 enum class Positions { Learned, Sinusoidal, Rope, None };
 
 /// A checked GPT-2 family configuration.
@@ -154,6 +160,10 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
     auto d = v->getAsNumber();
     if (!d)
       return fail("key '" + key + "' must be a number");
+    // JSON has no infinity, but 1e400 parses as one (and every logit then
+    // came out the same, exit 0).
+    if (!std::isfinite(*d))
+      return fail("key '" + key + "' must be a finite number; its value overflows a double");
     out = *d;
     return llvm::Error::success();
   };
@@ -206,10 +216,32 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
       c.activation = Activation::Silu;
     else if (*s == "quick_gelu")
       c.activation = Activation::QuickGelu;
+    else if (*s == "gelu_10")
+      c.activation = Activation::Gelu10;
+    else if (*s == "laplace")
+      c.activation = Activation::Laplace;
+    else if (*s == "leaky_relu")
+      c.activation = Activation::LeakyRelu;
+    else if (*s == "linear")
+      c.activation = Activation::Linear;
+    else if (*s == "relu2")
+      c.activation = Activation::Relu2;
+    else if (*s == "relu6")
+      c.activation = Activation::Relu6;
+    else if (*s == "sigmoid")
+      c.activation = Activation::Sigmoid;
+    else if (*s == "tanh")
+      c.activation = Activation::Tanh;
+    else if (*s == "mish" || *s == "prelu")
+      return fail("key 'activation_function': \"" + *s + "\" is not supported (" +
+                  (*s == "mish" ? "mish needs a softplus (a logarithm), which tfm's ops lack"
+                                : "prelu has a learned parameter GPT2MLP does not load") +
+                  ")");
     else
       return fail("key 'activation_function': unknown activation \"" + *s +
                   "\" (expected gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, gelu, "
-                  "gelu_python, relu, silu, swish or quick_gelu)");
+                  "gelu_python, gelu_10, laplace, leaky_relu, linear, quick_gelu, relu, relu2, "
+                  "relu6, sigmoid, silu, swish or tanh)");
   }
   for (auto [key, field] : {std::pair{"scale_attn_weights", &c.scaleAttnWeights},
                             {"scale_attn_by_inverse_layer_idx", &c.scaleAttnByInverseLayerIdx},

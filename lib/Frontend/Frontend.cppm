@@ -253,6 +253,36 @@ Value GPT2Builder::gelu(Value x) {
     Value th = TanhOp::create(b, loc, mul(inner, scalar(std::sqrt(2.0 / M_PI))));
     return mul(mul(x, scalar(0.5)), add(th, scalar(1.0)));
   }
+  // The rest of ACT2FN (transformers/activations.py), composed of tfm ops;
+  // min(y, c) is y - relu(y - c) and max(y, c) is y + relu(c - y), exactly.
+  case Activation::Gelu10: { // ClippedGELUActivation: clamp(erf GELU, -10, 10)
+    Value g = mul(mul(x, scalar(0.5)),
+                  add(ErfOp::create(b, loc, mul(x, scalar(M_SQRT1_2))), scalar(1.0)));
+    Value upper = sub(g, ReluOp::create(b, loc, sub(g, scalar(10.0))));
+    return add(upper, ReluOp::create(b, loc, sub(scalar(-10.0), upper)));
+  }
+  case Activation::Laplace: // 0.5 (1 + erf((x - mu) / (sigma sqrt 2))), mu 0.707107, sigma 0.282095
+    return mul(add(ErfOp::create(b, loc, div(sub(x, scalar(0.707107)),
+                                             scalar(0.282095 * std::sqrt(2.0)))),
+                   scalar(1.0)),
+               scalar(0.5));
+  case Activation::LeakyRelu: // nn.LeakyReLU(0.01): relu(x) - 0.01 relu(-x)
+    return sub(ReluOp::create(b, loc, x),
+               mul(ReluOp::create(b, loc, mul(x, scalar(-1.0))), scalar(0.01)));
+  case Activation::Linear:
+    return x;
+  case Activation::Relu2: { // ReLUSquaredActivation: relu(x)^2
+    Value r = ReluOp::create(b, loc, x);
+    return mul(r, r);
+  }
+  case Activation::Relu6: { // nn.ReLU6: min(relu(x), 6)
+    Value r = ReluOp::create(b, loc, x);
+    return sub(r, ReluOp::create(b, loc, sub(r, scalar(6.0))));
+  }
+  case Activation::Sigmoid: // 1 / (1 + exp(-x))
+    return div(scalar(1.0), add(ExpOp::create(b, loc, mul(x, scalar(-1.0))), scalar(1.0)));
+  case Activation::Tanh:
+    return TanhOp::create(b, loc, x);
   }
   return x;
 }

@@ -144,6 +144,8 @@ def main():
     bad_config(out, "bad-divisible", cfg(n_head=3))
     bad_config(out, "bad-position-type", cfg(position_embedding_type="alibi"))
     bad_config(out, "bad-activation", cfg(activation_function="mish"))
+    bad_config(out, "bad-activation-unknown", cfg(activation_function="swiglu"))
+    bad_config(out, "bad-epsilon-inf", cfg(layer_norm_epsilon=12345.0).replace("12345.0", "1e400"))
     bad_config(out, "bad-rotary-odd", cfg(position_embedding_type="rope", rotary_dim=3))
     bad_config(out, "bad-rotary-wide", cfg(position_embedding_type="rope", rotary_dim=10))
     # An odd head dim (12 / 4 = 3) with rotary_dim absent, or null: both mean

@@ -45,12 +45,22 @@ VARIANTS = {
     "f16": dict(seed=110, dtype="F16"),
     "silu": dict(seed=111, activation_function="silu"),
     "quick-gelu": dict(seed=112, activation_function="quick_gelu"),
+    # The rest of ACT2FN. fc_scale widens the MLP's pre-activations (0.25 ->
+    # 4: |x| up to ~30) so that the clipping of gelu_10 and relu6 happens.
+    "gelu-10": dict(seed=113, activation_function="gelu_10", fc_scale=4.0),
+    "laplace": dict(seed=114, activation_function="laplace"),
+    "leaky-relu": dict(seed=115, activation_function="leaky_relu"),
+    "linear": dict(seed=116, activation_function="linear"),
+    "relu2": dict(seed=117, activation_function="relu2"),
+    "relu6": dict(seed=118, activation_function="relu6", fc_scale=4.0),
+    "sigmoid": dict(seed=119, activation_function="sigmoid"),
+    "tanh": dict(seed=120, activation_function="tanh"),
 }
 
 TORCH_DTYPE = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
 
 
-def make_weights(cfg, seed):
+def make_weights(cfg, seed, fc_scale=0.25):
     g = torch.Generator().manual_seed(seed)
     d, v, p = cfg["n_embd"], cfg["vocab_size"], cfg["n_positions"]
     inner = cfg.get("n_inner") or 4 * d
@@ -68,7 +78,7 @@ def make_weights(cfg, seed):
             h + "attn.c_attn.weight": r(d, 3 * d), h + "attn.c_attn.bias": r(3 * d),
             h + "attn.c_proj.weight": r(d, d), h + "attn.c_proj.bias": r(d),
             h + "ln_2.weight": r(d, shift=1.0), h + "ln_2.bias": r(d),
-            h + "mlp.c_fc.weight": r(d, inner), h + "mlp.c_fc.bias": r(inner),
+            h + "mlp.c_fc.weight": r(d, inner, scale=fc_scale), h + "mlp.c_fc.bias": r(inner),
             h + "mlp.c_proj.weight": r(inner, d), h + "mlp.c_proj.bias": r(d),
         })
     w["ln_f.weight"] = r(d, shift=1.0)
@@ -130,7 +140,19 @@ def gpt2_logits(cfg, w, tokens, mm=torch.matmul):
         x = x + pe
     act = {"gelu_new": lambda t: 0.5 * t * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (t + 0.044715 * torch.pow(t, 3.0)))),
            "gelu": F.gelu, "relu": F.relu, "silu": F.silu,
-           "quick_gelu": lambda t: t * torch.sigmoid(1.702 * t)}[cfg["activation_function"]]
+           "quick_gelu": lambda t: t * torch.sigmoid(1.702 * t),
+           # transformers/activations.py: ClippedGELUActivation(-10, 10),
+           # LaplaceActivation(mu=0.707107, sigma=0.282095),
+           # nn.LeakyReLU() (slope 0.01), LinearActivation,
+           # ReLUSquaredActivation, nn.ReLU6, nn.Sigmoid, nn.Tanh.
+           "gelu_10": lambda t: torch.clip(F.gelu(t), -10.0, 10.0),
+           "laplace": lambda t: 0.5 * (1.0 + torch.erf((t - 0.707107) / (0.282095 * math.sqrt(2.0)))),
+           "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
+           "linear": lambda t: t,
+           "relu2": lambda t: torch.square(F.relu(t)),
+           "relu6": F.relu6,
+           "sigmoid": torch.sigmoid,
+           "tanh": torch.tanh}[cfg["activation_function"]]
     causal = cfg.get("is_causal", True)
     mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
     for l in range(cfg["n_layer"]):
@@ -167,12 +189,13 @@ def main():
     for name, spec in VARIANTS.items():
         spec = dict(spec)
         seed, dtype = spec.pop("seed"), spec.pop("dtype", "F32")
+        fc_scale = spec.pop("fc_scale", 0.25)
         cfg = dict(BASE, **spec)
         directory = os.path.join(out, name)
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
-        w = make_weights(cfg, seed)
+        w = make_weights(cfg, seed, fc_scale)
         save_safetensors(os.path.join(directory, "model.safetensors"), w, dtype)
         # The model as stored: weights rounded to their dtype, computed in f32.
         w = {k: t.to(TORCH_DTYPE[dtype]).float() for k, t in w.items()}

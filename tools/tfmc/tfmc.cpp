@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -15,6 +17,16 @@
 import tfm.driver;
 
 namespace po = boost::program_options;
+
+/// Exit code after printing to standard output: a failed write (a full
+/// disk, /dev/full) is an error naming it, not exit 0.
+static int flushStdout() {
+  std::cout.flush();
+  if (std::cout)
+    return 0;
+  std::cerr << "tfmc: error: standard output: " << std::strerror(errno ? errno : EIO) << "\n";
+  return 1;
+}
 
 int main(int argc, char **argv) {
   po::options_description visible(
@@ -95,14 +107,14 @@ int main(int argc, char **argv) {
   }
   if (vm.count("help")) {
     std::cout << visible << "\n";
-    return 0;
+    return flushStdout();
   }
   if (vm.count("version")) {
     tfm::driver::Installation where = tfm::driver::installation();
     std::cout << "tfmc (tfm) " << tfm::driver::version() << "\n"
               << "runtime libraries: " << where.libDir << "\n"
               << "GPT-2 vocabulary: " << where.vocabularyDir << "\n";
-    return 0;
+    return flushStdout();
   }
   if (!vm.count("input") || vm["input"].as<std::vector<std::string>>().size() != 1) {
     std::cerr << "tfmc: error: expected exactly one input file (see --help)\n";

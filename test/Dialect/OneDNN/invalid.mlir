@@ -222,3 +222,19 @@ func.func @quantized_matmul_rows_dynamic_k(%a: memref<4x?xf32>, %q: memref<8x32x
   onednn.quantized_matmul %a, %q, %s into %c activation = none bits = 8 group = 32 : memref<4x?xf32>, memref<8x32xi8>, memref<9x1xf32>, memref<4x8xf32>
   return
 }
+
+// -----
+
+func.func @layer_norm_nan_eps(%x: memref<4x16xf32>, %y: memref<4x16xf32>) {
+  // expected-error @+1 {{'onednn.layer_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
+  onednn.layer_norm %x into %y eps = 0x7FF8000000000000 : memref<4x16xf32>, memref<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @huge(%a: memref<1099511627776x2xf32>, %c: memref<1099511627776x2xf32>) {
+  // expected-error @+1 {{'onednn.eltwise' op operand #0 of type 'memref<1099511627776x2xf32>' has more than 2^40 bytes (1 TiB), the largest tensor tfm supports}}
+  onednn.eltwise relu %a into %c alpha = 0.0 beta = 0.0 : memref<1099511627776x2xf32>, memref<1099511627776x2xf32>
+  return
+}

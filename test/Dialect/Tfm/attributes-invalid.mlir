@@ -2,13 +2,24 @@
 // The tfm.* attributes the frontend records are verified by the dialect
 // wherever they appear (hand-written IR included).
 
-// expected-error @+1 {{'tfm.context_length' must be a non-negative integer below 2^63, got -1 : i64}}
+// expected-error @+1 {{'tfm.context_length' must be a positive integer below 2^63, got -1 : i64}}
 module attributes {tfm.context_length = -1 : i64} {}
 
 // -----
 
-// expected-error @+1 {{'tfm.weights' must be a string (a file path)}}
+// Zero positions: the executables read 0 as "no limit" and generated on.
+// expected-error @+1 {{'tfm.context_length' must be a positive integer below 2^63, got 0 : i64}}
+module attributes {tfm.context_length = 0 : i64} {}
+
+// -----
+
+// expected-error @+1 {{'tfm.weights' must be a non-empty string (a file path)}}
 module attributes {tfm.weights = 3 : i64} {}
+
+// -----
+
+// expected-error @+1 {{'tfm.weights' must be a non-empty string (a file path)}}
+module attributes {tfm.weights = ""} {}
 
 // -----
 
@@ -38,7 +49,7 @@ func.func @f(%a: tensor<?x8xf32> {tfm.role = "past_key", tfm.layer = 2147483648 
 
 // -----
 
-// expected-error @+1 {{'tfm.context_length' must be a non-negative integer below 2^63, got 999999999999999999999999 : i128}}
+// expected-error @+1 {{'tfm.context_length' must be a positive integer below 2^63, got 999999999999999999999999 : i128}}
 module attributes {tfm.context_length = 999999999999999999999999 : i128} {}
 
 // -----

@@ -393,3 +393,37 @@ func.func @attention_mixed_qkv(%q: tensor<4x16xf32>, %k: tensor<5x16xf32>) -> te
   %0 = tfm.attention %q, %k, %q heads = 2 scale = 1.0 : (tensor<4x16xf32>, tensor<5x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
   return %0 : tensor<4x16xf32>
 }
+
+// -----
+
+// A NaN epsilon made every output NaN without an error.
+func.func @layer_norm_nan_eps(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{'tfm.layer_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
+  %0 = tfm.layer_norm %x eps = 0x7FF8000000000000 : (tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @attention_inf_scale(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{'tfm.attention' op attribute 'scale' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
+  %0 = tfm.attention %q, %q, %q heads = 2 scale = 0x7FF0000000000000 : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @attention_nan_rope_theta(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{'tfm.attention' op attribute 'rope_theta' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
+  %0 = tfm.attention %q, %q, %q heads = 2 scale = 1.0 rope(4, 0x7FF8000000000000) : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+// Sizes are checked before any verifier multiplies dimensions.
+func.func @huge(%x: tensor<4294967296x4294967296xf32>) -> tensor<4294967296x4294967296xf32> {
+  // expected-error @+1 {{'tfm.relu' op operand #0 of type 'tensor<4294967296x4294967296xf32>' has more than 2^40 bytes (1 TiB), the largest tensor tfm supports}}
+  %0 = tfm.relu %x : tensor<4294967296x4294967296xf32>
+  return %0 : tensor<4294967296x4294967296xf32>
+}

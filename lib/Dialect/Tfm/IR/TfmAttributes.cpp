@@ -34,13 +34,16 @@ std::optional<int32_t> tfm::bufferRoleCode(StringRef role) {
 }
 
 namespace {
-/// A non-negative integer attribute below 2^`bits`, or an error naming it.
-LogicalResult nonNegative(Operation *op, NamedAttribute attr, unsigned bits = 63) {
+/// A non-negative (or, with `positive`, non-zero) integer attribute below
+/// 2^`bits`, or an error naming it.
+LogicalResult nonNegative(Operation *op, NamedAttribute attr, unsigned bits = 63,
+                          bool positive = false) {
   auto i = dyn_cast<IntegerAttr>(attr.getValue());
-  if (!i || i.getValue().isNegative() || i.getValue().getActiveBits() > bits)
-    return op->emitError() << "'" << attr.getName().getValue()
-                           << "' must be a non-negative integer below 2^" << bits << ", got "
-                           << attr.getValue();
+  if (!i || i.getValue().isNegative() || i.getValue().getActiveBits() > bits ||
+      (positive && i.getValue().isZero()))
+    return op->emitError() << "'" << attr.getName().getValue() << "' must be a "
+                           << (positive ? "positive" : "non-negative") << " integer below 2^"
+                           << bits << ", got " << attr.getValue();
   return success();
 }
 
@@ -72,11 +75,16 @@ LogicalResult TfmDialect::verifyOperationAttribute(Operation *op, NamedAttribute
   StringRef name = attr.getName().getValue();
   if (!isa<ModuleOp>(op))
     return op->emitError() << "'" << name << "' belongs on a module";
-  if (name == "tfm.context_length" || name == "tfm.random_weights")
+  // The positions the model has (0 would be "no limit" to the executables,
+  // which is what leaving the attribute out says).
+  if (name == "tfm.context_length")
+    return nonNegative(op, attr, 63, /*positive=*/true);
+  if (name == "tfm.random_weights")
     return nonNegative(op, attr);
   if (name == "tfm.weights" || name == "tfm.config") {
-    if (!isa<StringAttr>(attr.getValue()))
-      return op->emitError() << "'" << name << "' must be a string (a file path)";
+    auto path = dyn_cast<StringAttr>(attr.getValue());
+    if (!path || path.getValue().empty())
+      return op->emitError() << "'" << name << "' must be a non-empty string (a file path)";
     return success();
   }
   return op->emitError() << "unknown module attribute '" << name

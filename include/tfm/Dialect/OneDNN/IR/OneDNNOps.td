@@ -87,6 +87,13 @@ def OneDNN_PositionKind : I32EnumAttr<"PositionKind", "positional encoding", [
   let cppNamespace = "::tfm::onednn";
 }
 
+// A float attribute that is neither NaN nor infinite: epsilons, scales and
+// RoPE bases are computed with, and a NaN one made every output NaN or
+// garbage without an error.
+def OneDNN_FiniteF64Attr : ConfinedAttr<F64Attr, [AttrConstraint<
+    CPred<"::llvm::cast<::mlir::FloatAttr>($_self).getValue().isFinite()">,
+    "whose value is finite">]>;
+
 // Every op's tensors and buffers have at most 2^40 bytes
 // (include/tfm/Dialect/Utils/ShapeUtils.h).
 def OneDNN_BoundedTensorSizes : NativeOpTrait<"BoundedTensorSizes"> {
@@ -139,7 +146,7 @@ def OneDNN_LayerNormOp : OneDNN_Op<"layer_norm", [AttrSizedOperandSegments]> {
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$scale,
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$shift,
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
-                       F64Attr:$epsilon);
+                       OneDNN_FiniteF64Attr:$epsilon);
   let assemblyFormat = [{
     $src (`scale` $scale^)? (`shift` $shift^)? `into` $dst `eps` `=` $epsilon
     attr-dict `:` type(operands)
@@ -163,8 +170,8 @@ def OneDNN_EltwiseOp : OneDNN_Op<"eltwise"> {
   let arguments = (ins OneDNN_EltwiseKind:$kind,
                        Arg<OneDNN_Buffer, "", [MemRead]>:$src,
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
-                       DefaultValuedAttr<F64Attr, "0.0">:$alpha,
-                       DefaultValuedAttr<F64Attr, "0.0">:$beta);
+                       DefaultValuedAttr<OneDNN_FiniteF64Attr, "0.0">:$alpha,
+                       DefaultValuedAttr<OneDNN_FiniteF64Attr, "0.0">:$beta);
   let assemblyFormat = [{
     $kind $src `into` $dst `alpha` `=` $alpha `beta` `=` $beta attr-dict `:`
     type($src) `,` type($dst)
@@ -394,9 +401,9 @@ def OneDNN_SdpaOp : OneDNN_Op<"sdpa", [AttrSizedOperandSegments]> {
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
                        Arg<Optional<OneDNN_Buffer>, "", [MemWrite]>:$present_k,
                        Arg<Optional<OneDNN_Buffer>, "", [MemWrite]>:$present_v,
-                       I64Attr:$num_heads, F64Attr:$scale, UnitAttr:$causal,
+                       I64Attr:$num_heads, OneDNN_FiniteF64Attr:$scale, UnitAttr:$causal,
                        DefaultValuedAttr<I64Attr, "0">:$rope_dim,
-                       DefaultValuedAttr<F64Attr, "10000.0">:$rope_theta);
+                       DefaultValuedAttr<OneDNN_FiniteF64Attr, "10000.0">:$rope_theta);
   let assemblyFormat = [{
     $q `,` $k `,` $v (`past` `(` $past_k^ `,` $past_v `)`)? (`positions` $positions^)?
     `into` $dst (`present` `(` $present_k^ `,` $present_v `)`)?

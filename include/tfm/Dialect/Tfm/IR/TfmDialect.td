@@ -72,6 +72,13 @@ def Tfm_PositionKind : I32EnumAttr<"PositionKind", "positional encoding kind", [
   let cppNamespace = "::tfm";
 }
 
+// A float attribute that is neither NaN nor infinite: epsilons, scales and
+// RoPE bases are computed with, and a NaN one made every output NaN or
+// garbage without an error.
+def Tfm_FiniteF64Attr : ConfinedAttr<F64Attr, [AttrConstraint<
+    CPred<"::llvm::cast<::mlir::FloatAttr>($_self).getValue().isFinite()">,
+    "whose value is finite">]>;
+
 // Every op's tensors and buffers have at most 2^40 bytes
 // (include/tfm/Dialect/Utils/ShapeUtils.h).
 def Tfm_BoundedTensorSizes : NativeOpTrait<"BoundedTensorSizes"> {

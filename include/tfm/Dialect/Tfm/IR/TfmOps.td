@@ -438,7 +438,7 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
                        Optional<Tfm_FloatTensor>:$residual,
                        Optional<Tfm_FloatTensor>:$scale,
                        Optional<Tfm_FloatTensor>:$bias,
-                       F64Attr:$epsilon);
+                       Tfm_FiniteF64Attr:$epsilon);
   let results = (outs Tfm_FloatTensor:$output, Optional<Tfm_FloatTensor>:$sum);
   let assemblyFormat = [{
     $input (`residual` $residual^)? (`scale` $scale^)? (`bias` $bias^)?
@@ -504,9 +504,9 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
                        Optional<Tfm_FloatTensor>:$past_k,
                        Optional<Tfm_FloatTensor>:$past_v,
                        Optional<Tfm_IndexTensor>:$positions,
-                       I64Attr:$num_heads, F64Attr:$scale, UnitAttr:$causal,
+                       I64Attr:$num_heads, Tfm_FiniteF64Attr:$scale, UnitAttr:$causal,
                        OptionalAttr<I64Attr>:$rope_dim,
-                       OptionalAttr<F64Attr>:$rope_theta);
+                       OptionalAttr<Tfm_FiniteF64Attr>:$rope_theta);
   let results = (outs Tfm_FloatTensor:$output, Variadic<Tfm_FloatTensor>:$present);
   let assemblyFormat = [{
     $q `,` $k `,` $v (`past` `(` $past_k^ `,` $past_v `)`)?
