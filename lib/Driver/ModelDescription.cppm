@@ -106,6 +106,7 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
   if (!config)
     return fail(llvm::toString(config.takeError()));
   frontend::Weights weights;
+  std::pair<std::string, std::string> namedWeights; // {merged file, what to call it}
   std::unique_ptr<safetensors::File> file;
   if (randomWeights) {
     weights.randomSeed = randomWeights;
@@ -113,6 +114,7 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
                     "from seed "
                  << *randomWeights << "\n";
   } else {
+    std::string mergedFrom; // the index, when weightsPath is the merged shards
     llvm::SmallString<256> weightsPath(llvm::sys::path::parent_path(configPath));
     llvm::sys::path::append(weightsPath, "model.safetensors");
     llvm::SmallString<256> indexPath(weightsPath), picklePath(weightsPath);
@@ -141,11 +143,19 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
                      << "' (kept)\n";
       }
       weightsPath = merged;
+      mergedFrom = std::string(indexPath);
     } else if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(picklePath)) {
       return fail("'" + picklePath +
                   "' is a PyTorch pickle checkpoint, which tfm does not read (unpickling can "
                   "run code); convert it to model.safetensors, e.g. with transformers: "
                   "GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR, "
+                  "safe_serialization=True)");
+    } else if (!llvm::sys::fs::exists(weightsPath) &&
+               llvm::sys::fs::exists(picklePath + ".index.json")) {
+      return fail("'" + picklePath +
+                  ".index.json' names PyTorch pickle shards, which tfm does not read "
+                  "(unpickling can run code); convert them to safetensors, e.g. with "
+                  "transformers: GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR, "
                   "safe_serialization=True)");
     } else if (!llvm::sys::fs::exists(weightsPath)) {
       return fail("no weights file '" + weightsPath +
@@ -156,6 +166,10 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
     if (!file)
       return fail(error);
     weights.file = file.get();
+    // Errors about the merged file name the index the user gave, not a
+    // temporary file.
+    if (!mergedFrom.empty())
+      namedWeights = {std::string(weightsPath), mergedFrom + " (its shards, merged)"};
   }
   // The tokenizer: the model directory's files (Hugging Face or OpenAI
   // names), else the GPT-2 vocabulary if the model uses it.
@@ -206,6 +220,11 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
     } catch (const std::exception &e) {
       return fail(e.what());
     }
+    if (static_cast<int64_t>(entries) > config->vocabSize)
+      llvm::errs() << "tfmc: warning: the tokenizer (" << out.vocabEncoder << ") has ids up to "
+                   << entries - 1 << " but vocab_size is " << config->vocabSize
+                   << ": a text whose tokens include ids " << config->vocabSize << ".."
+                   << entries - 1 << " cannot run (--prompt-ids and other texts can)\n";
     if (static_cast<int64_t>(entries) < config->vocabSize)
       llvm::errs() << "tfmc: warning: vocab_size " << config->vocabSize
                    << " is larger than the tokenizer's " << entries << " entries ("
@@ -213,8 +232,13 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
                    << " decode to no text\n";
   }
   auto imported = frontend::importGPT2(context, *config, weights);
-  if (!imported)
-    return fail(llvm::toString(imported.takeError()));
+  if (!imported) {
+    std::string message = llvm::toString(imported.takeError());
+    if (!namedWeights.first.empty())
+      for (size_t at; (at = message.find(namedWeights.first)) != std::string::npos;)
+        message.replace(at, namedWeights.first.size(), namedWeights.second);
+    return fail(message);
+  }
   out.module = std::move(*imported);
   if (mlir::failed(mlir::verify(*out.module)))
     return fail("internal error: the frontend built invalid IR");
