@@ -201,7 +201,7 @@ public:
     int rank = 0;
     while (std::getline(lines, line))
       if (!line.empty() && line.rfind("#version", 0) != 0)
-        ranks_.emplace(line, rank++);
+        ranks_[line] = rank++; // a repeated merge takes its last rank, as in encoder.py
     int next = 0;
     for (int b = 0; b < 256; ++b) { // bytes_to_unicode
       bool printable =
@@ -416,6 +416,17 @@ TEST(Tokenizer, BpeMergesOnePairEverywhereBeforeTheNewPairs) {
   EXPECT_EQ(tokenizer.encode("abcabc"), (std::vector<int64_t>{4, 4}));
   EXPECT_EQ(tokenizer.encode("abcabc"), NaiveGpt2(encoder, merges).encode("abcabc"));
   EXPECT_EQ(tokenizer.encode("abcab"), (std::vector<int64_t>{5}));
+}
+
+// A merge listed twice has its last rank (encoder.py builds a dict): here
+// "b c" (rank 1) then outranks "a b" (rank 2), so "abc" is a + bc. The
+// first rank gave ab + c.
+TEST(Tokenizer, RepeatedMergeTakesItsLastRank) {
+  const std::string encoder = R"({"a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4})";
+  const std::string merges = "#version: 0.2\na b\nb c\na b\n";
+  tfm::tokenizer::Tokenizer tokenizer(encoder, merges);
+  EXPECT_EQ(tokenizer.encode("abc"), (std::vector<int64_t>{0, 4}));
+  EXPECT_EQ(tokenizer.encode("abc"), NaiveGpt2(encoder, merges).encode("abc"));
 }
 
 // One 200,000-byte word: quadratic merging took minutes (57 s at 160 KB);

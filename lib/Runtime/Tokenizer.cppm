@@ -323,8 +323,10 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
     if (made == symbols_.end())
       fail("the vocabulary (" + encoderName + ") has no token '" + left + right +
            "' for the merge");
-    // A pair listed twice keeps its first rank.
-    merges_.emplace(pairKey(symbols_.at(left), symbols_.at(right)), Merge{rank++, made->second});
+    // A pair listed twice takes its last rank, as encoder.py's
+    // dict(zip(merges, range(...))) and Hugging Face's tokenizers do.
+    merges_.insert_or_assign(pairKey(symbols_.at(left), symbols_.at(right)),
+                             Merge{rank++, made->second});
   }
   // GPT-2's bytes_to_unicode: printable bytes map to themselves, the others
   // to 256, 257, ... in order.

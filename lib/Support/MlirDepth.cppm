@@ -25,13 +25,21 @@ constexpr size_t kMaxDepth = 1000;
 
 /// The byte offset of the first bracket (outside string literals and `//`
 /// comments) that opens level `limit + 1`, or nullopt when `text` nests at
-/// most `limit` deep. `->`, `<=` and `>=` are not brackets. Malformed text
-/// is left for the parser to report.
+/// most `limit` deep. `->` is not a bracket, and neither is a `<` or `>`
+/// followed by `=` (affine constraints, which MLIR's lexer also accepts as
+/// `> =`: counting those as brackets let a file pair each real level with a
+/// `> =` and nest without limit). Malformed text is left for the parser.
 inline std::optional<size_t> tooDeepAt(std::string_view text, size_t limit = kMaxDepth) {
   size_t depth = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    // The next character that is not white space.
+    size_t j = i + 1;
+    if (c == '<' || c == '>')
+      while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' ||
+                                 text[j] == '\r'))
+        ++j;
+    char next = j < text.size() ? text[j] : '\0';
     if (c == '"') { // a string literal: skip to its closing quote
       for (++i; i < text.size() && text[i] != '"'; ++i)
         if (text[i] == '\\')

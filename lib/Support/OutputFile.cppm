@@ -157,6 +157,22 @@ inline std::string checkWritable(const std::string &path) {
   return {};
 }
 
+/// The file `path` would be written to, as one name (its directory resolved
+/// by realpath), to tell two outputs of a run apart: two paths with the same
+/// name would leave only the last result. "" for a device or pipe (written in
+/// place: /dev/null twice is fine) or an unresolvable directory.
+inline std::string canonicalTarget(const std::string &path) {
+  Destination d = destination(path);
+  if (d.inPlace || !d.error.empty())
+    return {};
+  size_t slash = d.target.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : d.target.substr(0, slash);
+  char resolved[PATH_MAX];
+  if (!::realpath(dir.c_str(), resolved))
+    return {};
+  return std::string(resolved) + "/" + d.target.substr(slash == std::string::npos ? 0 : slash + 1);
+}
+
 /// Writes `bytes` to `path` as the module comment says. False with `error`
 /// ("PATH: cannot write file: REASON") on failure.
 inline bool write(const std::string &path, std::string_view bytes, std::string &error) {

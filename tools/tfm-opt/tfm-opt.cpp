@@ -4,9 +4,10 @@
 // pipelines (tfm-optimize, tfm-to-onednn, tfm-to-llvm), plus MLIR's own
 // passes.
 //
-// MlirOptMain's own file handling, with two checks mlir-opt lacks: the input
-// is refused before parsing when it nests deeper than the parser's recursion
-// can take (tfm.mlir_depth), and a failed write of the output (a full disk,
+// MlirOptMain's own file handling, with three checks mlir-opt lacks: the
+// input is refused before parsing when it nests deeper than the parser's
+// recursion can take (tfm.mlir_depth), the output may not be the input
+// (tfm.output_file), and a failed write of the output (a full disk,
 // /dev/full) is an error naming the output, not an abort.
 //
 //===----------------------------------------------------------------------===//
@@ -23,6 +24,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 import tfm.mlir_depth;
+import tfm.output_file;
 
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "tfm-opt: error: " << message << "\n";
@@ -46,6 +48,13 @@ int main(int argc, char **argv) {
   std::unique_ptr<llvm::MemoryBuffer> file = mlir::openInputFile(inputFilename, &error);
   if (!file)
     return fail(error);
+  // Written over its own input, the output truncated the file the parser was
+  // reading (memory-mapped: SIGBUS, and the input was gone).
+  if (inputFilename != "-")
+    tfm::output::protectInput(inputFilename);
+  if (outputFilename != "-")
+    if (std::string refused = tfm::output::checkWritable(outputFilename); !refused.empty())
+      return fail(refused);
   std::string name = inputFilename == "-" ? "<stdin>" : inputFilename;
   if (std::string deep = tfm::mlir_text::checkDepth(name, file->getBuffer()); !deep.empty())
     return fail(deep);
