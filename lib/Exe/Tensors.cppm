@@ -42,15 +42,8 @@ int runTensors(const TensorOptions &o, const Signature &sig) {
   }
   if (!sig.weights.empty() && tfm_rt_set_weights(sig.weights.c_str()) != 0)
     return fail(tfm_rt_last_error());
-  for (size_t i = 0; i < outs.size(); ++i) { // before the model runs
-    if (std::string error = tfm::output::checkWritable(outs[i]); !error.empty())
-      return fail("--out: " + error);
-    std::string target = tfm::output::canonicalTarget(outs[i]);
-    for (size_t j = 0; j < i && !target.empty(); ++j)
-      if (tfm::output::canonicalTarget(outs[j]) == target)
-        return fail("--out: '" + outs[j] + "' and '" + outs[i] +
-                    "' are the same file (one result would replace the other)");
-  }
+  if (std::string error = tfm::output::checkOutputs(outs); !error.empty())
+    return fail("--out: " + error); // before the model runs
 
   std::vector<tfm::npy::Array> arrays(slots.size());
   std::vector<void *> buffers(slots.size());

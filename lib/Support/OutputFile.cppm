@@ -65,6 +65,12 @@ inline Inputs &inputs() {
   return registered;
 }
 
+/// The directory a file `path` is created in ("." for a bare name).
+inline std::string directoryOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
 /// The path of the registered input that `st` is, or nullopt.
 inline std::optional<std::string> findInput(const struct stat &st) {
   std::lock_guard<std::mutex> lock(inputs().mutex);
@@ -150,8 +156,7 @@ inline std::string checkWritable(const std::string &path) {
   Destination d = destination(path);
   if (!d.error.empty() || d.inPlace)
     return d.error; // a device or pipe is opened when written
-  size_t slash = d.target.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : d.target.substr(0, slash);
+  std::string dir = detail::directoryOf(d.target);
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     return path + ": cannot write file: " + std::strerror(errno);
   return {};
@@ -165,12 +170,28 @@ inline std::string canonicalTarget(const std::string &path) {
   Destination d = destination(path);
   if (d.inPlace || !d.error.empty())
     return {};
-  size_t slash = d.target.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : d.target.substr(0, slash);
+  std::string dir = detail::directoryOf(d.target);
   char resolved[PATH_MAX];
   if (!::realpath(dir.c_str(), resolved))
     return {};
+  size_t slash = d.target.rfind('/');
   return std::string(resolved) + "/" + d.target.substr(slash == std::string::npos ? 0 : slash + 1);
+}
+
+/// Why the outputs of one run cannot be written, or "": checkWritable() of
+/// each, and two of them naming one file (only the last result would
+/// remain). Callers check before the work that produces the outputs.
+inline std::string checkOutputs(const std::vector<std::string> &paths) {
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (std::string error = checkWritable(paths[i]); !error.empty())
+      return error;
+    std::string target = canonicalTarget(paths[i]);
+    for (size_t j = 0; j < i && !target.empty(); ++j)
+      if (canonicalTarget(paths[j]) == target)
+        return "'" + paths[j] + "' and '" + paths[i] +
+               "' are the same file (one result would replace the other)";
+  }
+  return {};
 }
 
 /// Writes `bytes` to `path` as the module comment says. False with `error`

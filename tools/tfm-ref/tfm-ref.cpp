@@ -177,15 +177,8 @@ int main(int argc, char **argv) {
     }
     return tfm::reference::loadTensor(*weights, name, err);
   };
-  for (size_t i = 0; i < outFiles.size(); ++i) { // before evaluating
-    if (std::string error = tfm::output::checkWritable(outFiles[i]); !error.empty())
-      return fail(error);
-    std::string target = tfm::output::canonicalTarget(outFiles[i]);
-    for (size_t j = 0; j < i && !target.empty(); ++j)
-      if (tfm::output::canonicalTarget(outFiles[j]) == target)
-        return fail("-o: '" + outFiles[j] + "' and '" + outFiles[i] +
-                    "' are the same file (one result would replace the other)");
-  }
+  if (std::string error = tfm::output::checkOutputs(outFiles); !error.empty())
+    return fail("-o: " + error); // before evaluating
   auto results = tfm::reference::evaluate(entry, inputs, params);
   if (failed(results))
     return 1;
