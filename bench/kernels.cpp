@@ -1,17 +1,18 @@
 //===- kernels.cpp - Time the runtime's attention on GPT-2 shapes -*- C++ -*-===//
 //
-// tfm-bench-kernels [T PAST [REPEATS]]: calls tfm_rt_sdpa (12 heads of 64,
+// tfm-bench-kernels [T PAST [REPEATS]]: calls _mlir_ciface_tfm_rt_sdpa (12 heads of 64,
 // causal, q/k/v as slices of one packed [T, 2304] projection, the cache
 // appended in place) and prints the first call and the median of the rest
 // in ms and GFLOP/s (the causal half of QK^T and PV).
 //
 // tfm-bench-kernels quantized BITS GROUP M K N [REPEATS]: calls
-// tfm_rt_quantized_matmul (M rows, a K x N weight quantized to BITS in
+// _mlir_ciface_tfm_rt_quantized_matmul (M rows, a K x N weight quantized to BITS in
 // groups of GROUP) and prints the median in ms, the multiply-adds per second
 // and the weight bytes (integers + scales) read per second. Not a test.
 //
 //===----------------------------------------------------------------------===//
 
+#include "tfm/Runtime/BufferRecord.h"
 #include "tfm/Runtime/tfm_runtime.h"
 
 #include <algorithm>
@@ -22,6 +23,8 @@
 #include <vector>
 
 namespace {
+using Arg = tfm::runtime::RecordArg;
+constexpr auto arg = [](const auto &d, int32_t dtype) { return tfm::runtime::recordOf(d, dtype); };
 struct Desc2 {
   void *allocated, *aligned;
   int64_t offset, sizes[2], strides[2];
@@ -30,6 +33,7 @@ struct Desc1 {
   void *allocated, *aligned;
   int64_t offset, sizes[1], strides[1];
 };
+
 } // namespace
 
 /// The median of `times` seconds.
@@ -59,8 +63,9 @@ int quantized(int argc, char **argv) {
   std::vector<double> times;
   for (int r = 0; r <= repeats; ++r) {
     auto start = std::chrono::steady_clock::now();
-    tfm_rt_quantized_matmul(&da, 2, TFM_DTYPE_F32, &dq, 2, TFM_DTYPE_I8, &ds, 2, TFM_DTYPE_F32,
-                            nullptr, 0, 0, nullptr, 0, 0, &dy, 2, TFM_DTYPE_F32, 0, bits, group);
+    _mlir_ciface_tfm_rt_quantized_matmul(arg(da, TFM_DTYPE_F32), arg(dq, TFM_DTYPE_I8),
+                                         arg(ds, TFM_DTYPE_F32), Arg(), Arg(),
+                                         arg(dy, TFM_DTYPE_F32), 0, bits, group);
     if (r > 0)
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
                           .count());
@@ -102,10 +107,10 @@ int main(int argc, char **argv) {
   std::vector<double> ms;
   for (int r = 0; r <= repeats; ++r) {
     auto start = std::chrono::steady_clock::now();
-    tfm_rt_sdpa(&q, 2, TFM_DTYPE_F32, &k, 2, TFM_DTYPE_F32, &v, 2, TFM_DTYPE_F32, &pk, 2,
-                TFM_DTYPE_F32, &pv, 2, TFM_DTYPE_F32, &pos, 1, TFM_DTYPE_I64, &o, 2,
-                TFM_DTYPE_F32, &presK, 2, TFM_DTYPE_F32, &presV, 2, TFM_DTYPE_F32, heads,
-                0.125, 1, 0, 10000.0);
+    _mlir_ciface_tfm_rt_sdpa(
+        arg(q, TFM_DTYPE_F32), arg(k, TFM_DTYPE_F32), arg(v, TFM_DTYPE_F32), arg(pk, TFM_DTYPE_F32),
+        arg(pv, TFM_DTYPE_F32), arg(pos, TFM_DTYPE_I64), arg(o, TFM_DTYPE_F32),
+        arg(presK, TFM_DTYPE_F32), arg(presV, TFM_DTYPE_F32), heads, 0.125, 1, 0, 10000.0);
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
     if (const char *e = tfm_rt_last_error()) {

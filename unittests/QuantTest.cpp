@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tfm/Runtime/BufferRecord.h"
 #include "tfm/Runtime/tfm_runtime.h"
 
 #include <gtest/gtest.h>
@@ -159,9 +160,11 @@ TEST_P(QuantizedMatmul, MatchesNaiveLoops) {
         ds = desc(quant.scales.data(), n, s.groups(k), s.groups(k)), dr = desc(res.data(), m, n, n),
         dy = desc(y.data(), m, n, n);
   Desc1 db{bias.data(), bias.data(), 0, {n}, {1}};
-  tfm_rt_quantized_matmul(&da, 2, TFM_DTYPE_F32, &dq, 2, TFM_DTYPE_I8, &ds, 2, TFM_DTYPE_F32,
-                          &db, 1, TFM_DTYPE_F32, &dr, 2, TFM_DTYPE_F32, &dy, 2, TFM_DTYPE_F32,
-                          /*gelu_tanh*/ 1, bits, group);
+  _mlir_ciface_tfm_rt_quantized_matmul(
+      tfm::runtime::recordOf(da, TFM_DTYPE_F32), tfm::runtime::recordOf(dq, TFM_DTYPE_I8),
+      tfm::runtime::recordOf(ds, TFM_DTYPE_F32), tfm::runtime::recordOf(db, TFM_DTYPE_F32),
+      tfm::runtime::recordOf(dr, TFM_DTYPE_F32), tfm::runtime::recordOf(dy, TFM_DTYPE_F32),
+      /*gelu_tanh*/ 1, bits, group);
   ASSERT_EQ(tfm_rt_last_error(), nullptr) << tfm_rt_last_error();
   auto gelu = [](double x) {
     return 0.5 * x * (1 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));

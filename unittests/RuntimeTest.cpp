@@ -1,11 +1,12 @@
 //===- RuntimeTest.cpp - Unit tests of the runtime's C ABI ---------*- C++ -*-===//
 //
-// Calls the C ABI the way generated code does (memref descriptors), and
+// Calls the C ABI the way generated code does (buffer records), and
 // checks results against loops written here. Covers strided views, the
 // broadcasting fallback, and errors reported instead of thrown.
 //
 //===----------------------------------------------------------------------===//
 
+#include "tfm/Runtime/BufferRecord.h"
 #include "tfm/Runtime/tfm_runtime.h"
 
 #include <gtest/gtest.h>
@@ -13,20 +14,23 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cstdint>
-#include <utility>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
-#include <ostream>
 #include <limits>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 import tfm.runtime;
 import tfm.kernels;
 
 namespace {
+using Arg = tfm::runtime::RecordArg;
+constexpr auto arg = [](const auto &d, int32_t dtype) { return tfm::runtime::recordOf(d, dtype); };
 
 /// An MLIR ranked memref descriptor of rank R.
 template <int R>
@@ -50,13 +54,26 @@ Desc<R> contiguous(std::vector<float> &data, std::array<int64_t, R> sizes) {
   return d;
 }
 
-TEST(Runtime, DescriptorIsReadWithOffset) {
+TEST(Runtime, RecordIsReadWithOffset) {
   std::vector<float> data(10);
   Desc<1> d{data.data(), data.data(), 3, {4}, {2}};
-  auto b = tfm::runtime::fromDescriptor(&d, 1, TFM_DTYPE_F32);
+  auto b = tfm::runtime::fromRecord(arg(d, TFM_DTYPE_F32));
   EXPECT_EQ(b.data, reinterpret_cast<char *>(data.data() + 3));
   EXPECT_EQ(b.dims, (std::vector<int64_t>{4}));
   EXPECT_EQ(b.strides, (std::vector<int64_t>{2}));
+}
+
+TEST(Runtime, MalformedRecordsAreErrors) {
+  std::vector<float> data(4);
+  Arg bad = arg(Desc<1>{data.data(), data.data(), 0, {4}, {1}}, 42);
+  EXPECT_THROW(tfm::runtime::fromRecord(bad), std::runtime_error); // dtype
+  bad.record.dtype = TFM_DTYPE_F32;
+  bad.record.rank = TFM_MAX_RANK + 1;
+  EXPECT_THROW(tfm::runtime::fromRecord(bad), std::runtime_error); // rank
+  tfm_record_memref shortRef = tfm_record_ref(&bad.record);
+  shortRef.size = 4;
+  EXPECT_THROW(tfm::runtime::fromRecord(&shortRef), std::runtime_error); // not a record
+  EXPECT_FALSE(tfm::runtime::fromRecord(Arg()).present());
 }
 
 TEST(Runtime, ReorderTransposesAStridedView) {
@@ -65,7 +82,7 @@ TEST(Runtime, ReorderTransposesAStridedView) {
     src[i] = static_cast<float>(i); // [[0,1,2],[3,4,5]]
   Desc<2> view{src.data(), src.data(), 0, {3, 2}, {1, 3}}; // its transpose
   auto out = contiguous<2>(dst, {3, 2});
-  tfm_rt_reorder(&view, 2, TFM_DTYPE_F32, &out, 2, TFM_DTYPE_F32);
+  _mlir_ciface_tfm_rt_reorder(arg(view, TFM_DTYPE_F32), arg(out, TFM_DTYPE_F32));
   ASSERT_EQ(tfm_rt_last_error(), nullptr);
   EXPECT_EQ(dst, (std::vector<float>{0, 3, 1, 4, 2, 5}));
 }
@@ -77,8 +94,9 @@ TEST(Runtime, MatmulWithEpilogue) {
   auto da = contiguous<2>(a, {2, 3}), db = contiguous<2>(b, {3, 2}), dc = contiguous<2>(c, {2, 2});
   auto dres = contiguous<2>(res, {2, 2});
   auto dbias = contiguous<1>(bias, {2});
-  tfm_rt_matmul(&da, 2, TFM_DTYPE_F32, &db, 2, TFM_DTYPE_F32, &dbias, 1, TFM_DTYPE_F32, &dres, 2,
-                TFM_DTYPE_F32, &dc, 2, TFM_DTYPE_F32, /*relu*/ 3, 0);
+  _mlir_ciface_tfm_rt_matmul(arg(da, TFM_DTYPE_F32), arg(db, TFM_DTYPE_F32),
+                             arg(dbias, TFM_DTYPE_F32), arg(dres, TFM_DTYPE_F32),
+                             arg(dc, TFM_DTYPE_F32), /*relu*/ 3, 0);
   ASSERT_EQ(tfm_rt_last_error(), nullptr);
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j) {
@@ -95,7 +113,8 @@ TEST(Runtime, SubtractionBroadcastingTheFirstOperand) {
   std::vector<float> lhs = {1, 2, 3}, rhs = {10, 20, 30, 40, 50, 60}, dst(6);
   auto dl = contiguous<1>(lhs, {3});
   auto dr = contiguous<2>(rhs, {2, 3}), dd = contiguous<2>(dst, {2, 3});
-  tfm_rt_binary(&dl, 1, TFM_DTYPE_F32, &dr, 2, TFM_DTYPE_F32, &dd, 2, TFM_DTYPE_F32, /*sub*/ 1);
+  _mlir_ciface_tfm_rt_binary(arg(dl, TFM_DTYPE_F32), arg(dr, TFM_DTYPE_F32), arg(dd, TFM_DTYPE_F32),
+                             /*sub*/ 1);
   ASSERT_EQ(tfm_rt_last_error(), nullptr);
   EXPECT_EQ(dst, (std::vector<float>{-9, -18, -27, -39, -48, -57}));
 }
@@ -103,7 +122,7 @@ TEST(Runtime, SubtractionBroadcastingTheFirstOperand) {
 TEST(Runtime, ErfMatchesTheStandardLibrary) {
   std::vector<float> src = {-2, -0.5f, 0, 0.25f, 3}, dst(5);
   auto ds = contiguous<1>(src, {5}), dd = contiguous<1>(dst, {5});
-  tfm_rt_eltwise(&ds, 1, TFM_DTYPE_F32, &dd, 1, TFM_DTYPE_F32, /*erf*/ 8, 0, 0);
+  _mlir_ciface_tfm_rt_eltwise(arg(ds, TFM_DTYPE_F32), arg(dd, TFM_DTYPE_F32), /*erf*/ 8, 0, 0);
   ASSERT_EQ(tfm_rt_last_error(), nullptr);
   for (int i = 0; i < 5; ++i)
     EXPECT_FLOAT_EQ(dst[i], std::erf(src[i]));
@@ -184,12 +203,12 @@ TEST_P(Sdpa, MatchesNaiveAttention) {
     pv = contiguous<2>(pastV, {c.past, w});
   }
   bool hasPast = c.cache || c.past > 0;
-  tfm_rt_sdpa(&q, 2, TFM_DTYPE_F32, &k, 2, TFM_DTYPE_F32, &v, 2, TFM_DTYPE_F32,
-              hasPast ? &pk : nullptr, hasPast ? 2 : 0, TFM_DTYPE_F32, hasPast ? &pv : nullptr,
-              hasPast ? 2 : 0, TFM_DTYPE_F32, &pos, 1, TFM_DTYPE_I64, &dout, 2, TFM_DTYPE_F32,
-              c.cache ? &presK : nullptr, c.cache ? 2 : 0, TFM_DTYPE_F32,
-              c.cache ? &presV : nullptr, c.cache ? 2 : 0, TFM_DTYPE_F32, c.heads, scale,
-              c.causal, c.ropeDim, theta);
+  _mlir_ciface_tfm_rt_sdpa(arg(q, TFM_DTYPE_F32), arg(k, TFM_DTYPE_F32), arg(v, TFM_DTYPE_F32),
+                           hasPast ? arg(pk, TFM_DTYPE_F32) : Arg(),
+                           hasPast ? arg(pv, TFM_DTYPE_F32) : Arg(), arg(pos, TFM_DTYPE_I64),
+                           arg(dout, TFM_DTYPE_F32), c.cache ? arg(presK, TFM_DTYPE_F32) : Arg(),
+                           c.cache ? arg(presV, TFM_DTYPE_F32) : Arg(), c.heads, scale, c.causal,
+                           c.ropeDim, theta);
   ASSERT_EQ(tfm_rt_last_error(), nullptr);
 
   // Keys and values of all s positions (new keys rotated), in double.
@@ -270,8 +289,8 @@ TEST(Runtime, LayerNormMatchesNaiveLoop) {
   Desc<2> s{src.data(), src.data(), 0, {rows, n}, {stride, 1}};
   Desc<2> d{dst.data(), dst.data(), 0, {rows, n}, {stride, 1}};
   auto dscale = contiguous<1>(scale, {n}), dshift = contiguous<1>(shift, {n});
-  tfm_rt_layer_norm(&s, 2, TFM_DTYPE_F32, &dscale, 1, TFM_DTYPE_F32, &dshift, 1, TFM_DTYPE_F32,
-                    &d, 2, TFM_DTYPE_F32, 1e-5);
+  _mlir_ciface_tfm_rt_layer_norm(arg(s, TFM_DTYPE_F32), arg(dscale, TFM_DTYPE_F32),
+                                 arg(dshift, TFM_DTYPE_F32), arg(d, TFM_DTYPE_F32), 1e-5);
   ASSERT_EQ(tfm_rt_last_error(), nullptr);
   for (int64_t r = 0; r < rows; ++r) {
     double mean = 0, var = 0;
@@ -354,12 +373,12 @@ TEST(Runtime, Bf16ConversionRoundsToNearestEven) {
   auto da = contiguous<2>(a, {2, 3}), db = contiguous<2>(b, {2, 3});
   auto dc = contiguous<2>(c, {2, 2});
   // K mismatch (3 vs 2): oneDNN refuses to create the primitive.
-  tfm_rt_matmul(&da, 2, TFM_DTYPE_F32, &db, 2, TFM_DTYPE_F32, nullptr, 0, 0, nullptr, 0, 0, &dc,
-                2, TFM_DTYPE_F32, 0, 0);
+  _mlir_ciface_tfm_rt_matmul(arg(da, TFM_DTYPE_F32), arg(db, TFM_DTYPE_F32), Arg(), Arg(),
+                             arg(dc, TFM_DTYPE_F32), 0, 0);
   const char *error = tfm_rt_last_error();
   bool reported = error && std::string(error).find("matmul: oneDNN error") != std::string::npos;
   // Later calls do nothing and keep the first error.
-  tfm_rt_eltwise(&da, 2, TFM_DTYPE_F32, &da, 2, TFM_DTYPE_F32, 99, 0, 0);
+  _mlir_ciface_tfm_rt_eltwise(arg(da, TFM_DTYPE_F32), arg(da, TFM_DTYPE_F32), 99, 0, 0);
   bool kept = error && std::string(tfm_rt_last_error()).find("matmul") != std::string::npos;
   std::fprintf(stderr, "%s\n", error ? error : "(no error)");
   std::exit(reported && kept ? 0 : 1);

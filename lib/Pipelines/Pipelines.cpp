@@ -15,6 +15,10 @@
 #include "tfm/Dialect/Tfm/IR/Tfm.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -88,8 +92,14 @@ void tfm::buildTfmToLLVMPipeline(OpPassManager &pm, const PipelineOptions &optio
 void tfm::buildOneDNNToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertOneDNNToLLVM());
+  pm.addPass(createConvertOneDNNToFunc());
+  // MLIR's own lowering of what convert-onednn-to-func leaves.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createTfmEmitEntry());
   pm.addPass(createCanonicalizerPass());
 }
 
@@ -103,6 +113,10 @@ void tfm::registerTfmPassesAndPipelines() {
   registerPass([] { return memref::createExpandStridedMetadataPass(); });
   registerPass([] { return createLowerAffinePass(); });
   registerPass([] { return createReconcileUnrealizedCastsPass(); });
+  registerPass([] { return createFinalizeMemRefToLLVMConversionPass(); });
+  registerPass([] { return createArithToLLVMConversionPass(); });
+  registerPass([] { return createConvertControlFlowToLLVMPass(); });
+  registerPass([] { return createConvertFuncToLLVMPass(); });
   PassPipelineRegistration<>(
       "tfm-optimize",
       "Canonicalize and CSE, then fuse layer norm, attention, positional encodings and epilogues",

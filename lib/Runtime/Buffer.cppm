@@ -1,9 +1,9 @@
 //===- Buffer.cppm - Buffers as generated code passes them -----*- C++ -*-===//
 //
-// The `tfm.runtime.buffer` module: a buffer argument of the C ABI (an MLIR
-// memref descriptor, its rank and its tfm_dtype) as a pointer to element
-// [0, ..., 0] with sizes and strides in elements; and page-aligned,
-// huge-page-backed memory for weights.
+// The `tfm.runtime.buffer` module: a buffer argument of the C ABI (a
+// tfm_buffer record) as a pointer to element [0, ..., 0] with sizes and
+// strides in elements; and page-aligned, huge-page-backed memory for
+// weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +11,7 @@ module;
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "tfm/Runtime/tfm_runtime.h"
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <new>
@@ -19,6 +20,19 @@ module;
 #include <sys/mman.h>
 #include <vector>
 export module tfm.runtime.buffer;
+
+// The C header's memref descriptors are MLIR's (what convert-func-to-llvm
+// passes for llvm.emit_c_interface), field for field.
+using RecordMemRef = StridedMemRefType<int64_t, 1>;
+using BytesMemRef = StridedMemRefType<char, 1>;
+static_assert(sizeof(tfm_record_memref) == sizeof(RecordMemRef) &&
+              offsetof(tfm_record_memref, aligned) == offsetof(RecordMemRef, data) &&
+              offsetof(tfm_record_memref, offset) == offsetof(RecordMemRef, offset) &&
+              offsetof(tfm_record_memref, size) == offsetof(RecordMemRef, sizes) &&
+              offsetof(tfm_record_memref, stride) == offsetof(RecordMemRef, strides));
+static_assert(sizeof(tfm_bytes_memref) == sizeof(BytesMemRef) &&
+              offsetof(tfm_bytes_memref, aligned) == offsetof(BytesMemRef, data) &&
+              offsetof(tfm_bytes_memref, size) == offsetof(BytesMemRef, sizes));
 
 export namespace tfm::runtime {
 
@@ -37,25 +51,48 @@ struct Buffer {
   }
 };
 
-/// Reads an MLIR ranked memref descriptor {allocated, aligned, offset,
-/// sizes[rank], strides[rank]} (MLIR's StridedMemRefType, read through
-/// DynamicMemRefType) whose elements are `dtype` (a tfm_dtype); throws
-/// std::runtime_error for an unknown code.
-inline Buffer fromDescriptor(const void *desc, int64_t rank, int32_t dtype) {
+/// Reads a buffer record (a tfm_buffer in a memref<20xi64>, passed through
+/// MLIR's C interface; generated code fills it in convert-onednn-to-func);
+/// a record with data 0 is an absent buffer. Throws std::runtime_error for a
+/// record that is not one (wrong size, rank or tfm_dtype code).
+inline Buffer fromRecord(const tfm_record_memref *ref) {
   Buffer b;
-  if (!desc)
+  constexpr int64_t kFields = sizeof(tfm_buffer) / sizeof(int64_t);
+  if (!ref || !ref->aligned || ref->size != kFields || ref->stride != 1)
+    throw std::runtime_error("a buffer argument is not a tfm_buffer record (memref<" +
+                             std::to_string(kFields) + "xi64>)");
+  const auto *r = reinterpret_cast<const tfm_buffer *>(ref->aligned + ref->offset);
+  if (r->data == 0)
     return b;
   // Bytes per element by tfm_dtype.
   static const int64_t elemSize[] = {4, 2, 2, 4, 8, 1, 1};
   static_assert(std::size(elemSize) == TFM_DTYPE_I8 + 1, "a size for every tfm_dtype");
-  if (dtype < 0 || dtype >= static_cast<int32_t>(std::size(elemSize)))
-    throw std::runtime_error("unknown element type code " + std::to_string(dtype));
-  DynamicMemRefType<char> m(UnrankedMemRefType<char>{rank, const_cast<void *>(desc)});
-  b.dtype = dtype;
-  b.data = m.data + m.offset * elemSize[dtype];
-  b.dims.assign(m.sizes, m.sizes + rank);
-  b.strides.assign(m.strides, m.strides + rank);
+  if (r->dtype < 0 || r->dtype >= static_cast<int64_t>(std::size(elemSize)))
+    throw std::runtime_error("unknown element type code " + std::to_string(r->dtype));
+  if (r->rank < 0 || r->rank > TFM_MAX_RANK)
+    throw std::runtime_error("a buffer of rank " + std::to_string(r->rank) + " (at most " +
+                             std::to_string(TFM_MAX_RANK) + ")");
+  b.dtype = static_cast<int32_t>(r->dtype);
+  b.data = reinterpret_cast<char *>(r->data) + r->offset * elemSize[r->dtype];
+  b.dims.assign(r->sizes, r->sizes + r->rank);
+  b.strides.assign(r->strides, r->strides + r->rank);
   return b;
+}
+
+/// The record of `b` (for callers of the C interface that are not generated
+/// code: tests and benchmarks); `b` absent gives an absent record.
+inline tfm_buffer toRecord(const Buffer &b) {
+  tfm_buffer r{};
+  if (!b.present())
+    return r;
+  r.data = reinterpret_cast<int64_t>(b.data);
+  r.dtype = b.dtype;
+  r.rank = static_cast<int64_t>(b.dims.size());
+  if (r.rank > TFM_MAX_RANK)
+    throw std::runtime_error("a buffer of rank " + std::to_string(r.rank));
+  std::copy(b.dims.begin(), b.dims.end(), r.sizes);
+  std::copy(b.strides.begin(), b.strides.end(), r.strides);
+  return r;
 }
 
 /// Throws unless `b` holds f32 elements (`what` names the operation).

@@ -1,7 +1,8 @@
 //===- CAbi.cpp - The tfm runtime's C ABI -------------------------*- C++ -*-===//
 //
-// The extern "C" functions that generated code calls. Each one unpacks its
-// memref descriptors and forwards to tfm::runtime::Runtime. No exception
+// The extern "C" functions that generated code calls (MLIR's C interface,
+// `_mlir_ciface_tfm_rt_*`). Each one unpacks its buffer records and forwards
+// to tfm::runtime::Runtime. No exception
 // crosses this boundary: the first failure is recorded (with the primitive
 // that failed) and later calls return at once.
 //
@@ -9,19 +10,20 @@
 
 #include "tfm/Runtime/tfm_runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
-#include <oneapi/dnnl/dnnl.hpp>
 
 import tfm.runtime;
 import tfm.runtime_quantized;
 
 using tfm::runtime::Buffer;
-using tfm::runtime::fromDescriptor;
+using tfm::runtime::fromRecord;
 using tfm::runtime::Runtime;
 
 namespace {
@@ -79,105 +81,142 @@ void guarded(const char *what, F body) {
 }
 } // namespace
 
-#define BUF(name) fromDescriptor(name, name##_rank, name##_dtype)
+#define BUF(name) fromRecord(name)
 
 extern "C" {
 
-void tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(residual),
-                   TFM_BUF(dst), int32_t activation, int32_t transpose_b) {
+void _mlir_ciface_tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(residual),
+                                TFM_BUF(dst), int32_t activation, int32_t transpose_b) {
   guarded("matmul", [&] {
     Runtime::get().matmul(BUF(a), BUF(b), BUF(bias), BUF(residual), BUF(dst),
                           activation, transpose_b != 0);
   });
 }
 
-void tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift), TFM_BUF(dst),
-                       double epsilon) {
+void _mlir_ciface_tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift), TFM_BUF(dst),
+                                    double epsilon) {
   guarded("layer_norm", [&] {
     Runtime::get().layerNorm(BUF(src), BUF(scale), BUF(shift), BUF(dst), epsilon);
   });
 }
 
-void tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, double alpha, double beta) {
+void _mlir_ciface_tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, double alpha,
+                                 double beta) {
   guarded("eltwise", [&] { Runtime::get().eltwise(BUF(src), BUF(dst), kind, alpha, beta); });
 }
 
-void tfm_rt_binary(TFM_BUF(lhs), TFM_BUF(rhs), TFM_BUF(dst), int32_t kind) {
+void _mlir_ciface_tfm_rt_binary(TFM_BUF(lhs), TFM_BUF(rhs), TFM_BUF(dst), int32_t kind) {
   guarded("binary", [&] { Runtime::get().binary(BUF(lhs), BUF(rhs), BUF(dst), kind); });
 }
 
-void tfm_rt_softmax(TFM_BUF(src), TFM_BUF(dst), int64_t axis) {
+void _mlir_ciface_tfm_rt_softmax(TFM_BUF(src), TFM_BUF(dst), int64_t axis) {
   guarded("softmax", [&] { Runtime::get().softmax(BUF(src), BUF(dst), axis); });
 }
 
-void tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst)) {
+void _mlir_ciface_tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst)) {
   guarded("reorder", [&] { Runtime::get().reorder(BUF(src), BUF(dst)); });
 }
 
-void tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind) {
+void _mlir_ciface_tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind) {
   guarded("reduction", [&] { Runtime::get().reduction(BUF(src), BUF(dst), kind); });
 }
 
-void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int64_t d2,
-                    int64_t d3, int32_t dtype) {
-  // Generated code passes each weight's name as the same string constant on
-  // every call (with the same shape and type): after the first lookup, the
-  // address of the name finds the data without hashing the name (the name is
-  // still compared, for callers whose buffers get reused).
+} // extern "C"
+
+namespace {
+/// The name a weight call passes (a NUL-terminated memref<?xi8>).
+const char *weightName(const tfm_bytes_memref *name) {
+  if (!name || !name->aligned || name->size < 1 || name->aligned[name->offset + name->size - 1])
+    throw std::runtime_error("a weight name is not a NUL-terminated memref<?xi8>");
+  return name->aligned + name->offset;
+}
+
+/// Sets `result` to `bytes` bytes at `data`; on failure (data null), to a
+/// valid dummy buffer: later calls are no-ops anyway.
+void setBytes(tfm_bytes_memref *result, void *data, int64_t bytes) {
+  static char dummy[64];
+  char *p = data ? static_cast<char *>(data) : dummy;
+  *result = tfm_bytes_memref{p, p, 0, data ? bytes : 0, 1};
+}
+
+int64_t bytesOf(int32_t dtype, const std::vector<int64_t> &shape) {
+  static const int64_t elemSize[] = {4, 2, 2, 4, 8, 1, 1};
+  int64_t n = dtype >= 0 && dtype <= TFM_DTYPE_I8 ? elemSize[dtype] : 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+} // namespace
+
+extern "C" {
+
+void _mlir_ciface_tfm_rt_weight(tfm_bytes_memref *result, const tfm_bytes_memref *nameRef,
+                                int64_t rank, int64_t d0, int64_t d1, int64_t d2, int64_t d3,
+                                int32_t dtype) {
+  // Generated code passes each weight's name as the same constant on every
+  // call (with the same shape and type): after the first lookup, the address
+  // of the name finds the data without hashing the name (the name is still
+  // compared, for callers whose buffers get reused).
   struct Seen {
     std::string name;
     void *data;
+    int64_t bytes;
   };
   static std::unordered_map<const char *, Seen> seen;
-  if (auto it = seen.find(name); it != seen.end() && it->second.name == name)
-    return it->second.data;
-  void *result = nullptr;
+  const char *name = nullptr;
+  void *data = nullptr;
+  int64_t bytes = 0;
   guarded("weight", [&] {
+    name = weightName(nameRef);
+    if (auto it = seen.find(name); it != seen.end() && it->second.name == name) {
+      data = it->second.data;
+      bytes = it->second.bytes;
+      return;
+    }
     int64_t all[4] = {d0, d1, d2, d3};
-    std::vector<int64_t> shape(all, all + rank);
-    result = tfm::runtime::Weights::get().get(name, shape, dtype);
-    Runtime::get().markWeight(result);
+    std::vector<int64_t> shape(all, all + std::clamp<int64_t>(rank, 0, 4));
+    data = tfm::runtime::Weights::get().get(name, shape, dtype);
+    bytes = bytesOf(dtype, shape);
+    Runtime::get().markWeight(data);
+    seen[name] = Seen{name, data, bytes};
   });
-  if (result)
-    seen[name] = Seen{name, result};
-  // On failure, a valid dummy address: later calls are no-ops anyway.
-  static float dummy[1];
-  return result ? result : dummy;
+  setBytes(result, data, bytes);
 }
 
-void *tfm_rt_quantized_weight(const char *name, int64_t d0, int64_t d1, int32_t dtype,
-                              int32_t transposed, int32_t bits, int64_t group, int32_t part) {
-  void *result = nullptr;
+void _mlir_ciface_tfm_rt_quantized_weight(tfm_bytes_memref *result, const tfm_bytes_memref *nameRef,
+                                          int64_t d0, int64_t d1, int32_t dtype, int32_t transposed,
+                                          int32_t bits, int64_t group, int32_t part) {
+  void *data = nullptr;
   guarded("weight", [&] {
-    result = tfm::runtime::quantizedWeight(name, d0, d1, dtype, transposed != 0, bits, group,
-                                           part);
+    data = tfm::runtime::quantizedWeight(weightName(nameRef), d0, d1, dtype, transposed != 0, bits,
+                                         group, part);
   });
-  static float dummy[1];
-  return result ? result : dummy;
+  // The generated view types the bytes; the size is not read.
+  setBytes(result, data, 0);
 }
 
-void tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales), TFM_BUF(bias),
-                             TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
-                             int32_t bits, int64_t group) {
+void _mlir_ciface_tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales), TFM_BUF(bias),
+                                          TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
+                                          int32_t bits, int64_t group) {
   guarded("quantized_matmul", [&] {
     tfm::runtime::quantizedMatmul(BUF(a), BUF(q), BUF(scales), BUF(bias), BUF(residual),
                                   BUF(dst), activation, bits, group);
   });
 }
 
-void tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(table_scales),
-                      TFM_BUF(position_table), TFM_BUF(positions), TFM_BUF(dst),
-                      int32_t position, int32_t bits, int64_t group) {
+void _mlir_ciface_tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(table_scales),
+                                   TFM_BUF(position_table), TFM_BUF(positions), TFM_BUF(dst),
+                                   int32_t position, int32_t bits, int64_t group) {
   guarded("embedding", [&] {
     tfm::runtime::embedding(BUF(tokens), BUF(table), BUF(table_scales), BUF(position_table),
                             BUF(positions), BUF(dst), position, bits, group);
   });
 }
 
-void tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k), TFM_BUF(past_v),
-                 TFM_BUF(positions), TFM_BUF(dst), TFM_BUF(present_k), TFM_BUF(present_v),
-                 int64_t num_heads, double scale, int32_t causal, int64_t rope_dim,
-                 double rope_theta) {
+void _mlir_ciface_tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k), TFM_BUF(past_v),
+                              TFM_BUF(positions), TFM_BUF(dst), TFM_BUF(present_k),
+                              TFM_BUF(present_v), int64_t num_heads, double scale, int32_t causal,
+                              int64_t rope_dim, double rope_theta) {
   guarded("sdpa", [&] {
     tfm::runtime::sdpa(BUF(q), BUF(k), BUF(v), BUF(past_k), BUF(past_v), BUF(positions),
                        BUF(dst), BUF(present_k), BUF(present_v), num_heads, scale,

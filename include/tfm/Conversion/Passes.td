@@ -50,27 +50,49 @@ def ConvertTfmToOneDNN : Pass<"convert-tfm-to-onednn", "mlir::ModuleOp"> {
   ];
 }
 
-def ConvertOneDNNToLLVM : Pass<"convert-onednn-to-llvm", "mlir::ModuleOp"> {
-  let summary = "Lower onednn ops to calls of the tfm runtime, and everything to LLVM";
+def ConvertOneDNNToFunc : Pass<"convert-onednn-to-func", "mlir::ModuleOp"> {
+  let summary = "Lower onednn ops to func.calls of the tfm runtime's C interface";
   let description = [{
-    Every onednn op becomes an `llvm.call` of `tfm_rt_<op>` (see
-    include/tfm/Runtime/tfm_runtime.h): each buffer is passed as a pointer to
-    its memref descriptor, its rank and its element type code, followed by the
-    op's attributes as scalars. memref, arith and func lower with MLIR's
-    standard patterns (bare-pointer calling convention).
+    Every onednn op becomes a `func.call` of `tfm_rt_<op>`, a private
+    declaration with `llvm.emit_c_interface` (its C side,
+    `_mlir_ciface_tfm_rt_<op>`, is in include/tfm/Runtime/tfm_runtime.h):
+    each buffer operand is passed as a type-erased record, a
+    `memref<20xi64>` holding a `tfm_buffer` (data address, offset, dtype,
+    rank, sizes, strides; data 0 for an absent optional operand) filled with
+    `memref.extract_aligned_pointer_as_index` and
+    `memref.extract_strided_metadata`, followed by the op's attributes as
+    scalars. A weight is a call returning its bytes (`memref<?xi8>`), typed
+    with `memref.view`. Everything this pass emits is memref, arith and func,
+    so MLIR's `finalize-memref-to-llvm`, `convert-arith-to-llvm`,
+    `convert-func-to-llvm` and `reconcile-unrealized-casts` finish the
+    lowering (the `tfm-to-llvm` pipeline runs them, then `tfm-emit-entry`).
 
     The entry function (`main`, or the module's only public function) is
-    renamed `tfm_model_main` and wrapped by
-    `void tfm_entry(void **buffers, const int64_t *dims)` (data pointers, and
-    the dynamic sizes in order);
-    the constant `tfm_model` (a `tfm_model_info`, include/tfm/Runtime/
-    tfm_runtime.h) describes its buffers for the executables' driver: per
-    buffer its `tfm.name`, whether it is an output, its `tfm.role` and
-    `tfm.layer`, element type, rank, static sizes, and for each dynamic size
-    which call size it equals (tokens, past or total positions), plus the
-    module's `tfm.context_length`. Settings that are not IR (weights file,
-    dtype, tokenizer) are not read here: tfmc emits them separately
+    renamed `tfm_model_main`, and its buffer types are recorded in
+    `tfm.entry_types` for `tfm-emit-entry`. The constant `tfm_model` (a
+    `tfm_model_info`, include/tfm/Runtime/tfm_runtime.h) describes its
+    buffers for the executables' driver: per buffer its `tfm.name`, whether
+    it is an output, its `tfm.role` and `tfm.layer`, element type, rank,
+    static sizes, and for each dynamic size which call size it equals
+    (tokens, past or total positions), plus the module's
+    `tfm.context_length`. Settings that are not IR (weights file, dtype,
+    tokenizer) are not read here: tfmc emits them separately
     (`tfm_executable_settings`).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
+def TfmEmitEntry : Pass<"tfm-emit-entry", "mlir::ModuleOp"> {
+  let summary = "Add the tfm_entry wrapper the executables' driver calls";
+  let description = [{
+    Runs after the module is in the LLVM dialect. Adds
+    `void tfm_entry(void **buffers, const int64_t *dims)`: buffers[i] is the
+    data pointer of `tfm_model_main`'s i-th buffer (whose memref types
+    `convert-onednn-to-func` recorded in `tfm.entry_types`), `dims` the sizes
+    of their dynamic dimensions in order; it builds a contiguous descriptor
+    for each and calls `tfm_model_main` with the descriptors' fields (MLIR's
+    default calling convention for memrefs).
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

@@ -43,7 +43,9 @@ void buildTfmToOneDNNPipeline(mlir::OpPassManager &pm, const PipelineOptions &op
 void buildTfmToLLVMPipeline(mlir::OpPassManager &pm, const PipelineOptions &options = {});
 
 /// The second half of tfm-to-llvm: expand-strided-metadata, lower-affine,
-/// convert-onednn-to-llvm, reconcile-unrealized-casts, canonicalize.
+/// convert-onednn-to-func (runtime calls), then MLIR's finalize-memref-to-llvm,
+/// convert-arith-to-llvm, convert-cf-to-llvm, convert-func-to-llvm and
+/// reconcile-unrealized-casts, then tfm-emit-entry and canonicalize.
 void buildOneDNNToLLVMPipeline(mlir::OpPassManager &pm);
 
 /// Registers the dialects the pipelines use.

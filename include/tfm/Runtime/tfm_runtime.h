@@ -1,10 +1,11 @@
 /*===- tfm_runtime.h - The C ABI between generated code and the runtime -===*\
 |*                                                                          *|
-|* Generated code calls these functions (see convert-onednn-to-llvm). Every *|
-|* buffer is passed as three arguments: a pointer to its MLIR memref        *|
-|* descriptor {allocated, aligned, offset, sizes[rank], strides[rank]}, its *|
-|* rank and its element type (TFM_DTYPE_*). An absent optional buffer is    *|
-|* (NULL, 0, 0).                                                            *|
+|* Generated code calls the _mlir_ciface_tfm_rt_* functions (see            *|
+|* convert-onednn-to-func): MLIR's C interface (`llvm.emit_c_interface`) of *|
+|* func.func declarations whose buffers are type-erased records, so that    *|
+|* one function serves buffers of every element type, rank and layout.      *|
+|* Every buffer is passed as a pointer to the descriptor of a               *|
+|* memref<20xi64> holding a tfm_buffer.                                     *|
 |*                                                                          *|
 |* No C++ exception or oneDNN error crosses this boundary: the functions    *|
 |* return nothing and record the first failure, after which every later     *|
@@ -122,7 +123,7 @@ typedef struct tfm_buffer_info {
 } tfm_buffer_info;
 
 /* What the compiler tells the executables' driver about the model
-   (convert-onednn-to-llvm emits it from the entry function). */
+   (convert-onednn-to-func emits it from the entry function). */
 #define TFM_MODEL_INFO_VERSION 1
 typedef struct tfm_model_info {
   int32_t version;             /* TFM_MODEL_INFO_VERSION */
@@ -139,51 +140,94 @@ typedef struct tfm_settings {
   int32_t tokenizer;           /* 1: tfmc embedded the vocabulary */
 } tfm_settings;
 
-/* One buffer argument: descriptor pointer, rank, element type. */
-#define TFM_BUF(name) const void *name, int64_t name##_rank, int32_t name##_dtype
+/* The most dimensions a buffer of a runtime call has. */
+#define TFM_MAX_RANK 8
+
+/* One buffer of a runtime call, as generated code fills it: the elements of
+   a memref<20xi64> (convert-onednn-to-func builds it from
+   memref.extract_aligned_pointer_as_index and
+   memref.extract_strided_metadata of the buffer). */
+typedef struct tfm_buffer {
+  int64_t data;                   /* the memref's aligned pointer; 0: an absent optional buffer */
+  int64_t offset;                 /* of element [0, ..., 0], in elements */
+  int64_t dtype;                  /* a tfm_dtype */
+  int64_t rank;                   /* at most TFM_MAX_RANK */
+  int64_t sizes[TFM_MAX_RANK];    /* [rank] */
+  int64_t strides[TFM_MAX_RANK];  /* [rank], in elements */
+} tfm_buffer;
+
+/* MLIR's C interface of a 1-D memref (StridedMemRefType<T, 1> in
+   mlir/ExecutionEngine/CRunnerUtils.h): of a buffer record (memref<20xi64>,
+   whose elements are a tfm_buffer) and of bytes (memref<?xi8>: a weight's
+   name, NUL-terminated, or a weight's data). */
+typedef struct tfm_record_memref {
+  int64_t *allocated, *aligned;
+  int64_t offset, size, stride;
+} tfm_record_memref;
+typedef struct tfm_bytes_memref {
+  char *allocated, *aligned;
+  int64_t offset, size, stride;
+} tfm_bytes_memref;
+
+/* One buffer argument. */
+#define TFM_BUF(name) const tfm_record_memref *name
+
+/* The descriptor generated code passes for `record` (for callers written by
+   hand: tests, benchmarks). */
+static inline tfm_record_memref tfm_record_ref(tfm_buffer *record) {
+  tfm_record_memref ref = {&record->data, &record->data, 0,
+                           (int64_t)(sizeof(tfm_buffer) / sizeof(int64_t)), 1};
+  return ref;
+}
 
 /* activation: a tfm_activation. */
-void tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(residual),
-                   TFM_BUF(dst), int32_t activation, int32_t transpose_b);
-void tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift),
-                       TFM_BUF(dst), double epsilon);
+void _mlir_ciface_tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(residual),
+                                TFM_BUF(dst), int32_t activation, int32_t transpose_b);
+void _mlir_ciface_tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift),
+                                    TFM_BUF(dst), double epsilon);
 /* kind: a tfm_eltwise_kind. */
-void tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, double alpha,
-                    double beta);
+void _mlir_ciface_tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, double alpha,
+                                 double beta);
 /* kind: a tfm_binary_kind. */
-void tfm_rt_binary(TFM_BUF(lhs), TFM_BUF(rhs), TFM_BUF(dst), int32_t kind);
-void tfm_rt_softmax(TFM_BUF(src), TFM_BUF(dst), int64_t axis);
-void tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst));
+void _mlir_ciface_tfm_rt_binary(TFM_BUF(lhs), TFM_BUF(rhs), TFM_BUF(dst), int32_t kind);
+void _mlir_ciface_tfm_rt_softmax(TFM_BUF(src), TFM_BUF(dst), int64_t axis);
+void _mlir_ciface_tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst));
 /* kind: a tfm_reduction_kind. */
-void tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind);
+void _mlir_ciface_tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind);
 
-/* The data of weight `name` ([d0, d1, d2, d3][:rank], element type `dtype`),
-   from the weights the driver configured with tfm_rt_set_weights. */
-void *tfm_rt_weight(const char *name, int64_t rank, int64_t d0, int64_t d1, int64_t d2,
-                    int64_t d3, int32_t dtype);
-/* The integers (part 0, i8 [N, Kp] or [N, Kp/2]) or the scales (part 1, f32
-   [N, Kp/group]) of weight `name` (source [d0, d1] of `dtype`, [K, N] when
-   `transposed`, else [N, K]) quantized to `bits` (8 or 4) in groups of `group`
-   (lib/Support/Quant.cppm): the tensors `name.int<bits>_g<group>[.kn]` and
-   `....scales` of the weights file, or, where the file lacks them (random
-   weights, IR compiled by hand), the source quantized once at first use. */
-void *tfm_rt_quantized_weight(const char *name, int64_t d0, int64_t d1, int32_t dtype,
-                              int32_t transposed, int32_t bits, int64_t group, int32_t part);
+/* Sets *result to the bytes of weight `name` ([d0, d1, d2, d3][:rank],
+   element type `dtype`), from the weights the driver configured with
+   tfm_rt_set_weights. */
+void _mlir_ciface_tfm_rt_weight(tfm_bytes_memref *result, const tfm_bytes_memref *name,
+                                int64_t rank, int64_t d0, int64_t d1, int64_t d2, int64_t d3,
+                                int32_t dtype);
+/* Sets *result to the integers (part 0, i8 [N, Kp] or [N, Kp/2]) or the
+   scales (part 1, f32 [N, Kp/group]) of weight `name` (source [d0, d1] of
+   `dtype`, [K, N] when `transposed`, else [N, K]) quantized to `bits` (8 or
+   4) in groups of `group` (lib/Support/Quant.cppm): the tensors
+   `name.int<bits>_g<group>[.kn]` and `....scales` of the weights file, or,
+   where the file lacks them (random weights, IR compiled by hand), the
+   source quantized once at first use. */
+void _mlir_ciface_tfm_rt_quantized_weight(tfm_bytes_memref *result,
+                                          const tfm_bytes_memref *name, int64_t d0, int64_t d1,
+                                          int32_t dtype, int32_t transposed, int32_t bits,
+                                          int64_t group, int32_t part);
 /* dst = activation(a x dequantize(q, scales) + bias) + residual
    (onednn.quantized_matmul): a [..., M, K] f32, q/scales as above. */
-void tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales), TFM_BUF(bias),
-                             TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
-                             int32_t bits, int64_t group);
-/* position: a tfm_position_kind. A
-   quantized table (i8, with table_scales) has bits 8 or 4 and its group;
-   otherwise bits and group are 0 and table_scales is absent. */
-void tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(table_scales),
-                      TFM_BUF(position_table), TFM_BUF(positions), TFM_BUF(dst),
-                      int32_t position, int32_t bits, int64_t group);
-void tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k), TFM_BUF(past_v),
-                 TFM_BUF(positions), TFM_BUF(dst), TFM_BUF(present_k), TFM_BUF(present_v),
-                 int64_t num_heads, double scale, int32_t causal, int64_t rope_dim,
-                 double rope_theta);
+void _mlir_ciface_tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales),
+                                          TFM_BUF(bias), TFM_BUF(residual), TFM_BUF(dst),
+                                          int32_t activation, int32_t bits, int64_t group);
+/* position: a tfm_position_kind. A quantized table (i8, with table_scales)
+   has bits 8 or 4 and its group; otherwise bits and group are 0 and
+   table_scales is absent. */
+void _mlir_ciface_tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(table_scales),
+                                   TFM_BUF(position_table), TFM_BUF(positions), TFM_BUF(dst),
+                                   int32_t position, int32_t bits, int64_t group);
+void _mlir_ciface_tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k),
+                              TFM_BUF(past_v), TFM_BUF(positions), TFM_BUF(dst),
+                              TFM_BUF(present_k), TFM_BUF(present_v), int64_t num_heads,
+                              double scale, int32_t causal, int64_t rope_dim,
+                              double rope_theta);
 
 /* Where weights come from: "file:PATH" (a safetensors file, memory-mapped)
    or "random:SEED" (deterministic random values). Returns 0 on success. */
@@ -224,7 +268,7 @@ void tfm_rt_profile_print(void *stream, double total);
 /* The first error recorded since start (NULL if none). */
 const char *tfm_rt_last_error(void);
 
-/* Provided by the generated object: the model entry and its buffers.
+/* Provided by the generated object (tfm-emit-entry): the model entry and its buffers.
    buffers[i] is the data of the entry function's i-th buffer (inputs, then
    outputs); dims lists the sizes of their dynamic dimensions, in order. */
 void tfm_entry(void **buffers, const int64_t *dims);

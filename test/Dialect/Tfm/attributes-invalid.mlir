@@ -23,7 +23,7 @@ module attributes {tfm.weights = ""} {}
 
 // -----
 
-// expected-error @+1 {{unknown module attribute 'tfm.dtype' (tfm knows tfm.context_length, tfm.weights, tfm.random_weights, tfm.config)}}
+// expected-error @+1 {{unknown module attribute 'tfm.dtype' (tfm knows tfm.context_length, tfm.weights, tfm.random_weights, tfm.config; and tfm.entry_types on a function)}}
 module attributes {tfm.dtype = "bf16"} {}
 
 // -----
@@ -84,3 +84,15 @@ module attributes {tfm.context_length = 16 : i64, tfm.weights = "m.safetensors",
     return %b : tensor<?x8xf32>
   }
 }
+
+// -----
+
+// expected-error @+1 {{'tfm.entry_types' must be an array of memref types on a function}}
+func.func @f() attributes {tfm.entry_types = [tensor<4xf32>]} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'tfm.entry_types' must be an array of memref types on a function}}
+module attributes {tfm.entry_types = [memref<4xf32>]} {}

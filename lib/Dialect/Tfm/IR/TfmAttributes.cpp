@@ -15,6 +15,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
@@ -73,6 +74,19 @@ LogicalResult verifyBufferAttr(Operation *op, NamedAttribute attr, const Twine &
 
 LogicalResult TfmDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
   StringRef name = attr.getName().getValue();
+  // convert-onednn-to-func's record of the entry's buffer types, for
+  // tfm-emit-entry (on the function before and after the lowering to LLVM).
+  if (name == "tfm.entry_types") {
+    auto types = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!isa<FunctionOpInterface>(op) || !types ||
+        !llvm::all_of(types, [](Attribute a) {
+          auto t = dyn_cast<TypeAttr>(a);
+          return t && isa<MemRefType>(t.getValue());
+        }))
+      return op->emitError() << "'tfm.entry_types' must be an array of memref types on a "
+                                "function";
+    return success();
+  }
   if (!isa<ModuleOp>(op))
     return op->emitError() << "'" << name << "' belongs on a module";
   // The positions the model has (0 would be "no limit" to the executables,
@@ -89,7 +103,7 @@ LogicalResult TfmDialect::verifyOperationAttribute(Operation *op, NamedAttribute
   }
   return op->emitError() << "unknown module attribute '" << name
                          << "' (tfm knows tfm.context_length, tfm.weights, "
-                            "tfm.random_weights, tfm.config)";
+                            "tfm.random_weights, tfm.config; and tfm.entry_types on a function)";
 }
 
 LogicalResult TfmDialect::verifyRegionArgAttribute(Operation *op, unsigned region, unsigned arg,

@@ -1,10 +1,13 @@
-// RUN: tfm-opt %s -expand-strided-metadata -lower-affine -convert-onednn-to-llvm -reconcile-unrealized-casts | FileCheck %s
+// RUN: tfm-opt %s -convert-onednn-to-func | FileCheck %s
 // The model info says which size of a call each dynamic dimension equals,
 // from the buffers' tfm.role (set by the frontend; verified by the tfm
 // dialect): tokens [t], past [past, w], present [past + t, w], logits
 // [rows, vocab]; and it keeps name, layer, output flag and context length.
 // Codes: tfm_buffer_role and tfm_dim_size in include/tfm/Runtime/tfm_runtime.h.
 
+// The buffer types are recorded for tfm-emit-entry.
+// CHECK: func.func @tfm_model_main(
+// CHECK-SAME: attributes {tfm.entry_types = [memref<?xi64>, memref<?x8xf32>, memref<?x4xf32>, memref<?x8xf32>]}
 // CHECK: llvm.mlir.global private constant @tfm_model.buffer0.name("tokens\00")
 // CHECK: @tfm_model.buffer0.dims(dense<-1> : tensor<1xi64>)
 // NEW_TOKENS = 1
