@@ -1,14 +1,14 @@
-//===- ModelInfo.h - The model info convert-onednn-to-llvm emits -*- C++ -*-===//
+//===- ModelInfo.h - The model info convert-onednn-to-func emits -*- C++ -*-===//
 //
 // What the compiler tells the executables' driver about the entry function's
 // buffers (tfm_model_info in tfm_runtime.h): collected from the entry's
-// types and tfm.* argument attributes before it is lowered, emitted as LLVM
-// globals after.
+// types and tfm.* argument attributes, emitted as LLVM dialect globals
+// (which the lowering of the rest leaves as they are).
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TFM_CONVERSION_ONEDNNTOLLVM_MODELINFO_H
-#define TFM_CONVERSION_ONEDNNTOLLVM_MODELINFO_H
+#ifndef TFM_CONVERSION_ONEDNNTOFUNC_MODELINFO_H
+#define TFM_CONVERSION_ONEDNNTOFUNC_MODELINFO_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -51,4 +51,4 @@ void emitModelInfo(mlir::OpBuilder &b, mlir::ModuleOp module, const ModelInfo &i
 
 } // namespace tfm
 
-#endif // TFM_CONVERSION_ONEDNNTOLLVM_MODELINFO_H
+#endif // TFM_CONVERSION_ONEDNNTOFUNC_MODELINFO_H

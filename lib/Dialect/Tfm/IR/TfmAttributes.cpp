@@ -3,7 +3,7 @@
 // The frontend records facts about a model on the module (`tfm.weights`,
 // `tfm.context_length`, ...) and on the entry function's arguments and
 // results (`tfm.name`, `tfm.role`, `tfm.layer`); later stages (the
-// reference evaluator, convert-onednn-to-llvm's model info) read them. The
+// reference evaluator, convert-onednn-to-func's model info) read them. The
 // dialect checks each one's kind and value wherever it appears, so a
 // misspelled or mistyped attribute in hand-written IR is an error at parse
 // time, not a surprise in the executable.

@@ -26,7 +26,7 @@ def OneDNN_Dialect : Dialect {
     (views made by `memref.subview`, `memref.transpose`, ...) describe
     transposes, slices and concatenations, which `onednn.reorder` copies.
 
-    `convert-onednn-to-llvm` turns every op into a call of the tfm runtime's C
+    `convert-onednn-to-func` turns every op into a call of the tfm runtime's C
     ABI (`include/tfm/Runtime/tfm_runtime.h`), which creates and caches the
     primitives.
   }];

@@ -1,7 +1,7 @@
 //===- Passes.td - onednn dialect transformations ----------*- tablegen -*-===//
 //
 // The onednn -> onednn passes of the backend, between convert-tfm-to-onednn
-// and convert-onednn-to-llvm (tfm-to-onednn runs them in this order):
+// and convert-onednn-to-func (tfm-to-onednn runs them in this order):
 // weight-only quantization (with --dtype=int8|int4), forwarding results and
 // strided views instead of copies, and planning memory into arenas.
 //
