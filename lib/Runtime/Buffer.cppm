@@ -51,6 +51,16 @@ struct Buffer {
   }
 };
 
+/// Bytes per element of a tfm_dtype; throws std::runtime_error for an
+/// unknown code.
+inline int64_t elementSize(int64_t dtype) {
+  static const int64_t sizes[] = {4, 2, 2, 4, 8, 1, 1};
+  static_assert(std::size(sizes) == TFM_DTYPE_I8 + 1, "a size for every tfm_dtype");
+  if (dtype < 0 || dtype >= static_cast<int64_t>(std::size(sizes)))
+    throw std::runtime_error("unknown element type code " + std::to_string(dtype));
+  return sizes[dtype];
+}
+
 /// Reads a buffer record (a tfm_buffer in a memref<20xi64>, passed through
 /// MLIR's C interface; generated code fills it in convert-onednn-to-func);
 /// a record with data 0 is an absent buffer. Throws std::runtime_error for a
@@ -64,16 +74,12 @@ inline Buffer fromRecord(const tfm_record_memref *ref) {
   const auto *r = reinterpret_cast<const tfm_buffer *>(ref->aligned + ref->offset);
   if (r->data == 0)
     return b;
-  // Bytes per element by tfm_dtype.
-  static const int64_t elemSize[] = {4, 2, 2, 4, 8, 1, 1};
-  static_assert(std::size(elemSize) == TFM_DTYPE_I8 + 1, "a size for every tfm_dtype");
-  if (r->dtype < 0 || r->dtype >= static_cast<int64_t>(std::size(elemSize)))
-    throw std::runtime_error("unknown element type code " + std::to_string(r->dtype));
+  int64_t elemSize = elementSize(r->dtype);
   if (r->rank < 0 || r->rank > TFM_MAX_RANK)
     throw std::runtime_error("a buffer of rank " + std::to_string(r->rank) + " (at most " +
                              std::to_string(TFM_MAX_RANK) + ")");
   b.dtype = static_cast<int32_t>(r->dtype);
-  b.data = reinterpret_cast<char *>(r->data) + r->offset * elemSize[r->dtype];
+  b.data = reinterpret_cast<char *>(r->data) + r->offset * elemSize;
   b.dims.assign(r->sizes, r->sizes + r->rank);
   b.strides.assign(r->strides, r->strides + r->rank);
   return b;

@@ -138,14 +138,6 @@ void setBytes(tfm_bytes_memref *result, void *data, int64_t bytes) {
   char *p = data ? static_cast<char *>(data) : dummy;
   *result = tfm_bytes_memref{p, p, 0, data ? bytes : 0, 1};
 }
-
-int64_t bytesOf(int32_t dtype, const std::vector<int64_t> &shape) {
-  static const int64_t elemSize[] = {4, 2, 2, 4, 8, 1, 1};
-  int64_t n = dtype >= 0 && dtype <= TFM_DTYPE_I8 ? elemSize[dtype] : 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
 } // namespace
 
 extern "C" {
@@ -176,7 +168,9 @@ void _mlir_ciface_tfm_rt_weight(tfm_bytes_memref *result, const tfm_bytes_memref
     int64_t all[4] = {d0, d1, d2, d3};
     std::vector<int64_t> shape(all, all + std::clamp<int64_t>(rank, 0, 4));
     data = tfm::runtime::Weights::get().get(name, shape, dtype);
-    bytes = bytesOf(dtype, shape);
+    bytes = tfm::runtime::elementSize(dtype);
+    for (int64_t d : shape)
+      bytes *= d;
     Runtime::get().markWeight(data);
     seen[name] = Seen{name, data, bytes};
   });

@@ -105,7 +105,7 @@ public:
   }
   /// Appends `text` as a NUL-terminated `memref<?xi8>` (a private constant
   /// memref.global per distinct string).
-  LogicalResult string(Operation *op, StringRef text) {
+  void string(Operation *op, StringRef text) {
     auto module = op->getParentOfType<ModuleOp>();
     std::string bytes = text.str() + '\0';
     auto type = MemRefType::get({static_cast<int64_t>(bytes.size())}, b.getI8Type());
@@ -137,7 +137,6 @@ public:
     Value ref = memref::GetGlobalOp::create(b, loc, type, global.getSymName());
     args.push_back(memref::CastOp::create(
         b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type()), ref));
-    return success();
   }
   /// Emits `func.call @tfm_rt_<name>(args)` returning `results`, declaring
   /// the function (private, `llvm.emit_c_interface`) at its first use.
@@ -232,8 +231,7 @@ struct WeightToCall : OpConversionPattern<onednn::WeightOp> {
     if (type.getRank() > 4 || !type.getLayout().isIdentity())
       return rewriter.notifyMatchFailure(op, "a weight of rank > 4 or with a layout");
     CallBuilder c(rewriter, op.getLoc(), {});
-    if (failed(c.string(op, op.getName())))
-      return failure();
+    c.string(op, op.getName());
     c.i64(type.getRank());
     for (int64_t i = 0; i < 4; ++i)
       c.i64(i < type.getRank() ? type.getDimSize(i) : 1);
@@ -260,8 +258,7 @@ struct QuantizedWeightToCall : OpConversionPattern<onednn::QuantizedWeightOp> {
       if (!type.getLayout().isIdentity())
         return rewriter.notifyMatchFailure(op, "a quantized weight with a layout");
       CallBuilder c(rewriter, op.getLoc(), {});
-      if (failed(c.string(op, op.getName())))
-        return failure();
+      c.string(op, op.getName());
       c.i64(source.getDimSize(0));
       c.i64(source.getDimSize(1));
       c.i32(runtimeDtype(source.getElementType()));
