@@ -20,6 +20,7 @@
 #include <vector>
 
 import tfm.runtime;
+import tfm.quant;
 import tfm.runtime_quantized;
 
 using tfm::runtime::Buffer;
@@ -181,12 +182,15 @@ void _mlir_ciface_tfm_rt_quantized_weight(tfm_bytes_memref *result, const tfm_by
                                           int64_t d0, int64_t d1, int32_t dtype, int32_t transposed,
                                           int32_t bits, int64_t group, int32_t part) {
   void *data = nullptr;
+  int64_t bytes = 0;
   guarded("weight", [&] {
     data = tfm::runtime::quantizedWeight(weightName(nameRef), d0, d1, dtype, transposed != 0, bits,
                                          group, part);
+    tfm::quant::Scheme scheme{bits, group}; // checked by quantizedWeight
+    int64_t k = transposed ? d0 : d1, n = transposed ? d1 : d0;
+    bytes = part == 0 ? n * scheme.rowBytes(k) : n * scheme.groups(k) * int64_t(sizeof(float));
   });
-  // The generated view types the bytes; the size is not read.
-  setBytes(result, data, 0);
+  setBytes(result, data, bytes);
 }
 
 void _mlir_ciface_tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales), TFM_BUF(bias),

@@ -40,7 +40,9 @@ void populateTfmToOneDNNPatterns(mlir::TypeConverter &converter,
 using RuntimeCallRecords = llvm::DenseMap<mlir::Operation *, llvm::SmallVector<mlir::Value>>;
 
 /// Adds the patterns that lower onednn ops to func.calls of the runtime's C
-/// interface (the call table), filling the records of `records`.
+/// interface (the call table), filling the records of `records`, which the
+/// patterns keep by reference: it must outlive them and hold the records of
+/// every function with onednn ops (at least as many as the op's buffers).
 void populateOneDNNToFuncPatterns(mlir::RewritePatternSet &patterns,
                                   const RuntimeCallRecords &records);
 

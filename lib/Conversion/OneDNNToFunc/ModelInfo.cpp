@@ -19,14 +19,15 @@
 using namespace mlir;
 using namespace tfm;
 
-int32_t tfm::runtimeDtype(Type t) {
+std::optional<int32_t> tfm::runtimeDtypeOf(Type t) {
   if (t.isF32()) return TFM_DTYPE_F32;
   if (t.isF16()) return TFM_DTYPE_F16;
   if (t.isBF16()) return TFM_DTYPE_BF16;
+  if (t.isUnsignedInteger(8)) return TFM_DTYPE_U8;
   if (t.isInteger(32)) return TFM_DTYPE_I32;
   if (t.isInteger(64)) return TFM_DTYPE_I64;
   if (t.isInteger(8)) return TFM_DTYPE_I8;
-  return TFM_DTYPE_U8;
+  return std::nullopt;
 }
 
 namespace {
@@ -63,7 +64,7 @@ ModelInfo tfm::collectModelInfo(func::FuncOp entry) {
       buf.role = bufferRoleCode(role.getValue()).value_or(TFM_ROLE_TENSOR);
     if (auto layer = entry.getArgAttrOfType<IntegerAttr>(i, "tfm.layer"))
       buf.layer = static_cast<int32_t>(layer.getInt());
-    buf.dtype = runtimeDtype(mt.getElementType());
+    buf.dtype = runtimeDtypeOf(mt.getElementType()).value_or(TFM_DTYPE_U8); // checked by the pass
     for (int64_t d = 0; d < mt.getRank(); ++d) {
       bool dynamic = mt.isDynamicDim(d);
       buf.dims.push_back(dynamic ? -1 : mt.getDimSize(d));

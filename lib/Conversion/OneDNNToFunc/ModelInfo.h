@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SmallVector.h"
+#include <optional>
 #include <string>
 
 namespace tfm {
@@ -34,8 +35,9 @@ struct ModelInfo {
   int64_t contextLength = 0;
 };
 
-/// The tfm_dtype of an element type (what every runtime call passes).
-int32_t runtimeDtype(mlir::Type t);
+/// The tfm_dtype of an element type (what every runtime call passes), or
+/// none for a type the runtime does not know.
+std::optional<int32_t> runtimeDtypeOf(mlir::Type t);
 
 /// Reads the entry function (memref arguments, outputs marked
 /// `onednn.result`) and its module's `tfm.context_length`. A role's dynamic

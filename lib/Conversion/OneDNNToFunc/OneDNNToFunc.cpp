@@ -86,7 +86,7 @@ public:
     auto field = [](size_t byteOffset) { return static_cast<int64_t>(byteOffset / 8); };
     store(toI64(data), field(offsetof(tfm_buffer, data)));
     store(toI64(metadata.getOffset()), field(offsetof(tfm_buffer, offset)));
-    store(constant(runtimeDtype(type.getElementType())), field(offsetof(tfm_buffer, dtype)));
+    store(constant(*runtimeDtypeOf(type.getElementType())), field(offsetof(tfm_buffer, dtype)));
     store(constant(type.getRank()), field(offsetof(tfm_buffer, rank)));
     // Static sizes as constants (readable IR); the rest from the metadata.
     for (int64_t d = 0; d < type.getRank(); ++d) {
@@ -235,7 +235,7 @@ struct WeightToCall : OpConversionPattern<onednn::WeightOp> {
     c.i64(type.getRank());
     for (int64_t i = 0; i < 4; ++i)
       c.i64(i < type.getRank() ? type.getDimSize(i) : 1);
-    c.i32(runtimeDtype(type.getElementType()));
+    c.i32(*runtimeDtypeOf(type.getElementType()));
     auto call = c.call(op, "tfm_rt_weight", bytesType(rewriter.getContext()));
     if (failed(call))
       return failure();
@@ -261,7 +261,7 @@ struct QuantizedWeightToCall : OpConversionPattern<onednn::QuantizedWeightOp> {
       c.string(op, op.getName());
       c.i64(source.getDimSize(0));
       c.i64(source.getDimSize(1));
-      c.i32(runtimeDtype(source.getElementType()));
+      c.i32(*runtimeDtypeOf(source.getElementType()));
       c.i32(op.getTransposed() ? 1 : 0);
       c.i32(static_cast<int32_t>(op.getBits()));
       c.i64(op.getGroup());
@@ -309,6 +309,11 @@ struct ConvertOneDNNToFuncPass : tfm::impl::ConvertOneDNNToFuncBase<ConvertOneDN
                           << t;
         return signalPassFailure();
       }
+      if (!runtimeDtypeOf(mt.getElementType())) {
+        entry.emitError() << "entry argument of element type " << mt.getElementType()
+                          << ", which the executables do not know (tfm_dtype)";
+        return signalPassFailure();
+      }
     }
     if (entry.getNumResults() != 0) {
       entry.emitError() << "the entry function must return its results through "
@@ -348,8 +353,20 @@ struct ConvertOneDNNToFuncPass : tfm::impl::ConvertOneDNNToFuncBase<ConvertOneDN
                            "runtime's C interface";
         invalid = true;
       }
-      if (!isa<onednn::OneDNNDialect>(op->getDialect()))
+      if (!isa_and_present<onednn::OneDNNDialect>(op->getDialect()))
         return;
+      if (!op->getParentOfType<func::FuncOp>()) {
+        op->emitOpError() << "must be inside a func.func (the runtime is called from functions)";
+        invalid = true;
+        return;
+      }
+      for (Type t : llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes()))
+        if (auto mt = dyn_cast<MemRefType>(t); mt && !runtimeDtypeOf(mt.getElementType())) {
+          op->emitOpError() << "has a buffer of element type " << mt.getElementType()
+                            << ", which the runtime does not know (tfm_dtype)";
+          invalid = true;
+          return;
+        }
       // Weights are views of the bytes the runtime returns (memref.view:
       // identity layouts), of at most four dimensions (tfm_rt_weight).
       if (isa<onednn::WeightOp, onednn::QuantizedWeightOp>(op))
@@ -378,7 +395,7 @@ struct ConvertOneDNNToFuncPass : tfm::impl::ConvertOneDNNToFuncBase<ConvertOneDN
     auto recordType = MemRefType::get({kRecordSize}, b.getI64Type());
     module.walk([&](func::FuncOp f) {
       if (f.isExternal() || !f->walk([](Operation *op) {
-                                 return isa<onednn::OneDNNDialect>(op->getDialect())
+                                 return isa_and_present<onednn::OneDNNDialect>(op->getDialect())
                                             ? WalkResult::interrupt()
                                             : WalkResult::advance();
                                }).wasInterrupted())

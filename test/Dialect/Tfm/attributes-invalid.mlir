@@ -87,12 +87,12 @@ module attributes {tfm.context_length = 16 : i64, tfm.weights = "m.safetensors",
 
 // -----
 
-// expected-error @+1 {{'tfm.entry_types' must be an array of memref types on a function}}
+// expected-error @+1 {{'tfm.entry_types' must be an array of identity-layout memref types on a function}}
 func.func @f() attributes {tfm.entry_types = [tensor<4xf32>]} {
   return
 }
 
 // -----
 
-// expected-error @+1 {{'tfm.entry_types' must be an array of memref types on a function}}
+// expected-error @+1 {{'tfm.entry_types' must be an array of identity-layout memref types on a function}}
 module attributes {tfm.entry_types = [memref<4xf32>]} {}

@@ -81,10 +81,11 @@ LogicalResult TfmDialect::verifyOperationAttribute(Operation *op, NamedAttribute
     if (!isa<FunctionOpInterface>(op) || !types ||
         !llvm::all_of(types, [](Attribute a) {
           auto t = dyn_cast<TypeAttr>(a);
-          return t && isa<MemRefType>(t.getValue());
+          auto mt = t ? dyn_cast<MemRefType>(t.getValue()) : MemRefType();
+          return mt && mt.getLayout().isIdentity();
         }))
-      return op->emitError() << "'tfm.entry_types' must be an array of memref types on a "
-                                "function";
+      return op->emitError() << "'tfm.entry_types' must be an array of identity-layout "
+                                "memref types on a function";
     return success();
   }
   if (!isa<ModuleOp>(op))
