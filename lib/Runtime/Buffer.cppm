@@ -21,10 +21,16 @@ module;
 #include <vector>
 export module tfm.runtime.buffer;
 
-// The C header's memref descriptors are MLIR's (what convert-func-to-llvm
-// passes for llvm.emit_c_interface), field for field.
-using RecordMemRef = StridedMemRefType<int64_t, 1>;
-using BytesMemRef = StridedMemRefType<char, 1>;
+// The C header's memref descriptors (C has no templates) are MLIR's
+// StridedMemRefType, what convert-func-to-llvm passes for
+// llvm.emit_c_interface, field for field; the runtime reads and writes them
+// as MLIR's type.
+namespace tfm::runtime {
+export using RecordMemRef = StridedMemRefType<int64_t, 1>;
+export using BytesMemRef = StridedMemRefType<char, 1>;
+} // namespace tfm::runtime
+using tfm::runtime::BytesMemRef;
+using tfm::runtime::RecordMemRef;
 static_assert(sizeof(tfm_record_memref) == sizeof(RecordMemRef) &&
               offsetof(tfm_record_memref, aligned) == offsetof(RecordMemRef, data) &&
               offsetof(tfm_record_memref, offset) == offsetof(RecordMemRef, offset) &&
@@ -68,10 +74,11 @@ inline int64_t elementSize(int64_t dtype) {
 inline Buffer fromRecord(const tfm_record_memref *ref) {
   Buffer b;
   constexpr int64_t kFields = sizeof(tfm_buffer) / sizeof(int64_t);
-  if (!ref || !ref->aligned || ref->size != kFields || ref->stride != 1)
+  const auto *m = reinterpret_cast<const RecordMemRef *>(ref);
+  if (!m || !m->data || m->sizes[0] != kFields || m->strides[0] != 1)
     throw std::runtime_error("a buffer argument is not a tfm_buffer record (memref<" +
                              std::to_string(kFields) + "xi64>)");
-  const auto *r = reinterpret_cast<const tfm_buffer *>(ref->aligned + ref->offset);
+  const auto *r = reinterpret_cast<const tfm_buffer *>(m->data + m->offset);
   if (r->data == 0)
     return b;
   int64_t elemSize = elementSize(r->dtype);
@@ -83,22 +90,6 @@ inline Buffer fromRecord(const tfm_record_memref *ref) {
   b.dims.assign(r->sizes, r->sizes + r->rank);
   b.strides.assign(r->strides, r->strides + r->rank);
   return b;
-}
-
-/// The record of `b` (for callers of the C interface that are not generated
-/// code: tests and benchmarks); `b` absent gives an absent record.
-inline tfm_buffer toRecord(const Buffer &b) {
-  tfm_buffer r{};
-  if (!b.present())
-    return r;
-  r.data = reinterpret_cast<int64_t>(b.data);
-  r.dtype = b.dtype;
-  r.rank = static_cast<int64_t>(b.dims.size());
-  if (r.rank > TFM_MAX_RANK)
-    throw std::runtime_error("a buffer of rank " + std::to_string(r.rank));
-  std::copy(b.dims.begin(), b.dims.end(), r.sizes);
-  std::copy(b.strides.begin(), b.strides.end(), r.strides);
-  return r;
 }
 
 /// Throws unless `b` holds f32 elements (`what` names the operation).

@@ -126,10 +126,12 @@ void _mlir_ciface_tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind) {
 
 namespace {
 /// The name a weight call passes (a NUL-terminated memref<?xi8>).
-const char *weightName(const tfm_bytes_memref *name) {
-  if (!name || !name->aligned || name->size < 1 || name->aligned[name->offset + name->size - 1])
+const char *weightName(const tfm_bytes_memref *ref) {
+  const auto *name = reinterpret_cast<const tfm::runtime::BytesMemRef *>(ref);
+  if (!name || !name->data || name->sizes[0] < 1 || name->strides[0] != 1 ||
+      name->data[name->offset + name->sizes[0] - 1])
     throw std::runtime_error("a weight name is not a NUL-terminated memref<?xi8>");
-  return name->aligned + name->offset;
+  return name->data + name->offset;
 }
 
 /// Sets `result` to `bytes` bytes at `data`; on failure (data null), to a
@@ -137,7 +139,11 @@ const char *weightName(const tfm_bytes_memref *name) {
 void setBytes(tfm_bytes_memref *result, void *data, int64_t bytes) {
   static char dummy[64];
   char *p = data ? static_cast<char *>(data) : dummy;
-  *result = tfm_bytes_memref{p, p, 0, data ? bytes : 0, 1};
+  auto &m = *reinterpret_cast<tfm::runtime::BytesMemRef *>(result);
+  m.basePtr = m.data = p;
+  m.offset = 0;
+  m.sizes[0] = data ? bytes : 0;
+  m.strides[0] = 1;
 }
 } // namespace
 
