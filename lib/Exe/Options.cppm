@@ -12,6 +12,7 @@
 module;
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -126,6 +127,19 @@ std::optional<long long> integer(const std::string &flag, const std::string &v, 
   long long out = std::strtoll(v.c_str(), &end, 10);
   if (v.empty() || *end != '\0' || errno != 0 || out < lo || out > hi) {
     std::fprintf(stderr, "error: %s: '%s' is not %s\n", flag.c_str(), v.c_str(), what.c_str());
+    return std::nullopt;
+  }
+  return out;
+}
+
+/// A seed: any unsigned 64-bit integer, written in decimal digits only (no
+/// sign, no exponent: a seed is used exactly as given, never rounded).
+std::optional<unsigned long long> seedValue(const std::string &flag, const std::string &v) {
+  unsigned long long out = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out, 10);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
+    std::fprintf(stderr, "error: %s: '%s' is not an integer in [0, 18446744073709551615]\n",
+                 flag.c_str(), v.c_str());
     return std::nullopt;
   }
   return out;
@@ -258,16 +272,16 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
     o.topP = *p;
   }
   if (has("top-k")) {
-    auto k = number("--top-k", get("top-k"), 0, 1e9);
+    auto k = integer("--top-k", get("top-k"), 0, 1000000000, "an integer in [0, 1000000000]");
     if (!k)
       return 2;
-    o.topK = static_cast<long long>(*k);
+    o.topK = *k;
   }
   if (has("seed")) {
-    auto s = number("--seed", get("seed"), 0, 1.8e19);
+    auto s = seedValue("--seed", get("seed"));
     if (!s)
       return 2;
-    o.seed = static_cast<unsigned long long>(*s);
+    o.seed = *s;
   }
   if (has("dump-logits")) {
     o.dumpPath = get("dump-logits");

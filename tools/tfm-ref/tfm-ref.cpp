@@ -25,6 +25,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include "llvm/Support/Format.h"
@@ -91,6 +92,12 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "tfm reference evaluator\n");
   if (dynamicSize < 0 || dynamicSize > tfm::reference::kMaxElements)
     return fail("--dynamic-size must be in [0, 2^28], got " + llvm::Twine(dynamicSize.getValue()));
+  for (auto [name, tol] : {std::pair{"--rtol", relTol.getValue()}, {"--atol", absTol.getValue()}})
+    if (!(tol >= 0) || !std::isfinite(tol)) { // a NaN, negative or infinite one checks nothing
+      char text[32];
+      std::snprintf(text, sizeof text, "%g", tol);
+      return fail(llvm::Twine(name) + " must be a finite number >= 0, got " + text);
+    }
 
   DialectRegistry registry;
   tfm::registerAllDialects(registry);

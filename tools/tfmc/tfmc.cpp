@@ -8,9 +8,11 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,21 @@ static int flushStdout() {
   return 1;
 }
 
+/// The integer `text` given to `flag` if it is written in decimal digits
+/// (an optional '-' first) and lies in [lo, hi]; otherwise prints an error
+/// naming the flag and the text as typed, "must be `what`".
+static std::optional<int64_t> integerOption(const char *flag, const std::string &text,
+                                            int64_t lo, int64_t hi, const char *what) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < lo ||
+      value > hi) {
+    std::cerr << "tfmc: error: " << flag << " must be " << what << ", got '" << text << "'\n";
+    return std::nullopt;
+  }
+  return value;
+}
+
 int main(int argc, char **argv) {
   po::options_description visible(
       "usage: tfmc MODEL [options]\n\n"
@@ -37,7 +54,7 @@ int main(int argc, char **argv) {
       "--mlir-print-ir-after-all, --mlir-print-ir-before=PASS, --mlir-timing, ...\n\n"
       "options");
   std::string emit = "exe";
-  unsigned opt = 2;
+  std::string opt = "2";
   visible.add_options()
       ("help,h", "print this help and exit")
       ("version", "print tfm's version and where this tfmc finds its runtime and the "
@@ -51,7 +68,8 @@ int main(int argc, char **argv) {
        "  exe     an executable linked with the runtime")
       ("output,o", po::value<std::string>(), "output file (default: stdout for "
        "text stages, INPUT's stem for exe, INPUT's stem + .o for obj)")
-      (",O", po::value<unsigned>(&opt)->default_value(2), "optimization level 0-3 (-O0 ... -O3)")
+      (",O", po::value<std::string>(&opt)->default_value("2"),
+       "optimization level 0-3 (-O0 ... -O3)")
       ("weights", po::value<std::string>()->default_value("embedded"),
        "executables: 'embedded' (weights inside the executable, mapped without "
        "copying) or 'external' (copied beside it as OUTPUT.safetensors)")
@@ -63,14 +81,14 @@ int main(int argc, char **argv) {
        "  int8  weight-only int8: symmetric, one f32 scale per group of weights along K "
        "(~4x smaller than f32)\n"
        "  int4  weight-only int4, likewise (~7x smaller)")
-      ("group-size", po::value<int64_t>(),
+      ("group-size", po::value<std::string>(),
        "int8/int4: weights per scale along K, a multiple of 32 (at most 64 for int4), or 0 "
        "for one scale per output column; default 128 for int8, 64 for int4")
       ("quiet,q", "no progress lines (shown for models with 64 MiB of weights or more)")
       ("stats", "print compile time, peak memory, weights size and activation memory")
       ("fusion-remarks", "report, as remarks, what each fusion pass fused and what it "
        "refused and why")
-      ("random-weights", po::value<uint64_t>(), "SEED: build deterministic random weights "
+      ("random-weights", po::value<std::string>(), "SEED: build deterministic random weights "
        "from config.json alone instead of reading model.safetensors");
   po::options_description hidden;
   hidden.add_options()("input", po::value<std::vector<std::string>>(), "input file");
@@ -102,7 +120,10 @@ int main(int argc, char **argv) {
     po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error &e) {
-    std::cerr << "tfmc: error: " << e.what() << " (see --help)\n";
+    std::string what = e.what();
+    if (size_t at = what.find("'--O'"); at != std::string::npos) // short-only: "-O"
+      what.replace(at, 5, "'-O'");
+    std::cerr << "tfmc: error: " << what << " (see --help)\n";
     return 2;
   }
   if (vm.count("help")) {
@@ -124,11 +145,10 @@ int main(int argc, char **argv) {
   options.input = vm["input"].as<std::vector<std::string>>().front();
   if (vm.count("output"))
     options.output = vm["output"].as<std::string>();
-  if (opt > 3) {
-    std::cerr << "tfmc: error: optimization level must be 0 to 3, got " << opt << "\n";
+  std::optional<int64_t> level = integerOption("-O", opt, 0, 3, "an optimization level 0 to 3");
+  if (!level)
     return 2;
-  }
-  options.optLevel = opt;
+  options.optLevel = static_cast<unsigned>(*level);
   options.fusionRemarks = vm.count("fusion-remarks") > 0;
   options.stats = vm.count("stats") > 0;
   options.quiet = vm.count("quiet") > 0;
@@ -140,16 +160,21 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (vm.count("group-size")) {
-    int64_t g = vm["group-size"].as<int64_t>();
     bool int4 = options.dtype == "int4";
     if (options.dtype != "int8" && !int4) {
       std::cerr << "tfmc: error: --group-size applies to --dtype=int8 or int4\n";
       return 2;
     }
-    if (g < 0 || g % 32 != 0 || (int4 && (g == 0 || g > 64))) {
+    std::optional<int64_t> size = integerOption(
+        "--group-size", vm["group-size"].as<std::string>(), 0, INT64_MAX,
+        int4 ? "a multiple of 32 from 32 to 64 for int4" : "a multiple of 32, or 0 (per channel)");
+    if (!size)
+      return 2;
+    int64_t g = *size;
+    if (g % 32 != 0 || (int4 && (g == 0 || g > 64))) {
       std::cerr << "tfmc: error: --group-size must be a multiple of 32"
-                << (int4 ? " from 32 to 64 for int4" : ", or 0 (per channel)") << ", got " << g
-                << "\n";
+                << (int4 ? " from 32 to 64 for int4" : ", or 0 (per channel)") << ", got '"
+                << vm["group-size"].as<std::string>() << "'\n";
       return 2;
     }
     options.groupSize = g;
@@ -162,12 +187,12 @@ int main(int argc, char **argv) {
   }
   options.externalWeights = weightsMode == "external";
   if (vm.count("random-weights")) {
-    options.randomWeights = vm["random-weights"].as<uint64_t>();
-    if (*options.randomWeights >= (uint64_t(1) << 63)) {
-      std::cerr << "tfmc: error: --random-weights: the seed must be below 2^63, got "
-                << *options.randomWeights << "\n";
+    std::optional<int64_t> seed = integerOption("--random-weights",
+                                                vm["random-weights"].as<std::string>(), 0,
+                                                INT64_MAX, "a seed from 0 to 2^63 - 1");
+    if (!seed)
       return 2;
-    }
+    options.randomWeights = static_cast<uint64_t>(*seed);
   }
   if (emit == "tfm") options.emit = tfm::driver::Emit::Tfm;
   else if (emit == "onednn") options.emit = tfm::driver::Emit::OneDNN;
