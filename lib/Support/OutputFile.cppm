@@ -120,6 +120,8 @@ inline Destination destination(const std::string &path) {
   if (::stat(path.c_str(), &target) == 0) {
     if (std::optional<std::string> in = detail::findInput(target))
       return refuse("it is '" + *in + "', an input of this run (choose another output)");
+    if (S_ISDIR(target.st_mode)) // or a link to one: refused before any work, not after
+      return refuse(std::strerror(EISDIR));
   } else if (S_ISLNK(st.st_mode) && errno != ENOENT) {
     return refuse(std::strerror(errno)); // a loop, a component not a directory, ...
   }
