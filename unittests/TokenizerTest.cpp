@@ -503,9 +503,17 @@ TEST(Tokenizer, RejectsMalformedMerges) {
       {"h e\n#version: 0.2\n",
        "merges.txt: line 2 ('#version: 0.2'): the vocabulary (vocab.json) has no token "
        "'#version:'"}, // only the first line can be the header
+      // Ill-formed UTF-8 is named by line and offset, never quoted raw.
+      {"h e\n\xff \xfe\n", "merges.txt: line 2: not valid UTF-8 (byte 0xFF at byte offset 4)"},
+      {"#version: 0.2\nh e\nhe \xe0\xa8\n",
+       "merges.txt: line 3: not valid UTF-8 (byte 0xE0 at byte offset 21)"},
   };
   for (const auto &[merges, error] : bad)
     EXPECT_EQ(loadError(vocab, merges), error) << merges;
+  // The JSON parser's quote of what it last read is escaped, not raw bytes.
+  std::string quoted = loadError("{\"h\": 0, \"\xff\": 1}", "");
+  EXPECT_NE(quoted.find("last read: '\"\\xFF'"), std::string::npos) << quoted;
+  EXPECT_EQ(quoted.find('\xff'), std::string::npos) << quoted;
   // Before, "h e" without "he" loaded and every prompt with "he" failed later.
   EXPECT_EQ(loadError(R"({"h": 0, "e": 1})", "#version: 0.2\nh e\n"),
             "merges.txt: line 2 ('h e'): the vocabulary (vocab.json) has no token 'he' for the "

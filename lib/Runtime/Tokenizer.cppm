@@ -22,6 +22,7 @@ module;
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <queue>
@@ -240,10 +241,7 @@ std::unordered_map<std::string, int64_t> parseEncoder(std::string_view s, const 
       return true;
     });
   } catch (const json::exception &e) {
-    std::string what = e.what(); // "[json.exception.parse_error.101] parse error at ..."
-    if (size_t close = what.find("] "); close != std::string::npos)
-      what = what.substr(close + 2);
-    throw std::runtime_error(name + ": " + what);
+    throw std::runtime_error(name + ": " + tfm::json::parseErrorMessage(e.what()));
   }
   if (!root.is_object())
     throw std::runtime_error(name + ": expected an object of token -> id");
@@ -291,6 +289,16 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
   // that a malformed one is an error naming merges.txt and its line, not a
   // later failure on every text that contains the pair: both symbols and the
   // token they make must be in the vocabulary.
+  // The file is UTF-8 text (Hugging Face reads it so): an ill-formed byte is
+  // an error at its line and offset, and so every line quoted below is text.
+  if (size_t bad = invalidUtf8At(merges); bad != std::string_view::npos) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(merges[bad]));
+    throw std::runtime_error(
+        mergesName + ": line " +
+        std::to_string(1 + std::count(merges.begin(), merges.begin() + bad, '\n')) +
+        ": not valid UTF-8 (byte " + byte + " at byte offset " + std::to_string(bad) + ")");
+  }
   size_t pos = 0;
   int rank = 0;
   size_t lineNumber = 0;

@@ -5,13 +5,16 @@
 // vocab.json reader) recurses once per nesting level, so a file nested
 // 100,000 deep overflows the stack. Before parsing, each caller checks the
 // text here: one linear pass, no recursion, strings skipped. The limit
-// follows serde_json's default (128).
+// follows serde_json's default (128). parseErrorMessage() makes the JSON
+// library's own error text fit for a diagnostic.
 //
 //===----------------------------------------------------------------------===//
 
 module;
 #include <cstddef>
+#include <cstdio>
 #include <optional>
+#include <string>
 #include <string_view>
 export module tfm.json_depth;
 
@@ -43,6 +46,28 @@ inline std::optional<size_t> tooDeepAt(std::string_view text, size_t limit = kMa
     }
   }
   return std::nullopt;
+}
+
+/// nlohmann::json's exception text `what` as a diagnostic: without its
+/// "[json.exception.parse_error.101] " prefix, and with every byte that is
+/// not printable ASCII written as \xHH, since the library quotes the bytes it
+/// last read ("last read: '...'"), which in a hostile file are not text.
+inline std::string parseErrorMessage(std::string_view what) {
+  if (size_t close = what.find("] "); what.starts_with("[json.exception.") &&
+                                      close != std::string_view::npos)
+    what.remove_prefix(close + 2);
+  std::string out;
+  for (char c : what) {
+    unsigned char b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7F) {
+      out += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02X", b);
+      out += hex;
+    }
+  }
+  return out;
 }
 
 } // namespace tfm::json

@@ -328,11 +328,7 @@ std::optional<std::string> File::index() {
                          return true;
                        });
   } catch (const json::exception &e) {
-    std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
-    if (size_t colon = what.find("] "); colon != std::string::npos)
-      what = what.substr(colon + 2);
-    return "malformed header JSON: " + what;
+    return "malformed header JSON: " + tfm::json::parseErrorMessage(e.what());
   }
   if (!root.is_object())
     return std::string("the header is not a JSON object");
@@ -450,10 +446,7 @@ bool File::mergeShards(const std::string &indexPath, const std::string &outPath,
   try {
     root = json::parse(text);
   } catch (const json::exception &e) {
-    std::string what = e.what(); // "[json.exception.parse_error.101] parse error at ..."
-    if (size_t close = what.find("] "); close != std::string::npos)
-      what = what.substr(close + 2);
-    return fail("malformed JSON: " + what);
+    return fail("malformed JSON: " + tfm::json::parseErrorMessage(e.what()));
   }
   auto map = root.is_object() ? root.find("weight_map") : root.end();
   if (!root.is_object() || map == root.end() || !map->is_object())
