@@ -118,6 +118,8 @@ TEST_F(SafeTensorsTest, RejectsCorruptFiles) {
       {"entry not an object", R"({"a":[1,2]})", ok, std::nullopt, "header entry is not an object"},
       {"header not an object", R"([1,2])", ok, std::nullopt, "the header is not a JSON object"},
       {"malformed JSON", R"({"a":{"dtype":"F32",)", ok, std::nullopt, "malformed header JSON"},
+      // The parser's quote of the bytes it last read is escaped, not raw.
+      {"ill-formed UTF-8 name", "{\"a\xff\":{}}", ok, std::nullopt, "last read: '\"a\\xFF'"},
       {"duplicate name",
        R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
        ok, std::nullopt, "tensor 'a' appears twice in the header"},
