@@ -107,10 +107,9 @@ bool readTextFile(const char *flag, const std::string &path, size_t limit, std::
                  std::strerror(savedErrno));
     return false;
   }
-  size_t bad = tfm::tokenizer::invalidUtf8At(out);
-  if (bad != std::string_view::npos) {
-    std::fprintf(stderr, "error: %s: '%s' is not valid UTF-8 (byte 0x%02X at byte offset %zu)\n",
-                 flag, path.c_str(), static_cast<unsigned char>(out[bad]), bad);
+  if (std::string bad = tfm::tokenizer::invalidUtf8Description(out); !bad.empty()) {
+    std::fprintf(stderr, "error: %s: '%s' is not valid UTF-8 (%s)\n", flag, path.c_str(),
+                 bad.c_str());
     return false;
   }
   return true;

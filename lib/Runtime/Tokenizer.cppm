@@ -151,6 +151,17 @@ inline size_t invalidUtf8At(std::string_view text) {
   return std::string_view::npos;
 }
 
+/// Where `text` stops being well-formed UTF-8, for an error message
+/// ("byte 0xF3 at byte offset 2"), or "" when all of it is well formed.
+inline std::string invalidUtf8Description(std::string_view text) {
+  size_t bad = invalidUtf8At(text);
+  if (bad == std::string_view::npos)
+    return {};
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
+  return "byte " + std::string(byte) + " at byte offset " + std::to_string(bad);
+}
+
 /// Streams token bytes as text that is always well-formed UTF-8, the way
 /// Python's bytes.decode(errors="replace") (and so Hugging Face's decode)
 /// reads the whole byte string: push() returns the text up to the last
@@ -291,13 +302,11 @@ Tokenizer::Tokenizer(std::string_view encoderJson, std::string_view merges,
   // token they make must be in the vocabulary.
   // The file is UTF-8 text (Hugging Face reads it so): an ill-formed byte is
   // an error at its line and offset, and so every line quoted below is text.
-  if (size_t bad = invalidUtf8At(merges); bad != std::string_view::npos) {
-    char byte[8];
-    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(merges[bad]));
-    throw std::runtime_error(
-        mergesName + ": line " +
-        std::to_string(1 + std::count(merges.begin(), merges.begin() + bad, '\n')) +
-        ": not valid UTF-8 (byte " + byte + " at byte offset " + std::to_string(bad) + ")");
+  if (std::string bad = invalidUtf8Description(merges); !bad.empty()) {
+    size_t at = invalidUtf8At(merges);
+    throw std::runtime_error(mergesName + ": line " +
+                             std::to_string(1 + std::count(merges.begin(), merges.begin() + at, '\n')) +
+                             ": not valid UTF-8 (" + bad + ")");
   }
   size_t pos = 0;
   int rank = 0;

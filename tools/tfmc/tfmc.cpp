@@ -31,14 +31,16 @@ static int flushStdout() {
 }
 
 /// The integer `text` given to `flag` if it is written in decimal digits
-/// (an optional '-' first) and lies in [lo, hi]; otherwise prints an error
-/// naming the flag and the text as typed, "must be `what`".
+/// (an optional '-' first), lies in [lo, hi] and is a multiple of `step`;
+/// otherwise prints an error naming the flag and the text as typed, "must be
+/// `what`".
 static std::optional<int64_t> integerOption(const char *flag, const std::string &text,
-                                            int64_t lo, int64_t hi, const char *what) {
+                                            int64_t lo, int64_t hi, const char *what,
+                                            int64_t step = 1) {
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < lo ||
-      value > hi) {
+      value > hi || value % step != 0) {
     std::cerr << "tfmc: error: " << flag << " must be " << what << ", got '" << text << "'\n";
     return std::nullopt;
   }
@@ -165,19 +167,14 @@ int main(int argc, char **argv) {
       std::cerr << "tfmc: error: --group-size applies to --dtype=int8 or int4\n";
       return 2;
     }
-    std::optional<int64_t> size = integerOption(
-        "--group-size", vm["group-size"].as<std::string>(), 0, INT64_MAX,
-        int4 ? "a multiple of 32 from 32 to 64 for int4" : "a multiple of 32, or 0 (per channel)");
+    std::optional<int64_t> size =
+        int4 ? integerOption("--group-size", vm["group-size"].as<std::string>(), 32, 64,
+                             "a multiple of 32 from 32 to 64 for int4", 32)
+             : integerOption("--group-size", vm["group-size"].as<std::string>(), 0, INT64_MAX,
+                             "a multiple of 32, or 0 (per channel)", 32);
     if (!size)
       return 2;
-    int64_t g = *size;
-    if (g % 32 != 0 || (int4 && (g == 0 || g > 64))) {
-      std::cerr << "tfmc: error: --group-size must be a multiple of 32"
-                << (int4 ? " from 32 to 64 for int4" : ", or 0 (per channel)") << ", got '"
-                << vm["group-size"].as<std::string>() << "'\n";
-      return 2;
-    }
-    options.groupSize = g;
+    options.groupSize = *size;
   }
   std::string weightsMode = vm["weights"].as<std::string>();
   if (weightsMode != "embedded" && weightsMode != "external") {
