@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return c;
   }();
   std::string text(reinterpret_cast<const char *>(data), size);
-  if (!tfm::mlir_text::checkDepth("input", text).empty())
+  if (!tfm::mlir_text::checkText("input", text).empty())
     return 0;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(text, context);

@@ -31,10 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       {static_cast<int>(tfm::safetensors::DType::F16), TFM_DTYPE_F16},
       {static_cast<int>(tfm::safetensors::DType::BF16), TFM_DTYPE_BF16}};
   for (const auto &t : weights.tensors()) {
-    uint64_t bytes = tfm::safetensors::itemSize(t.dtype);
+    uint64_t bits = tfm::safetensors::bitSize(t.dtype); // packed sub-byte types too
     for (int64_t d : t.shape)
-      bytes *= static_cast<uint64_t>(d);
-    if (t.end - t.begin != bytes || t.end > size)
+      bits *= static_cast<uint64_t>(d);
+    if (bits % 8 != 0 || t.end - t.begin != bits / 8 || t.end > size)
       std::abort();
     auto it = codes.find(static_cast<int>(t.dtype));
     if (it != codes.end() && t.shape.size() <= 4) {

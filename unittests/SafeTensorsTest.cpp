@@ -221,3 +221,70 @@ TEST_F(SafeTensorsTest, RefusesFifosWithoutWaiting) {
 }
 
 } // namespace
+
+namespace {
+// Every dtype of the safetensors specification (huggingface/safetensors'
+// Dtype) with its bit size, written here from the specification, not from
+// the reader's table.
+struct SpecDType {
+  const char *name;
+  unsigned bits;
+};
+constexpr SpecDType kSpecDTypes[] = {
+    {"BOOL", 8},     {"F4", 4},           {"F6_E2M3", 6},      {"F6_E3M2", 6}, {"U8", 8},
+    {"I8", 8},       {"F8_E5M2", 8},      {"F8_E4M3", 8},      {"F8_E8M0", 8}, {"F8_E4M3FNUZ", 8},
+    {"F8_E5M2FNUZ", 8}, {"I16", 16},      {"U16", 16},         {"F16", 16},    {"BF16", 16},
+    {"I32", 32},     {"U32", 32},         {"F32", 32},         {"C64", 64},    {"F64", 64},
+    {"I64", 64},     {"U64", 64}};
+} // namespace
+
+TEST_F(SafeTensorsTest, ReadsEveryDTypeOfTheSpecification) {
+  // One file holding a tensor of each dtype beside an F32 one: it opens, and
+  // every tensor has its specified size (4 elements: packed types in bytes).
+  std::string header = "{", data;
+  for (const SpecDType &d : kSpecDTypes) {
+    size_t bytes = 4 * d.bits / 8;
+    header += std::string(header.size() > 1 ? "," : "") + "\"t_" + d.name + "\":{\"dtype\":\"" +
+              d.name + "\",\"shape\":[2,2],\"data_offsets\":[" + std::to_string(data.size()) +
+              "," + std::to_string(data.size() + bytes) + "]}";
+    data.append(bytes, '\x01');
+  }
+  header += "}";
+  std::string error;
+  auto file = tfm::safetensors::File::open(write(header, data), error);
+  ASSERT_TRUE(file) << error;
+  EXPECT_EQ(file->tensors().size(), std::size(kSpecDTypes));
+  for (const SpecDType &d : kSpecDTypes) {
+    const tfm::safetensors::TensorInfo *t = file->lookup(std::string("t_") + d.name);
+    ASSERT_TRUE(t) << d.name;
+    EXPECT_STREQ(tfm::safetensors::dtypeName(t->dtype), d.name);
+    EXPECT_EQ(tfm::safetensors::bitSize(t->dtype), d.bits) << d.name;
+    EXPECT_EQ(t->end - t->begin, 4 * d.bits / 8) << d.name;
+  }
+}
+
+TEST_F(SafeTensorsTest, ChecksPackedSubByteSizes) {
+  // 3 F4 elements are 12 bits: not whole bytes (safetensors refuses it too).
+  EXPECT_NE(errorOf(write(R"({"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}})", "\x01\x02")),
+            "");
+  EXPECT_NE(errorOf(write(R"({"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}})", "\x01\x02"))
+                .find("do not fill whole bytes"),
+            std::string::npos);
+  // 4 F6 elements are 24 bits, 3 bytes; 4 bytes is a wrong size.
+  EXPECT_EQ(errorOf(write(R"({"a":{"dtype":"F6_E3M2","shape":[4],"data_offsets":[0,3]}})",
+                          std::string(3, '\0'))),
+            "");
+  EXPECT_NE(errorOf(write(R"({"a":{"dtype":"F6_E3M2","shape":[4],"data_offsets":[0,4]}})",
+                          std::string(4, '\0')))
+                .find("need 3"),
+            std::string::npos);
+  // A C64 tensor is 8 bytes an element.
+  EXPECT_EQ(errorOf(write(R"({"a":{"dtype":"C64","shape":[2],"data_offsets":[0,16]}})",
+                          std::string(16, '\0'))),
+            "");
+  // Still refused: a dtype the specification does not have.
+  EXPECT_NE(errorOf(write(R"({"a":{"dtype":"F8_E4M3FN","shape":[1],"data_offsets":[0,1]}})",
+                          std::string(1, '\0')))
+                .find("unknown dtype 'F8_E4M3FN'"),
+            std::string::npos);
+}

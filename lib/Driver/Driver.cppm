@@ -45,11 +45,16 @@ module;
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 export module tfm.driver;
 
@@ -259,6 +264,19 @@ std::string asmString(llvm::StringRef text) {
   return out;
 }
 
+/// llvm::sys::fs::createTemporaryFile, with an error that says which
+/// directory failed and why; "" on success.
+std::string createTemporary(llvm::StringRef prefix, llvm::StringRef suffix, int *fd,
+                            llvm::SmallVectorImpl<char> &path) {
+  std::error_code ec = fd ? llvm::sys::fs::createTemporaryFile(prefix, suffix, *fd, path)
+                          : llvm::sys::fs::createTemporaryFile(prefix, suffix, path);
+  if (!ec)
+    return {};
+  if (std::string problem = tfm::output::temporaryDirectoryProblem(); !problem.empty())
+    return problem;
+  return "cannot create a temporary file: " + ec.message();
+}
+
 /// A file to embed in the executable, between `<symbol>_begin` and
 /// `<symbol>_end` in the page-aligned section `.<symbol>`.
 struct Embedded {
@@ -269,8 +287,8 @@ struct Embedded {
 int link(llvm::StringRef obj, const std::string &output, const std::vector<Embedded> &files) {
   llvm::SmallString<128> objPath;
   int fd;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm", "o", fd, objPath))
-    return fail("cannot create a temporary object file: " + ec.message());
+  if (std::string error = createTemporary("tfm", "o", &fd, objPath); !error.empty())
+    return fail(error);
   llvm::FileRemover removeObj(objPath);
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
@@ -284,11 +302,16 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
   if (!d.error.empty())
     return fail(d.error);
   if (!d.inPlace) {
-    tmpExe = d.target + ".tmp-link";
+    // A unique name (concurrent tfmc runs to one output each link their own
+    // file; the last rename wins) with room for lld's own ".tmpXXXXXXX".
+    int exeFd = tfm::output::createBeside(d.target, tmpExe, /*reserve=*/16);
+    if (exeFd < 0)
+      return fail(output + ": cannot write file: " + std::strerror(errno));
+    ::close(exeFd);
   } else {
     llvm::SmallString<128> tmp;
-    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm-link", "exe", tmp))
-      return fail("cannot create a temporary file: " + ec.message());
+    if (std::string error = createTemporary("tfm-link", "exe", nullptr, tmp); !error.empty())
+      return fail(error);
     tmpExe = std::string(tmp);
   }
   llvm::FileRemover removeTmp(tmpExe);
@@ -315,8 +338,8 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
   std::optional<llvm::FileRemover> removeAsm;
   if (!files.empty()) {
     int afd;
-    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm-embed", "s", afd, asmPath))
-      return fail("cannot create a temporary file: " + ec.message());
+    if (std::string error = createTemporary("tfm-embed", "s", &afd, asmPath); !error.empty())
+      return fail(error);
     removeAsm.emplace(asmPath);
     llvm::raw_fd_ostream os(afd, /*shouldClose=*/true);
     for (const Embedded &f : files)
@@ -400,7 +423,7 @@ int compile(const Options &options) {
     if (!file)
       return fail("cannot open input '" + options.input + "': " + error);
     tfm::output::protectInput(options.input);
-    if (std::string deep = tfm::mlir_text::checkDepth(options.input, file->getBuffer());
+    if (std::string deep = tfm::mlir_text::checkText(options.input, file->getBuffer());
         !deep.empty())
       return fail(deep);
     sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
@@ -435,6 +458,12 @@ int compile(const Options &options) {
                                                    : "file:" + weightsPath;
   }
 
+  // Linking and quantized weights go through temporary files: a temporary
+  // directory that cannot take them fails now, before any work.
+  if (options.emit == Emit::Exe ||
+      (options.emit > Emit::OneDNN && (options.dtype == "int8" || options.dtype == "int4")))
+    if (std::string problem = tfm::output::temporaryDirectoryProblem(); !problem.empty())
+      return fail(problem);
   PassManager pm(&context, ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("invalid pass manager options");
@@ -509,9 +538,9 @@ int compile(const Options &options) {
     if (!sourceFile)
       return fail(error);
     llvm::SmallString<128> quantized;
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("tfm-quantized", "safetensors", quantized))
-      return fail("cannot create a temporary file: " + ec.message());
+    if (std::string error = createTemporary("tfm-quantized", "safetensors", nullptr, quantized);
+        !error.empty())
+      return fail(error);
     removeQuantized.emplace(quantized);
     if (llvm::Error e = writeExecutableWeights(*module, *sourceFile, std::string(quantized)))
       return fail(llvm::toString(std::move(e)));
@@ -599,12 +628,22 @@ int compile(const Options &options) {
       llvm::sys::fs::remove(output);
       return fail(d.error);
     }
-    std::string tmp = d.target + ".tmp-copy";
+    std::string tmp;
     if (d.inPlace) {
       llvm::SmallString<128> t;
-      if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tfm-weights", "safetensors", t))
-        return fail("cannot create a temporary file: " + ec.message());
+      if (std::string error = createTemporary("tfm-weights", "safetensors", nullptr, t);
+          !error.empty()) {
+        llvm::sys::fs::remove(output);
+        return fail(error);
+      }
       tmp = std::string(t);
+    } else {
+      int copyFd = tfm::output::createBeside(d.target, tmp);
+      if (copyFd < 0) {
+        llvm::sys::fs::remove(output);
+        return fail(beside + ": cannot write file: " + std::strerror(errno));
+      }
+      ::close(copyFd);
     }
     if (std::error_code ec = llvm::sys::fs::copy_file(weightsPath, tmp)) {
       llvm::sys::fs::remove(tmp);

@@ -128,7 +128,9 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
       llvm::SmallString<128> merged;
       if (std::error_code ec =
               llvm::sys::fs::createTemporaryFile("tfm-merged", "safetensors", merged))
-        return fail("cannot create a temporary file: " + ec.message());
+        return fail(tfm::output::temporaryDirectoryProblem().empty()
+                        ? "cannot create a temporary file: " + ec.message()
+                        : tfm::output::temporaryDirectoryProblem());
       out.removeMerged = std::make_unique<llvm::FileRemover>(merged);
       std::string error;
       if (!safetensors::File::mergeShards(std::string(indexPath), std::string(merged), error))

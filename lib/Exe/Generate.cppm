@@ -453,7 +453,12 @@ int generate(const GenerateOptions &o, const Signature &sig) {
     if (!tfm::npy::write(dumpPath, tfm::npy::fromDoubles({rows, vocab}, values), error))
       return fail(error);
   }
-  if (printIds) {
+  // Without a tokenizer there is no text to print: the generated ids are the
+  // output (dropping them made a run print nothing and exit 0).
+  if (!tokenizer && !printIds)
+    std::fprintf(stderr, "note: this model has no tokenizer; printing the %zu generated ids "
+                 "(as --print-ids does)\n", generated.size());
+  if (printIds || !tokenizer) {
     for (size_t i = 0; i < generated.size(); ++i)
       std::printf("%s%lld", i ? "," : "", static_cast<long long>(generated[i]));
     std::printf("\n");

@@ -24,6 +24,7 @@ module;
 #include <vector>
 export module tfm.exe.options;
 import tfm.exe.signature;
+import tfm.program_options;
 
 export namespace tfm::exe {
 
@@ -80,8 +81,13 @@ std::optional<int> parse(int argc, char **argv, const po::options_description &o
                          const std::map<std::string, std::string> &needs, po::variables_map &vm) {
   try {
     auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    po::parsed_options parsed =
-        po::command_line_parser(argc, argv).options(options).style(style).run();
+    // `--prompt=` is the empty string, as in GNU syntax (Boost refuses it).
+    std::vector<std::string> words = tfm::program_options::splitEmptyValues(argc, argv, options);
+    std::vector<char *> args = tfm::program_options::argvOf(words);
+    po::parsed_options parsed = po::command_line_parser(static_cast<int>(args.size()), args.data())
+                                    .options(options)
+                                    .style(style)
+                                    .run();
     // Words that are not options (after `--`, or where no option takes them).
     for (const std::string &word : po::collect_unrecognized(parsed.options, po::include_positional))
       return usageError("unexpected argument '" + word + "' (the executable takes options only; "
@@ -182,7 +188,8 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
       ("stop-at-eos", "stop at <|endoftext|> (the default)")
       ("no-stream", "print the text at the end instead of token by token")
       (",n", text()->value_name("N"), "tokens to generate (default 16)")
-      ("print-ids", "print the generated ids, comma-separated")
+      ("print-ids", "print the generated ids, comma-separated (a model without a tokenizer "
+       "always does)")
       ("dump-logits", text()->value_name("F"), "write float32 [R, vocab] logits as .npy: the "
        "prompt's T rows, then one row per decode step (R = T + n - 1)")
       ("weights", text()->value_name("F"), ("read weights from F instead of " + sig.weights).c_str())
@@ -231,6 +238,11 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
     return usageError("give one of --stop-at-eos and --no-stop-at-eos");
   if (has("prompt") + has("prompt-file") + has("prompt-ids") > 1)
     return usageError("give one of --prompt, --prompt-file and --prompt-ids");
+  // An empty file name (`--perplexity ""`, `--prompt-file=`) names no file:
+  // it was read as "not given" (a generation instead of a perplexity).
+  for (const char *fileOption : {"prompt-file", "dump-logits", "weights", "perplexity"})
+    if (has(fileOption) && get(fileOption).empty())
+      return usageError(std::string("--") + fileOption + " needs a file name, got ''");
   if (has("prompt")) {
     o.promptGiven = o.textPrompt = true;
     o.promptText = get("prompt");
@@ -285,10 +297,6 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
   }
   if (has("dump-logits")) {
     o.dumpPath = get("dump-logits");
-    if (o.dumpPath.empty()) {
-      std::fprintf(stderr, "error: --dump-logits needs a file name, got ''\n");
-      return 2;
-    }
   }
   if (has("weights"))
     o.weights = "file:" + get("weights");

@@ -74,7 +74,11 @@ std::vector<int64_t> shapeOf(Type t) {
   return {rt.getShape().begin(), rt.getShape().end()};
 }
 
-Tensor fromElements(ElementsAttr attr) {
+Tensor fromElements(ElementsAttr value) {
+  // Dense values, and dense_resource blobs read as one (the verifier has
+  // checked the blob; ElementsAttr cannot iterate a resource's APFloats).
+  // (The caller has checked that it is readable.)
+  DenseElementsAttr attr = tfm::denseElements(value);
   Tensor t{shapeOf(attr.getType()), {}};
   Type et = attr.getElementType();
   if (isa<FloatType>(et)) {
@@ -165,7 +169,13 @@ private:
           set(p, std::move(*t));
           return success();
         })
-        .Case([&](ConstantOp c) {
+        .Case([&](ConstantOp c) -> LogicalResult {
+          if (!tfm::denseElements(c.getValue())) {
+            std::string problem = tfm::resourceProblem(c.getValue());
+            return c.emitOpError() << "value cannot be read: "
+                                   << (problem.empty() ? "not a dense or dense_resource value"
+                                                       : problem);
+          }
           set(c, fromElements(c.getValue()));
           return success();
         })

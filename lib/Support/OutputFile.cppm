@@ -4,7 +4,9 @@
 // .npy files of the executables and tfm-ref) reaches its path.
 //  * A new path, or an existing regular file: the bytes go to a temporary
 //    file in the same directory, which is renamed over the path only when
-//    everything was written (a failure leaves the old file, or none).
+//    everything was written (a failure leaves the old file, or none). Its
+//    name is unique (concurrent writers of one path each finish whole; the
+//    last rename wins) and fits NAME_MAX whatever the path's length.
 //  * A symbolic link: the same, at the file it points to (the link stays).
 //  * Anything else that exists (a FIFO, a character device such as
 //    /dev/null, /dev/full or /dev/stdout, a socket): written in place, never
@@ -69,6 +71,13 @@ inline Inputs &inputs() {
 inline std::string directoryOf(const std::string &path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// The longest file name the directory `dir` takes (NAME_MAX, 255 on Linux's
+/// file systems, when pathconf cannot tell).
+inline size_t nameMax(const std::string &dir) {
+  long n = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+  return n > 0 ? static_cast<size_t>(n) : NAME_MAX;
 }
 
 /// The path of the registered input that `st` is, or nullopt.
@@ -149,6 +158,62 @@ inline Destination destination(const std::string &path) {
   return {true, path, {}};
 }
 
+/// Creates a new, unique temporary file beside `target` (in its directory, so
+/// that a rename moves it into place), as mkstemp does: mode 0600, opened for
+/// writing. Its name is ".STEM.tfm-XXXXXX", where STEM is `target`'s file
+/// name cut (at a UTF-8 character boundary) so that the whole name, plus
+/// `reserve` bytes that another tool may append to it (lld writes its output
+/// through "NAME.tmpXXXXXXX"), fits the directory's NAME_MAX: an output name of
+/// 255 bytes still gets a temporary name. Concurrent writers of one output
+/// each get their own file. Returns the descriptor and sets `path`, or -1
+/// with errno set.
+inline int createBeside(const std::string &target, std::string &path, size_t reserve = 0) {
+  std::string dir = detail::directoryOf(target);
+  size_t slash = target.rfind('/');
+  std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
+  const std::string suffix = ".tfm-XXXXXX";
+  size_t limit = detail::nameMax(dir);
+  size_t room = limit > reserve + suffix.size() + 1 ? limit - reserve - suffix.size() - 1 : 0;
+  if (base.size() > room) {
+    size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0) == 0x80)
+      --cut; // not inside a UTF-8 sequence
+    base.resize(cut);
+  }
+  path = (slash == std::string::npos ? std::string() : target.substr(0, slash + 1)) + "." + base +
+         suffix;
+  return ::mkstemp(path.data());
+}
+
+/// Why the directory LLVM's createTemporaryFile writes to cannot take files,
+/// or "": the first of TMPDIR, TMP, TEMP and TEMPDIR that is set, as
+/// llvm::sys::path::system_temp_directory reads them, else /tmp. The error
+/// names the variable and its value (a TMPDIR that does not exist otherwise
+/// surfaced as a bare "No such file or directory").
+inline std::string temporaryDirectoryProblem() {
+  std::string variable, dir = "/tmp";
+  for (const char *name : {"TMPDIR", "TMP", "TEMP", "TEMPDIR"})
+    if (const char *value = std::getenv(name)) {
+      variable = name;
+      dir = value;
+      break;
+    }
+  if (dir.empty()) // LLVM then creates temporary files in the working directory
+    return {};
+  std::string what = variable.empty() ? "the temporary directory '/tmp'"
+                                      : "the temporary directory " + variable + "='" + dir + "'";
+  std::string fix = variable.empty() ? "set TMPDIR to a writable directory"
+                                     : "set " + variable + " to a writable directory or unset it";
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0)
+    return what + " cannot be used: " + std::strerror(errno) + " (" + fix + ")";
+  if (!S_ISDIR(st.st_mode))
+    return what + " is not a directory (" + fix + ")";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return what + " cannot take files: " + std::strerror(errno) + " (" + fix + ")";
+  return {};
+}
+
 /// Why `path` cannot be written, or "" when it looks writable: destination()'s
 /// refusals, and a missing or read-only directory for a file to create.
 /// Callers check an output this way before the work that produces it, so that
@@ -220,8 +285,8 @@ inline bool write(const std::string &path, std::string_view bytes, std::string &
     }
     return ok || failed(err);
   }
-  std::string tmp = d.target + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
+  std::string tmp;
+  int fd = createBeside(d.target, tmp);
   if (fd < 0)
     return failed(errno);
   bool ok = detail::writeAll(fd, bytes, err);

@@ -50,31 +50,48 @@ import tfm.output_file;
 
 export namespace tfm::safetensors {
 
-/// Element types of the safetensors format.
-enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL, U64, U32, U16, F8_E4M3, F8_E5M2 };
+/// Element types of the safetensors format: every dtype of the current
+/// specification (huggingface/safetensors' `Dtype`, with its bit sizes), so
+/// that a file holding tensors tfm never reads (complex, FP8 or sub-byte
+/// floats beside the weights) is read; only a tensor a model uses needs a
+/// dtype tfm computes with (F32, F16, BF16; I8/U8 for tfm's own quantized
+/// weights), and its reader names it otherwise.
+enum class DType {
+  BOOL, F4, F6_E2M3, F6_E3M2, U8, I8, F8_E5M2, F8_E4M3, F8_E8M0, F8_E4M3FNUZ, F8_E5M2FNUZ,
+  I16, U16, F16, BF16, I32, U32, F32, C64, F64, I64, U64
+};
+constexpr int kNumDTypes = static_cast<int>(DType::U64) + 1;
 
-/// Bytes per element.
-inline unsigned itemSize(DType t) {
+/// Bits per element: 4 (F4) and 6 (F6_*) are packed, so a tensor of them
+/// holds numElements * bits / 8 bytes, and that product must be whole bytes.
+inline unsigned bitSize(DType t) {
   switch (t) {
-  case DType::F64: case DType::I64: case DType::U64: return 8;
-  case DType::F32: case DType::I32: case DType::U32: return 4;
-  case DType::F16: case DType::BF16: case DType::I16: case DType::U16: return 2;
-  case DType::I8: case DType::U8: case DType::BOOL: case DType::F8_E4M3: case DType::F8_E5M2:
-    return 1;
+  case DType::F4: return 4;
+  case DType::F6_E2M3: case DType::F6_E3M2: return 6;
+  case DType::BOOL: case DType::U8: case DType::I8: case DType::F8_E5M2: case DType::F8_E4M3:
+  case DType::F8_E8M0: case DType::F8_E4M3FNUZ: case DType::F8_E5M2FNUZ: return 8;
+  case DType::I16: case DType::U16: case DType::F16: case DType::BF16: return 16;
+  case DType::I32: case DType::U32: case DType::F32: return 32;
+  case DType::C64: case DType::F64: case DType::I64: case DType::U64: return 64;
   }
   return 0;
 }
 
+/// Bytes per element; 0 for the packed sub-byte types (F4, F6_*).
+inline unsigned itemSize(DType t) { return bitSize(t) % 8 ? 0 : bitSize(t) / 8; }
+
 /// The format's spelling ("F32", ...).
 inline const char *dtypeName(DType t) {
-  static const char *names[] = {"F64", "F32", "F16",  "BF16", "I64",     "I32",    "I16", "I8",
-                                "U8",  "BOOL", "U64", "U32",  "U16", "F8_E4M3", "F8_E5M2"};
+  static const char *names[kNumDTypes] = {
+      "BOOL", "F4",  "F6_E2M3", "F6_E3M2", "U8",  "I8",  "F8_E5M2", "F8_E4M3",
+      "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32",
+      "U32", "F32", "C64", "F64", "I64", "U64"};
   return names[static_cast<int>(t)];
 }
 
 /// The dtype spelled `s`, if the format has it.
 inline std::optional<DType> parseDType(std::string_view s) {
-  for (int i = 0; i <= static_cast<int>(DType::F8_E5M2); ++i)
+  for (int i = 0; i < kNumDTypes; ++i)
     if (s == dtypeName(static_cast<DType>(i)))
       return static_cast<DType>(i);
   return std::nullopt;
@@ -367,12 +384,17 @@ std::optional<std::string> File::index() {
     if (t.end > dataSize)
       return bad("data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
                  "] run past the " + std::to_string(dataSize) + "-byte data section");
-    uint64_t expected = itemSize(t.dtype);
+    // Bits first (packed sub-byte types), then bytes, as safetensors does.
+    uint64_t bits = bitSize(t.dtype);
     for (int64_t d : t.shape) {
-      if (d > 0 && expected > UINT64_MAX / static_cast<uint64_t>(d))
+      if (d > 0 && bits > UINT64_MAX / static_cast<uint64_t>(d))
         return bad("its shape overflows a 64-bit byte count");
-      expected *= static_cast<uint64_t>(d);
+      bits *= static_cast<uint64_t>(d);
     }
+    if (bits % 8 != 0)
+      return bad("its " + std::to_string(bits) + " bits of " + dtypeName(t.dtype) +
+                 " elements do not fill whole bytes");
+    uint64_t expected = bits / 8;
     if (t.end - t.begin != expected)
       return bad("holds " + std::to_string(t.end - t.begin) + " bytes, but shape and dtype " +
                  dtypeName(t.dtype) + " need " + std::to_string(expected));

@@ -23,6 +23,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+import tfm.fatal_errors;
 import tfm.mlir_depth;
 import tfm.output_file;
 
@@ -33,6 +34,7 @@ static int fail(const llvm::Twine &message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  tfm::fatal_errors::install("tfm-opt");
   mlir::registerTransformsPasses();
   tfm::registerTfmPassesAndPipelines();
   mlir::DialectRegistry registry;
@@ -56,7 +58,7 @@ int main(int argc, char **argv) {
     if (std::string refused = tfm::output::checkWritable(outputFilename); !refused.empty())
       return fail(refused);
   std::string name = inputFilename == "-" ? "<stdin>" : inputFilename;
-  if (std::string deep = tfm::mlir_text::checkDepth(name, file->getBuffer()); !deep.empty())
+  if (std::string deep = tfm::mlir_text::checkText(name, file->getBuffer()); !deep.empty())
     return fail(deep);
   std::unique_ptr<llvm::ToolOutputFile> output = mlir::openOutputFile(outputFilename, &error);
   if (!output)

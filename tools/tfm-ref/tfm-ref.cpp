@@ -32,6 +32,7 @@
 
 import tfm.reference;
 import tfm.safetensors;
+import tfm.fatal_errors;
 import tfm.mlir_depth;
 import tfm.output_file;
 import tfm.support;
@@ -89,6 +90,7 @@ static func::FuncOp findEntry(ModuleOp module) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  tfm::fatal_errors::install("tfm-ref");
   cl::ParseCommandLineOptions(argc, argv, "tfm reference evaluator\n");
   if (dynamicSize < 0 || dynamicSize > tfm::reference::kMaxElements)
     return fail("--dynamic-size must be in [0, 2^28], got " + llvm::Twine(dynamicSize.getValue()));
@@ -108,7 +110,7 @@ int main(int argc, char **argv) {
   if (!file)
     return fail("cannot open input '" + inputFile + "': " + error);
   tfm::output::protectInput(inputFile);
-  if (std::string deep = tfm::mlir_text::checkDepth(inputFile, file->getBuffer()); !deep.empty())
+  if (std::string deep = tfm::mlir_text::checkText(inputFile, file->getBuffer()); !deep.empty())
     return fail(deep);
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());

@@ -17,6 +17,8 @@
 #include <vector>
 
 import tfm.driver;
+import tfm.fatal_errors;
+import tfm.program_options;
 
 namespace po = boost::program_options;
 
@@ -48,6 +50,7 @@ static std::optional<int64_t> integerOption(const char *flag, const std::string 
 }
 
 int main(int argc, char **argv) {
+  tfm::fatal_errors::install("tfmc");
   po::options_description visible(
       "usage: tfmc MODEL [options]\n\n"
       "Compiles a model to a native executable (or stops at an earlier stage).\n"
@@ -103,7 +106,9 @@ int main(int argc, char **argv) {
   std::vector<std::string> mlirArgs;
   try {
     auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    auto parsed = po::command_line_parser(argc, argv)
+    std::vector<std::string> words = tfm::program_options::splitEmptyValues(argc, argv, all);
+    std::vector<char *> args = tfm::program_options::argvOf(words);
+    auto parsed = po::command_line_parser(static_cast<int>(args.size()), args.data())
                       .options(all)
                       .positional(positional)
                       .style(style)
@@ -145,8 +150,15 @@ int main(int argc, char **argv) {
   }
   tfm::driver::Options options;
   options.input = vm["input"].as<std::vector<std::string>>().front();
-  if (vm.count("output"))
+  if (vm.count("output")) {
     options.output = vm["output"].as<std::string>();
+    // An empty name is no file (it was taken as "not given": the default
+    // output was written instead).
+    if (options.output.empty()) {
+      std::cerr << "tfmc: error: -o/--output needs a file name, got ''\n";
+      return 2;
+    }
+  }
   std::optional<int64_t> level = integerOption("-O", opt, 0, 3, "an optimization level 0 to 3");
   if (!level)
     return 2;

@@ -78,8 +78,11 @@ bool dynamicDimsFollow(Type result, Type like) {
 /// The splat value of a scalar-like constant operand (`tfm.constant` whose
 /// value is a splat), if it is one.
 std::optional<double> splatConstant(Value v) {
-  DenseFPElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
+  ElementsAttr value;
+  if (!matchPattern(v, m_Constant(&value)))
+    return std::nullopt;
+  auto attr = dyn_cast_if_present<DenseFPElementsAttr>(tfm::denseElements(value));
+  if (!attr || !attr.isSplat())
     return std::nullopt;
   return attr.getSplatValue<APFloat>().convertToDouble();
 }
@@ -403,9 +406,6 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(ConstantOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
-    if (!dense)
-      return rewriter.notifyMatchFailure(op, "only dense constants are lowered");
     auto t = op.getType();
     // The executable holds the constant's every element (a 100-byte splat
     // attribute may stand for gigabytes): large tensors belong in the weights.
@@ -413,6 +413,13 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
     if (std::optional<int64_t> bytes = tfm::boundedByteSize(t); !bytes || *bytes > kMaxConstantBytes)
       return op.emitOpError() << "of type " << t << " is larger than 256 MiB, the most tfm "
                                  "embeds in an executable (make it a weight: tfm.param)";
+    // Dense values, and dense_resource blobs (importers' form) read as one.
+    DenseElementsAttr dense = tfm::denseElements(op.getValue());
+    if (!dense)
+      return op.emitOpError() << "value cannot be read: "
+                              << (tfm::resourceProblem(op.getValue()).empty()
+                                      ? std::string("only dense and dense_resource values are lowered")
+                                      : tfm::resourceProblem(op.getValue()));
     auto memrefType = MemRefType::get(t.getShape(), t.getElementType());
     auto module = op->getParentOfType<ModuleOp>();
     std::string name;

@@ -3,6 +3,7 @@
 
     make_model.py DIR VOCAB [--nan TENSOR] [--tokenizer ENCODER_JSON VOCAB_BPE]
                             [--deep-metadata N] [--deep-config N]
+                            [--extra DTYPE BITS ...] [--retype TENSOR DTYPE BITS]
 
 config.json (learned positions, context 64, width 16, one layer) and
 model.safetensors (seeded random f32 weights; --nan puts one NaN into TENSOR);
@@ -45,10 +46,25 @@ def main():
         i = args.index("--tokenizer")
         shutil.copy(args[i + 1], os.path.join(out, "vocab.json"))
         shutil.copy(args[i + 2], os.path.join(out, "merges.txt"))
+    dtypes = {k: "F32" for k in tensors}
+    raws = {k: t.tobytes() for k, t in tensors.items()}
+    if "--retype" in args:
+        i = args.index("--retype")
+        name, dtype, bits = args[i + 1], args[i + 2], int(args[i + 3])
+        dtypes[name] = dtype
+        raws[name] = bytes(tensors[name].size * bits // 8)
+    i = 0
+    while "--extra" in args[i:]:
+        i = args.index("--extra", i)
+        dtype, bits = args[i + 1], int(args[i + 2])
+        tensors["extra." + dtype] = np.zeros((2, 2))
+        dtypes["extra." + dtype] = dtype
+        raws["extra." + dtype] = bytes(4 * bits // 8)
+        i += 3
     header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
     for k, t in tensors.items():
-        raw = t.tobytes()
-        header[k] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        raw = raws[k]
+        header[k] = {"dtype": dtypes[k], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     text = json.dumps(header).encode()

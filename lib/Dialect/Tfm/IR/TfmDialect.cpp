@@ -11,11 +11,13 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace tfm;
@@ -133,7 +135,74 @@ LogicalResult ParamOp::verify() {
   return success();
 }
 
+std::string tfm::resourceProblem(ElementsAttr value) {
+  auto resource = dyn_cast<DenseResourceElementsAttr>(value);
+  if (!resource)
+    return {};
+  DenseResourceElementsHandle handle = resource.getRawHandle();
+  std::string name = "dense_resource blob '" + handle.getKey().str() + "'";
+  auto type = cast<ShapedType>(resource.getType());
+  Type et = type.getElementType();
+  unsigned bits = et.isIntOrIndexOrFloat() ? et.getIntOrFloatBitWidth() : 0;
+  if (!(et.isInteger(1) || (bits > 0 && bits % 8 == 0)))
+    return name + ": element type " + llvm::formatv("{0}", et).str() +
+           " has no byte layout tfm reads";
+  AsmResourceBlob *blob = handle.getBlob();
+  if (!blob)
+    return name + " has no data (no entry of that name in the file's "
+                  "dialect_resources: builtin section)";
+  uint64_t bytes = static_cast<uint64_t>(type.getNumElements()) * (et.isInteger(1) ? 1 : bits / 8);
+  if (blob->getData().size() != bytes)
+    return name + " holds " + std::to_string(blob->getData().size()) + " bytes; " +
+           llvm::formatv("{0}", type).str() + " needs " + std::to_string(bytes);
+  return {};
+}
+
+DenseElementsAttr tfm::denseElements(ElementsAttr value) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(value))
+    return dense;
+  auto resource = dyn_cast<DenseResourceElementsAttr>(value);
+  if (!resource || !resourceProblem(value).empty())
+    return {};
+  auto type = cast<ShapedType>(resource.getType());
+  ArrayRef<char> data = resource.getRawHandle().getBlob()->getData();
+  if (type.getElementType().isInteger(1)) { // one byte per element, not packed bits
+    SmallVector<bool> bools;
+    for (char c : data)
+      bools.push_back(c != 0);
+    return DenseElementsAttr::get(type, bools);
+  }
+  return DenseElementsAttr::getFromRawBuffer(type, data);
+}
+
+LogicalResult ConstantOp::verify() {
+  if (std::string problem = resourceProblem(getValue()); !problem.empty())
+    return emitOpError() << problem;
+  return success();
+}
+
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+namespace {
+/// tfm.constant dense_resource<...> -> tfm.constant dense<...>: the
+/// fusions and folders match dense values.
+struct DenseResourceToDense : OpRewritePattern<ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConstantOp op, PatternRewriter &rewriter) const override {
+    if (!isa<DenseResourceElementsAttr>(op.getValue()))
+      return rewriter.notifyMatchFailure(op, "not a dense_resource value");
+    DenseElementsAttr dense = denseElements(op.getValue());
+    if (!dense)
+      return rewriter.notifyMatchFailure(op, "the resource's blob cannot be read");
+    rewriter.replaceOpWithNewOp<ConstantOp>(op, op.getType(), dense);
+    return success();
+  }
+};
+} // namespace
+
+void ConstantOp::getCanonicalizationPatterns(RewritePatternSet &patterns, MLIRContext *context) {
+  patterns.add<DenseResourceToDense>(context);
+}
 
 //===----------------------------------------------------------------------===//
 // Elementwise ops

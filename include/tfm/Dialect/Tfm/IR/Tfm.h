@@ -31,6 +31,18 @@ inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
 #include "tfm/Dialect/Tfm/IR/TfmOps.h.inc"
 
 namespace tfm {
+/// The elements of a constant's `value` as a DenseElementsAttr: `value`
+/// itself when it is dense, or a `dense_resource` blob's bytes (importers'
+/// form) copied into one. Null for a resource whose blob is missing or does
+/// not hold exactly the bytes its type needs (why: resourceProblem), and for
+/// other ElementsAttr kinds.
+mlir::DenseElementsAttr denseElements(mlir::ElementsAttr value);
+
+/// Why the `dense_resource` `value` cannot be read ("" when it can, or when
+/// `value` is no resource): its blob is missing, or holds another number of
+/// bytes than its type needs, or its element type has no byte layout.
+std::string resourceProblem(mlir::ElementsAttr value);
+
 /// The C ABI's code (tfm_buffer_role in tfm_runtime.h) of a `tfm.role`
 /// value, or nothing for a value the dialect does not define.
 std::optional<int32_t> bufferRoleCode(llvm::StringRef role);

@@ -56,11 +56,27 @@ def Tfm_ConstantOp : Tfm_Op<"constant",
     ```mlir
     %half = tfm.constant dense<5.000000e-01> : tensor<f32>
     ```
+
+    The value may also be a `dense_resource` blob, the form torch-mlir, IREE
+    and ONNX importers write: it works wherever a dense value does (the
+    canonicalizer turns it into one, and the lowering and the reference
+    evaluator read it). The verifier requires the blob to exist and to hold
+    exactly the bytes the type needs (one byte per `i1`), little endian as
+    MLIR stores them.
+
+    ```mlir
+    %w = tfm.constant dense_resource<w0> : tensor<2xf32>
+    {-#
+      dialect_resources: { builtin: { w0: "0x040000000000803F00000040" } }
+    #-}
+    ```
   }];
   let arguments = (ins ElementsAttr:$value);
   let results = (outs Tfm_AnyTensor:$result);
   let assemblyFormat = "$value attr-dict";
   let hasFolder = 1;
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 //===----------------------------------------------------------------------===//
