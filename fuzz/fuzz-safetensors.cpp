@@ -22,10 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *begin = reinterpret_cast<const char *>(data);
   (void)begin;
   for (const auto &t : file->tensors()) {
-    uint64_t bytes = tfm::safetensors::itemSize(t.dtype);
+    uint64_t bits = tfm::safetensors::bitSize(t.dtype); // packed sub-byte types too
     for (int64_t d : t.shape)
-      bytes *= static_cast<uint64_t>(d);
-    if (t.end - t.begin != bytes || t.end > size)
+      bits *= static_cast<uint64_t>(d);
+    if (bits % 8 != 0 || t.end - t.begin != bits / 8 || t.end > size)
       std::abort();
   }
   return 0;

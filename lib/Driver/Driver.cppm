@@ -38,6 +38,7 @@ module;
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -270,8 +271,12 @@ std::string createTemporary(llvm::StringRef prefix, llvm::StringRef suffix, int 
                             llvm::SmallVectorImpl<char> &path) {
   std::error_code ec = fd ? llvm::sys::fs::createTemporaryFile(prefix, suffix, *fd, path)
                           : llvm::sys::fs::createTemporaryFile(prefix, suffix, path);
-  if (!ec)
+  if (!ec) {
+    // Removed by the fatal-error handler too (tfm.fatal_errors), which exits
+    // without running FileRemover's destructor.
+    llvm::sys::RemoveFileOnSignal(llvm::StringRef(path.data(), path.size()));
     return {};
+  }
   if (std::string problem = tfm::output::temporaryDirectoryProblem(); !problem.empty())
     return problem;
   return "cannot create a temporary file: " + ec.message();
@@ -308,6 +313,7 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
     if (exeFd < 0)
       return fail(output + ": cannot write file: " + std::strerror(errno));
     ::close(exeFd);
+    llvm::sys::RemoveFileOnSignal(tmpExe);
   } else {
     llvm::SmallString<128> tmp;
     if (std::string error = createTemporary("tfm-link", "exe", nullptr, tmp); !error.empty())
@@ -365,6 +371,9 @@ int link(llvm::StringRef obj, const std::string &output, const std::vector<Embed
   std::string moveError;
   if (!tfm::output::moveInto(tmpExe, output, moveError))
     return fail(moveError);
+  // Moved: its name is free again (another run may take it now).
+  removeTmp.releaseFile();
+  llvm::sys::DontRemoveFileOnSignal(tmpExe);
   return 0;
 }
 } // namespace
@@ -546,6 +555,7 @@ int compile(const Options &options) {
       return fail(llvm::toString(std::move(e)));
     if (options.emit < Emit::Exe) {
       removeQuantized->releaseFile();
+      llvm::sys::DontRemoveFileOnSignal(quantized);
       llvm::errs() << "tfmc: note: the quantized weights the code reads are in '" << quantized
                    << "' (kept)\n";
     }
@@ -643,7 +653,13 @@ int compile(const Options &options) {
         llvm::sys::fs::remove(output);
         return fail(beside + ": cannot write file: " + std::strerror(errno));
       }
+      // mkstemp made it 0600; copy_file keeps that: give it what a plain
+      // creat() would, as tfm::output::write does.
+      mode_t mask = ::umask(0);
+      ::umask(mask);
+      (void)::fchmod(copyFd, 0666 & ~mask);
       ::close(copyFd);
+      llvm::sys::RemoveFileOnSignal(tmp);
     }
     if (std::error_code ec = llvm::sys::fs::copy_file(weightsPath, tmp)) {
       llvm::sys::fs::remove(tmp);
@@ -654,6 +670,7 @@ int compile(const Options &options) {
       llvm::sys::fs::remove(output);
       return fail(copyError);
     }
+    llvm::sys::DontRemoveFileOnSignal(tmp);
   }
   printStats();
   return 0;

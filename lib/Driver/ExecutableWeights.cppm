@@ -103,11 +103,12 @@ llvm::Error writeExecutableWeights(mlir::ModuleOp module, const safetensors::Fil
   });
   if (error)
     return error;
-  std::vector<safetensors::File::Output> ordered; // 8-byte elements first, ..., bytes last
-  for (unsigned size : {8u, 4u, 2u, 1u})
-    for (const auto &t : out)
-      if (safetensors::itemSize(t.dtype) == size)
-        ordered.push_back(t);
+  // Widest elements first (each tensor stays aligned to its element size);
+  // a stable sort keeps every tensor, whatever its dtype.
+  std::vector<safetensors::File::Output> ordered(out.begin(), out.end());
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto &a, const auto &b) {
+    return safetensors::bitSize(a.dtype) > safetensors::bitSize(b.dtype);
+  });
   std::string writeError;
   if (!safetensors::File::write(outPath, ordered, writeError))
     return llvm::createStringError(llvm::inconvertibleErrorCode(), writeError);

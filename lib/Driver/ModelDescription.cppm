@@ -18,6 +18,7 @@ module;
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -132,6 +133,7 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
                         ? "cannot create a temporary file: " + ec.message()
                         : tfm::output::temporaryDirectoryProblem());
       out.removeMerged = std::make_unique<llvm::FileRemover>(merged);
+      llvm::sys::RemoveFileOnSignal(merged); // and by the fatal-error handler
       std::string error;
       if (!safetensors::File::mergeShards(std::string(indexPath), std::string(merged), error))
         return fail(error);
@@ -141,6 +143,7 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
       // stays, for tfmc, tfm-opt and tfm-ref to read the IR later.
       if (keepMerged) {
         out.removeMerged->releaseFile();
+        llvm::sys::DontRemoveFileOnSignal(merged);
         llvm::errs() << "tfmc: note: the IR's weights are the merged file '" << merged
                      << "' (kept)\n";
       }

@@ -94,6 +94,9 @@ constexpr uint32_t kMaxBlobAlignment = 65536;
 /// MLIR rejects an alignment that is not a power of two but lets 0 through
 /// and dies allocating it ("LLVM ERROR: out of memory", SIGABRT;
 /// llvm-project #181266). "`name`:LINE:COL: ..." at the blob's string.
+/// Every string inside `dialect_resources` that starts with "0x" and 8 hex
+/// digits is read as a blob (a dialect's non-blob string of that form would
+/// be refused too: none is known).
 inline std::string checkResources(std::string_view name, std::string_view text) {
   auto at = [&](size_t offset) {
     size_t line = 1, column = 1;
@@ -122,6 +125,8 @@ inline std::string checkResources(std::string_view name, std::string_view text) 
       for (++i; i < text.size() && text[i] != '"'; ++i)
         if (text[i] == '\\')
           ++i;
+      if (i >= text.size()) // an unterminated string (the parser reports it)
+        break;
       // A blob: "0x" and at least the 8 hex digits of the alignment.
       if (resourcesDepth && depth > resourcesDepth && i - start > 10 && text[start + 1] == '0' &&
           (text[start + 2] == 'x' || text[start + 2] == 'X')) {

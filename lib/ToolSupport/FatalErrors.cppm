@@ -7,7 +7,8 @@
 // abort, and the abort prints LLVM's stack dump and bug-report banner. tfm's
 // tools (tfmc, tfm-opt, tfm-ref) install these handlers instead: one line
 // "TOOL: error: REASON" on stderr, the files registered for removal on a
-// signal removed (no half-written output), and exit status 1.
+// signal removed (tfmc registers its temporary files: no half-written output
+// or leftover temporary file), and exit status 1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,6 +64,10 @@ inline void install(const char *tool) {
   llvm::install_bad_alloc_error_handler([](void *, const char *reason, bool) {
     detail::die(reason, " (out of memory)");
   });
+  // A failed `new` reports through the handler above (InitLLVM does the
+  // same; tfmc has no InitLLVM). Without it, std::bad_alloc thrown through
+  // LLVM's code ends in std::terminate and SIGABRT.
+  llvm::install_out_of_memory_new_handler();
 }
 
 } // namespace tfm::fatal_errors

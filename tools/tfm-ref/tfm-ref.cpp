@@ -74,7 +74,7 @@ static std::string dtypeFor(Type t) {
 }
 
 static func::FuncOp findEntry(ModuleOp module) {
-  if (!entryName.empty())
+  if (entryName.getNumOccurrences())
     return module.lookupSymbol<func::FuncOp>(entryName);
   if (auto f = module.lookupSymbol<func::FuncOp>("main"))
     return f;
@@ -92,6 +92,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   tfm::fatal_errors::install("tfm-ref");
   cl::ParseCommandLineOptions(argc, argv, "tfm reference evaluator\n");
+  if (entryName.getNumOccurrences() && entryName.empty())
+    return fail("--entry needs a function name, got ''");
   if (dynamicSize < 0 || dynamicSize > tfm::reference::kMaxElements)
     return fail("--dynamic-size must be in [0, 2^28], got " + llvm::Twine(dynamicSize.getValue()));
   for (auto [name, tol] : {std::pair{"--rtol", relTol.getValue()}, {"--atol", absTol.getValue()}})
@@ -122,7 +124,8 @@ int main(int argc, char **argv) {
   if (!entry)
     return fail("no entry function (use --entry)");
 
-  if (!makeInputs.empty()) {
+  // Given (even as the empty prefix: files 0.npy, 1.npy, ...), not "not given".
+  if (makeInputs.getNumOccurrences()) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<double> uniform(-1.0, 1.0);
     for (auto [i, t] : llvm::enumerate(entry.getArgumentTypes())) {

@@ -139,9 +139,10 @@ def save_safetensors(path, tensors, metadata):
         offset += len(raw)
     text = json.dumps(header).encode()
     text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path + ".tmp", "wb") as f:
+    tmp = "%s.tmp-%d" % (path, os.getpid())  # two trainings writing one path: the last wins whole
+    with open(tmp, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-    os.replace(path + ".tmp", path)
+    os.replace(tmp, path)
 
 
 @torch.no_grad()

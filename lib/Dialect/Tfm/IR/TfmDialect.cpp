@@ -142,6 +142,9 @@ std::string tfm::resourceProblem(ElementsAttr value) {
   DenseResourceElementsHandle handle = resource.getRawHandle();
   std::string name = "dense_resource blob '" + handle.getKey().str() + "'";
   auto type = cast<ShapedType>(resource.getType());
+  if (!type.hasStaticShape())
+    return name + ": its type " + llvm::formatv("{0}", type).str() +
+           " must have a static shape (a blob holds a fixed number of elements)";
   Type et = type.getElementType();
   unsigned bits = et.isIntOrIndexOrFloat() ? et.getIntOrFloatBitWidth() : 0;
   if (!(et.isInteger(1) || (bits > 0 && bits % 8 == 0)))
