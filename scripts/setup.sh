@@ -19,7 +19,7 @@ log() { echo "setup: $*" >&2; }
 # Debian packages. dpkg-query is fast; apt-get runs only when something is missing.
 pkgs=(clang-22 lld-22 llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
       libclang-rt-22-dev libdnnl-dev libboost-program-options-dev libpcre2-dev nlohmann-json3-dev
-      ninja-build ccache libgtest-dev googletest python3 python3-numpy
+      libutf8proc-dev ninja-build ccache libgtest-dev googletest python3 python3-numpy
       python3-torch nodejs npm zlib1g-dev libzstd-dev)
 missing=()
 for p in "${pkgs[@]}"; do

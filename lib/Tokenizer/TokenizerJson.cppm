@@ -1,0 +1,464 @@
+//===- TokenizerJson.cppm - Hugging Face tokenizer.json ------------*- C++ -*-===//
+//
+// The `tfm.tokenizer.hf` module: a tokenizer.json (the `tokenizers` library's
+// serialization) as one pipeline, encoding exactly as transformers'
+// tokenizer(text)["input_ids"] does:
+//   1. added tokens (`added_tokens`) split the text first, leftmost longest,
+//      as tokenizers' AddedVocabulary does: those with normalized=false on
+//      the raw text, the others on each normalized part; single_word, lstrip
+//      and rstrip honoured. Special ones (special=true) only when special
+//      tokens are allowed: otherwise their text is plain text (tfm's policy
+//      for user text, --allow-special).
+//   2. each other part: normalizer, pre_tokenizer, model;
+//   3. post_processor (BOS/EOS, [CLS]/[SEP], token types), or for Llama-
+//      and Gemma-style tokenizer classes the template tokenizer_config.json's
+//      add_bos_token / add_eos_token make (transformers' update_post_processor).
+// Decoding maps ids to tokens (skipping special ones if asked), runs the
+// decoder and, where tokenizer_config.json asks (clean_up_tokenization_spaces),
+// transformers' clean-up. Special tokens by role (bos, eos, unk, pad, cls,
+// sep, mask) come from tokenizer_config.json, never from their spelling.
+// Every malformed or unsupported part is an error naming the file and the
+// JSON path.
+//
+//===----------------------------------------------------------------------===//
+
+module;
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utf8proc.h>
+#include <vector>
+export module tfm.tokenizer.hf;
+import tfm.json_depth;
+import tfm.tokenizer.component;
+import tfm.tokenizer.decoder;
+import tfm.tokenizer.model;
+import tfm.tokenizer.normalizer;
+import tfm.tokenizer.post_processor;
+import tfm.tokenizer.pre_tokenizer;
+import tfm.tokenizer.unicode;
+export import tfm.tokenizer.post_processor;
+
+export namespace tfm::tokenizer {
+
+/// An entry of tokenizer.json's added_tokens.
+struct AddedToken {
+  int64_t id = 0;
+  std::string content;
+  bool singleWord = false, lstrip = false, rstrip = false, normalized = false, special = false;
+};
+
+/// Special-token roles (tokenizer_config.json's *_token keys).
+enum class Role { Bos, Eos, Unk, Pad, Cls, Sep, Mask };
+
+class HfTokenizer {
+public:
+  /// Loads the text of tokenizer.json (`json`, called `name` in messages)
+  /// and of tokenizer_config.json (`config`, may be empty). Throws
+  /// std::runtime_error "FILE: /JSON/PATH: what" on anything malformed or
+  /// unsupported.
+  HfTokenizer(std::string_view json, std::string_view config, const std::string &name,
+              const std::string &configName = "tokenizer_config.json");
+  ~HfTokenizer();
+  HfTokenizer(const HfTokenizer &) = delete;
+  HfTokenizer &operator=(const HfTokenizer &) = delete;
+
+  /// The ids (and token types) of well-formed UTF-8 `text` (and `pair`),
+  /// with the post-processor's special tokens when `addSpecialTokens`.
+  /// Throws on invalid UTF-8, naming the byte offset.
+  Encoding encode(std::string_view text, bool allowSpecial, bool addSpecialTokens = true,
+                  const std::string_view *pair = nullptr) const;
+  /// The text of `ids` as bytes (ill-formed UTF-8 possible where a
+  /// character is split across ids); ids no token has are skipped.
+  std::string decode(const std::vector<int64_t> &ids, bool skipSpecial = false) const;
+  /// The token of `id`, if any.
+  const std::string *token(int64_t id) const;
+  /// The id of token text `token` (added tokens first), if any.
+  std::optional<int64_t> id(std::string_view token) const;
+  /// The id of a special-token role, if tokenizer_config.json names one
+  /// that exists.
+  std::optional<int64_t> role(Role r) const;
+  /// Whether `id` is a special added token.
+  bool isSpecial(int64_t id) const;
+  /// The largest id + 1.
+  size_t size() const { return size_; }
+  /// The pipeline, one component a line ("normalizer: NFC", ...).
+  std::string describe() const;
+
+private:
+  struct Part {
+    std::string text;
+    int64_t added = -1; ///< index into added_, or -1 for text
+    size_t offset = 0;  ///< where the part starts in the text
+  };
+  void splitAdded(std::vector<Part> &parts, bool allowSpecial, bool normalizedPass) const;
+  std::vector<int64_t> encodeText(std::string_view text, bool allowSpecial) const;
+
+  std::string name_;
+  std::unique_ptr<Normalizer> normalizer_;
+  std::unique_ptr<PreTokenizer> preTokenizer_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<PostProcessor> postProcessor_;
+  std::unique_ptr<Decoder> decoder_;
+  std::vector<AddedToken> added_;
+  std::unordered_map<std::string, size_t> addedByContent_;
+  std::unordered_map<int64_t, std::string> tokens_; ///< id -> token (model, then added)
+  std::unordered_map<int64_t, bool> special_;
+  std::unordered_map<int, int64_t> roles_;
+  bool cleanup_ = false;
+  size_t size_ = 0;
+  std::string postDescription_;
+};
+
+} // namespace tfm::tokenizer
+
+namespace tfm::tokenizer {
+namespace {
+namespace u = unicode;
+
+bool isWordChar(char32_t cp) {
+  utf8proc_category_t c = u::category(cp);
+  return cp == '_' || (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
+         (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO);
+}
+
+/// The code point that ends `text[0, at)`, or 0.
+char32_t lastCodepoint(std::string_view text, size_t at) {
+  if (at == 0)
+    return 0;
+  size_t b = at - 1;
+  while (b > 0 && (static_cast<unsigned char>(text[b]) & 0xC0) == 0x80)
+    --b;
+  return u::codepoints(text.substr(b, at - b))[0];
+}
+char32_t nextCodepoint(std::string_view text, size_t at) {
+  if (at >= text.size())
+    return 0;
+  return u::codepoints(text.substr(at, u::sequenceLength(static_cast<unsigned char>(text[at]))))[0];
+}
+
+/// tokenizer_config.json's value of a *_token key: a string or an
+/// AddedToken object {"content": ...}.
+std::optional<std::string> tokenName(const nlohmann::json &config, const std::string &key) {
+  auto it = config.find(key);
+  if (it == config.end() || it->is_null())
+    return std::nullopt;
+  if (it->is_string())
+    return it->get<std::string>();
+  if (it->is_object() && it->contains("content") && (*it)["content"].is_string())
+    return (*it)["content"].get<std::string>();
+  return std::nullopt;
+}
+
+nlohmann::json parse(std::string_view text, const std::string &name) {
+  if (auto at = tfm::json::tooDeepAt(text))
+    throw std::runtime_error(name + ": JSON nested deeper than " +
+                             std::to_string(tfm::json::kMaxDepth) + " levels at byte " +
+                             std::to_string(*at));
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception &e) {
+    throw std::runtime_error(name + ": malformed JSON: " + tfm::json::parseErrorMessage(e.what()));
+  }
+}
+} // namespace
+
+HfTokenizer::~HfTokenizer() = default;
+
+HfTokenizer::HfTokenizer(std::string_view json, std::string_view configText,
+                         const std::string &name, const std::string &configName)
+    : name_(name) {
+  nlohmann::json j = parse(json, name);
+  Where at{name, ""};
+  if (!j.is_object())
+    at.fail("tokenizer.json must be a JSON object");
+  if (auto t = j.find("truncation"); t != j.end() && !t->is_null())
+    (at / "truncation").fail("truncation is not supported by tfm (the executables refuse a "
+                             "prompt longer than the context instead)");
+  normalizer_ = Normalizer::fromJson(j.value("normalizer", nlohmann::json()), at / "normalizer");
+  preTokenizer_ =
+      PreTokenizer::fromJson(j.value("pre_tokenizer", nlohmann::json()), at / "pre_tokenizer");
+  model_ = Model::fromJson(at.member(j, "model"), at / "model");
+  postProcessor_ =
+      PostProcessor::fromJson(j.value("post_processor", nlohmann::json()), at / "post_processor");
+  decoder_ = Decoder::fromJson(j.value("decoder", nlohmann::json()), at / "decoder");
+  for (const auto &[token, id] : model_->vocab()) {
+    tokens_.emplace(id, token);
+    size_ = std::max<size_t>(size_, static_cast<size_t>(id) + 1);
+  }
+  if (auto list = j.find("added_tokens"); list != j.end() && !list->is_null()) {
+    if (!list->is_array())
+      (at / "added_tokens").fail("must be an array");
+    for (size_t i = 0; i < list->size(); ++i) {
+      const nlohmann::json &t = (*list)[i];
+      Where here = at / "added_tokens" / i;
+      if (!t.is_object())
+        here.fail("must be an object");
+      AddedToken a;
+      a.id = here.require<int64_t>(t, "id");
+      if (a.id < 0 || a.id >= (int64_t(1) << 31))
+        (here / "id").fail("must be in [0, 2^31)");
+      a.content = here.require<std::string>(t, "content");
+      if (a.content.empty())
+        (here / "content").fail("must not be empty");
+      a.singleWord = here.get<bool>(t, "single_word", false);
+      a.lstrip = here.get<bool>(t, "lstrip", false);
+      a.rstrip = here.get<bool>(t, "rstrip", false);
+      a.special = here.get<bool>(t, "special", false);
+      a.normalized = here.get<bool>(t, "normalized", !a.special);
+      tokens_[a.id] = a.content;
+      special_[a.id] = a.special;
+      size_ = std::max<size_t>(size_, static_cast<size_t>(a.id) + 1);
+      addedByContent_[a.content] = added_.size();
+      added_.push_back(std::move(a));
+    }
+  }
+  // tokenizer_config.json: roles, BOS/EOS of Llama-style classes, clean-up.
+  nlohmann::json config = configText.empty() ? nlohmann::json::object()
+                                             : parse(configText, configName);
+  if (!config.is_object())
+    Where{configName, ""}.fail("tokenizer_config.json must be a JSON object");
+  const std::pair<Role, const char *> keys[] = {
+      {Role::Bos, "bos_token"}, {Role::Eos, "eos_token"}, {Role::Unk, "unk_token"},
+      {Role::Pad, "pad_token"}, {Role::Cls, "cls_token"}, {Role::Sep, "sep_token"},
+      {Role::Mask, "mask_token"}};
+  for (auto [role, key] : keys)
+    if (auto n = tokenName(config, key))
+      if (auto i = id(*n))
+        roles_[static_cast<int>(role)] = *i;
+  cleanup_ = config.value("clean_up_tokenization_spaces", false) == true;
+  std::string cls = config.value("tokenizer_class", "");
+  static const char *bosEosClasses[] = {"LlamaTokenizer", "LlamaTokenizerFast",
+                                        "CodeLlamaTokenizer", "CodeLlamaTokenizerFast",
+                                        "GemmaTokenizer", "GemmaTokenizerFast"};
+  if (std::find(std::begin(bosEosClasses), std::end(bosEosClasses), cls) !=
+          std::end(bosEosClasses) &&
+      (config.contains("add_bos_token") || config.contains("add_eos_token"))) {
+    bool addBos = config.value("add_bos_token", true) == true;
+    bool addEos = config.value("add_eos_token", false) == true;
+    std::optional<int64_t> bos = role(Role::Bos), eos = role(Role::Eos);
+    if (addBos && !bos)
+      Where{configName, "/add_bos_token"}.fail("is true but bos_token names no token");
+    if (addEos && !eos)
+      Where{configName, "/add_eos_token"}.fail("is true but eos_token names no token");
+    std::vector<TemplateItem> single, pair;
+    for (int second = 0; second < 2; ++second) {
+      std::vector<TemplateItem> &list = second ? pair : single;
+      if (second)
+        list = single;
+      TemplateItem b{true, {addBos ? *bos : 0}}, seq{false, {}}, e{true, {addEos ? *eos : 0}};
+      b.typeId = seq.typeId = e.typeId = second;
+      seq.second = second;
+      if (addBos) list.push_back(b);
+      list.push_back(seq);
+      if (addEos) list.push_back(e);
+    }
+    postProcessor_ = makeTemplate(single, pair, std::string("Template from ") + configName +
+                                                    " (add_bos_token " + (addBos ? "true" : "false") +
+                                                    ", add_eos_token " + (addEos ? "true" : "false") + ")");
+  }
+}
+
+std::optional<int64_t> HfTokenizer::id(std::string_view token) const {
+  if (auto it = addedByContent_.find(std::string(token)); it != addedByContent_.end())
+    return added_[it->second].id;
+  if (auto it = model_->vocab().find(std::string(token)); it != model_->vocab().end())
+    return it->second;
+  return std::nullopt;
+}
+
+const std::string *HfTokenizer::token(int64_t id) const {
+  auto it = tokens_.find(id);
+  return it == tokens_.end() ? nullptr : &it->second;
+}
+
+std::optional<int64_t> HfTokenizer::role(Role r) const {
+  auto it = roles_.find(static_cast<int>(r));
+  return it == roles_.end() ? std::nullopt : std::optional<int64_t>(it->second);
+}
+
+bool HfTokenizer::isSpecial(int64_t id) const {
+  auto it = special_.find(id);
+  return it != special_.end() && it->second;
+}
+
+void HfTokenizer::splitAdded(std::vector<Part> &parts, bool allowSpecial,
+                             bool normalizedPass) const {
+  // Candidates by first byte, longest first (leftmost longest).
+  std::vector<std::vector<size_t>> byFirst(256);
+  for (size_t i = 0; i < added_.size(); ++i) {
+    const AddedToken &a = added_[i];
+    if (a.normalized != normalizedPass || (a.special && !allowSpecial))
+      continue;
+    byFirst[static_cast<unsigned char>(a.content[0])].push_back(i);
+  }
+  for (auto &list : byFirst)
+    std::sort(list.begin(), list.end(), [&](size_t x, size_t y) {
+      size_t a = added_[x].content.size(), b = added_[y].content.size();
+      return a != b ? a > b : x < y;
+    });
+  std::vector<Part> out;
+  for (Part &part : parts) {
+    if (part.added >= 0) {
+      out.push_back(std::move(part));
+      continue;
+    }
+    const std::string &s = part.text;
+    size_t last = 0; // end of the previous match
+    std::vector<Part> pieces;
+    for (size_t i = 0; i < s.size();) {
+      size_t found = SIZE_MAX;
+      for (size_t k : byFirst[static_cast<unsigned char>(s[i])]) {
+        const AddedToken &a = added_[k];
+        if (s.compare(i, a.content.size(), a.content) != 0)
+          continue;
+        if (a.singleWord && (isWordChar(lastCodepoint(s, i)) ||
+                             isWordChar(nextCodepoint(s, i + a.content.size()))))
+          continue;
+        found = k;
+        break;
+      }
+      if (found == SIZE_MAX) {
+        ++i;
+        continue;
+      }
+      const AddedToken &a = added_[found];
+      size_t begin = i, end = i + a.content.size();
+      if (a.lstrip)
+        while (begin > last && u::isWhitespace(lastCodepoint(s, begin)))
+          begin -= [&] { size_t b = begin - 1; while (b > 0 && (static_cast<unsigned char>(s[b]) & 0xC0) == 0x80) --b; return begin - b; }();
+      if (a.rstrip)
+        while (end < s.size() && u::isWhitespace(nextCodepoint(s, end)))
+          end += u::sequenceLength(static_cast<unsigned char>(s[end]));
+      if (begin > last)
+        pieces.push_back({s.substr(last, begin - last), -1, part.offset + last});
+      pieces.push_back({a.content, static_cast<int64_t>(found), part.offset + begin});
+      last = end;
+      i = end;
+    }
+    if (last < s.size())
+      pieces.push_back({s.substr(last), -1, part.offset + last});
+    for (Part &p : pieces)
+      out.push_back(std::move(p));
+  }
+  parts = std::move(out);
+}
+
+std::vector<int64_t> HfTokenizer::encodeText(std::string_view text, bool allowSpecial) const {
+  std::vector<Part> parts = {{std::string(text), -1, 0}};
+  splitAdded(parts, allowSpecial, /*normalizedPass=*/false);
+  if (normalizer_)
+    for (Part &p : parts)
+      if (p.added < 0)
+        p.text = normalizer_->apply(std::move(p.text));
+  splitAdded(parts, allowSpecial, /*normalizedPass=*/true);
+  std::vector<int64_t> ids;
+  for (const Part &p : parts) {
+    if (p.added >= 0) {
+      ids.push_back(added_[p.added].id);
+      continue;
+    }
+    if (p.text.empty())
+      continue;
+    std::vector<std::string> pieces = {p.text};
+    if (preTokenizer_)
+      preTokenizer_->apply(pieces, p.offset == 0);
+    for (const std::string &piece : pieces)
+      model_->tokenize(piece, ids);
+  }
+  return ids;
+}
+
+Encoding HfTokenizer::encode(std::string_view text, bool allowSpecial, bool addSpecialTokens,
+                             const std::string_view *pair) const {
+  for (std::string_view t : {text, pair ? *pair : std::string_view()}) {
+    std::vector<char32_t> dummy;
+    for (size_t i = 0; i < t.size();) {
+      unsigned char c = static_cast<unsigned char>(t[i]);
+      size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
+                                                           : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+      bool ok = n > 0 && i + n <= t.size();
+      for (size_t k = 1; ok && k < n; ++k)
+        ok = (static_cast<unsigned char>(t[i + k]) & 0xC0) == 0x80;
+      if (ok && n == 3) {
+        unsigned char d = static_cast<unsigned char>(t[i + 1]);
+        ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d > 0x9F);
+      }
+      if (ok && n == 4) {
+        unsigned char d = static_cast<unsigned char>(t[i + 1]);
+        ok = !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d > 0x8F);
+      }
+      if (!ok)
+        throw std::runtime_error("invalid UTF-8 at byte offset " + std::to_string(i));
+      i += n;
+    }
+  }
+  Encoding a{encodeText(text, allowSpecial), {}};
+  a.typeIds.assign(a.ids.size(), 0);
+  std::optional<Encoding> b;
+  if (pair) {
+    b = Encoding{encodeText(*pair, allowSpecial), {}};
+    b->typeIds.assign(b->ids.size(), 1);
+  }
+  if (!addSpecialTokens || !postProcessor_)
+    return concatenate(a, b ? &*b : nullptr);
+  return postProcessor_->apply(a, b ? &*b : nullptr);
+}
+
+std::string HfTokenizer::decode(const std::vector<int64_t> &ids, bool skipSpecial) const {
+  std::vector<std::string> tokens;
+  for (int64_t i : ids) {
+    const std::string *t = token(i);
+    if (!t || (skipSpecial && isSpecial(i)))
+      continue;
+    tokens.push_back(*t);
+  }
+  std::string text;
+  if (decoder_) {
+    decoder_->apply(tokens, /*first=*/true);
+    for (const std::string &t : tokens)
+      text += t;
+  } else {
+    for (size_t i = 0; i < tokens.size(); ++i)
+      text += (i ? " " : "") + tokens[i];
+  }
+  if (cleanup_) // transformers' clean_up_tokenization
+    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"},
+             {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}}) {
+      std::string out;
+      size_t last = 0;
+      for (size_t p = text.find(from); p != std::string::npos; p = text.find(from, last)) {
+        out.append(text, last, p - last);
+        out += to;
+        last = p + from.size();
+      }
+      out.append(text, last, std::string::npos);
+      text = std::move(out);
+    }
+  return text;
+}
+
+std::string HfTokenizer::describe() const {
+  auto line = [](const char *what, const std::string &d) { return std::string(what) + ": " + d + "\n"; };
+  std::string out;
+  out += line("normalizer", normalizer_ ? normalizer_->describe() : "none");
+  out += line("pre_tokenizer", preTokenizer_ ? preTokenizer_->describe() : "none");
+  out += line("model", model_->describe());
+  out += line("post_processor", postProcessor_ ? postProcessor_->describe() : "none");
+  out += line("decoder", decoder_ ? decoder_->describe() : "none");
+  size_t specials = 0;
+  for (const AddedToken &a : added_)
+    specials += a.special;
+  out += line("added_tokens", std::to_string(added_.size()) + " (" + std::to_string(specials) +
+                                  " special)");
+  return out;
+}
+
+} // namespace tfm::tokenizer
