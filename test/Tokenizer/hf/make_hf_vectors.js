@@ -28,14 +28,21 @@ const texts = fs.readFileSync(path.join(__dirname, 'texts.jsonl'), 'utf8')
   .split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
 for (const name of names) {
   const dir = dirOf(name);
-  const tokenizer = TokenizerLoader.fromPreTrained({
-    tokenizerJSON: JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8')),
-    tokenizerConfig: JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8')),
-  });
-  const lines = texts.map((t) => {
-    const ids = tokenizer.encode(t);
-    return JSON.stringify({ ids, decoded: ids.length ? tokenizer.decode(ids) : '' });
-  });
-  fs.writeFileSync(path.join(out, name + '.jsonl'), lines.join('\n') + '\n');
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8'));
+  // NAME.jsonl: special-token strings in the text are special tokens (what
+  // transformers does, and tfm with --allow-special). NAME-plain.jsonl: they
+  // are plain text (tfm's default for user text): the same tokenizer with
+  // its special added tokens taken out of added_tokens (the post-processor
+  // still adds its own).
+  const plainJson = { ...json, added_tokens: json.added_tokens.filter((t) => !t.special) };
+  for (const [suffix, tokenizerJSON] of [['', json], ['-plain', plainJson]]) {
+    const tokenizer = TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig: config });
+    const lines = texts.map((t) => {
+      const ids = tokenizer.encode(t);
+      return JSON.stringify({ ids, decoded: ids.length ? tokenizer.decode(ids) : '' });
+    });
+    fs.writeFileSync(path.join(out, name + suffix + '.jsonl'), lines.join('\n') + '\n');
+  }
   console.error(`${name}: ${texts.length} texts`);
 }
