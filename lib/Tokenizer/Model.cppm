@@ -21,6 +21,8 @@
 //===----------------------------------------------------------------------===//
 
 module;
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -36,6 +38,14 @@ import tfm.tokenizer.unicode;
 
 export namespace tfm::tokenizer {
 
+/// A model's large tables, as tfm's tokenizer image stores them (already
+/// validated): the vocabulary and, for BPE, the merges in rank order as
+/// (left id, right id, merged id).
+struct ModelTables {
+  std::vector<std::pair<std::string, int64_t>> vocab;
+  std::vector<std::array<int64_t, 3>> merges;
+};
+
 class Model {
 public:
   virtual ~Model() = default;
@@ -45,11 +55,21 @@ public:
   /// The vocabulary: token -> id.
   const std::unordered_map<std::string, int64_t> &vocab() const { return vocab_; }
 
-  static std::unique_ptr<Model> fromJson(const nlohmann::json &j, const Where &at);
+  /// The model of JSON object `j` at `at`; with `tables`, its vocabulary
+  /// and merges come from there instead of j's "vocab" and "merges".
+  static std::unique_ptr<Model> fromJson(const nlohmann::json &j, const Where &at,
+                                         ModelTables *tables = nullptr);
+  /// This model's tables (for the image).
+  virtual ModelTables tables() const {
+    ModelTables t;
+    t.vocab.assign(vocab_.begin(), vocab_.end());
+    return t;
+  }
 
 protected:
-  /// Reads "vocab" ({token: id}); ids must be in [0, 2^31).
-  void readVocab(const nlohmann::json &j, const Where &at);
+  /// Reads "vocab" ({token: id}); ids must be in [0, 2^31); or takes
+  /// `tables`' vocabulary.
+  void readVocab(const nlohmann::json &j, const Where &at, ModelTables *tables);
   /// The id of unk_token (checked to be in the vocabulary), if one is set.
   std::optional<int64_t> readUnk(const nlohmann::json &j, const Where &at) const;
   std::unordered_map<std::string, int64_t> vocab_;
@@ -61,10 +81,75 @@ namespace tfm::tokenizer {
 namespace {
 namespace u = unicode;
 
+/// BPE's merges: pair key -> (rank, merged id), an open-addressing hash
+/// table (linear probing, at most 2/3 full, 16-byte slots): one allocation
+/// instead of a node per merge, so that 280,000 merges (Llama 3) load in
+/// milliseconds.
+class MergeTable {
+public:
+  struct Merge {
+    int32_t rank;
+    int32_t made; ///< ids are below 2^31
+  };
+  void reserve(size_t n) {
+    size_t cap = 16;
+    while (2 * cap < 3 * n)
+      cap *= 2;
+    if (cap > slots_.size())
+      rehash(cap);
+  }
+  void insertOrAssign(uint64_t key, Merge m) {
+    if (3 * (size_ + 1) > 2 * slots_.size())
+      rehash(slots_.empty() ? 16 : 2 * slots_.size());
+    Slot &s = slots_[probe(key)];
+    if (s.key == kEmpty) {
+      s.key = key;
+      ++size_;
+    }
+    s.merge = m;
+  }
+  const Merge *find(uint64_t key) const {
+    if (slots_.empty())
+      return nullptr;
+    const Slot &s = slots_[probe(key)];
+    return s.key == key ? &s.merge : nullptr;
+  }
+  size_t size() const { return size_; }
+  template <typename F> void forEach(F f) const {
+    for (const Slot &s : slots_)
+      if (s.key != kEmpty)
+        f(s.key, s.merge);
+  }
+
+private:
+  static constexpr uint64_t kEmpty = ~uint64_t(0); // ids are below 2^31: no key is all ones
+  struct Slot {
+    uint64_t key = kEmpty;
+    Merge merge{};
+  };
+  size_t probe(uint64_t key) const {
+    size_t mask = slots_.size() - 1;
+    size_t i = static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+    while (slots_[i].key != kEmpty && slots_[i].key != key)
+      i = (i + 1) & mask;
+    return i;
+  }
+  void rehash(size_t cap) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(cap, Slot{});
+    size_ = 0;
+    for (const Slot &s : old)
+      if (s.key != kEmpty)
+        insertOrAssign(s.key, s.merge);
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
 class Bpe : public Model {
 public:
-  Bpe(const nlohmann::json &j, const Where &at) {
-    readVocab(j, at);
+  Bpe(const nlohmann::json &j, const Where &at, ModelTables *tables) {
+    readVocab(j, at, tables);
     unk_ = readUnk(j, at);
     prefix_ = at.get<std::string>(j, "continuing_subword_prefix", "");
     suffix_ = at.get<std::string>(j, "end_of_word_suffix", "");
@@ -73,6 +158,14 @@ public:
     ignoreMerges_ = at.get<bool>(j, "ignore_merges", false);
     if (at.get<double>(j, "dropout", 0.0) != 0.0)
       (at / "dropout").fail("BPE dropout (random merges) is not supported by tfm");
+    if (tables) { // checked when the image was made
+      merges_.reserve(tables->merges.size());
+      for (size_t r = 0; r < tables->merges.size(); ++r) {
+        const auto &[l, rr, made] = tables->merges[r];
+        merges_.insertOrAssign(key(l, rr), Merge{static_cast<int32_t>(r), static_cast<int32_t>(made)});
+      }
+      return;
+    }
     const nlohmann::json &merges = at.member(j, "merges");
     if (!merges.is_array())
       (at / "merges").fail("must be an array");
@@ -83,7 +176,8 @@ public:
       if (m.is_string()) { // "a b": split at the first space
         const std::string &s = m.get_ref<const std::string &>();
         size_t space = s.find(' ');
-        if (space == std::string::npos || space == 0 || space + 1 == s.size())
+        if (space == std::string::npos || space == 0 || space + 1 == s.size() ||
+            s.find(' ', space + 1) != std::string::npos) // tokenizers: exactly two parts
           (at / "merges" / r).fail("a merge must be \"LEFT RIGHT\", got '" + s + "'");
         left = s.substr(0, space);
         right = s.substr(space + 1);
@@ -100,8 +194,25 @@ public:
                   (l == vocab_.end() ? "'" + left + "'" : rr == vocab_.end() ? "'" + right + "'"
                                                                              : "'" + left + right + "'") +
                   " is not in the vocabulary");
-      merges_.try_emplace(key(l->second, rr->second), Merge{static_cast<int32_t>(r), made->second});
+      // A repeated merge takes its last rank, as tokenizers' BPE builder
+      // (a HashMap insert) and transformers.js do.
+      merges_.insertOrAssign(key(l->second, rr->second),
+                             Merge{static_cast<int32_t>(r), static_cast<int32_t>(made->second)});
     }
+  }
+
+  ModelTables tables() const override {
+    ModelTables t = Model::tables();
+    // In rank order (ranks renumbered densely: a repeated merge kept its last).
+    std::vector<std::pair<int32_t, std::array<int64_t, 3>>> ranked;
+    ranked.reserve(merges_.size());
+    merges_.forEach([&](uint64_t k, const Merge &m) {
+      ranked.push_back({m.rank, {static_cast<int64_t>(k >> 32), static_cast<int64_t>(k & 0xFFFFFFFF), m.made}});
+    });
+    std::sort(ranked.begin(), ranked.end());
+    for (const auto &[rank, triple] : ranked)
+      t.merges.push_back(triple);
+    return t;
   }
 
   void tokenize(const std::string &piece, std::vector<int64_t> &out) const override {
@@ -132,10 +243,7 @@ public:
   }
 
 private:
-  struct Merge {
-    int32_t rank;
-    int64_t made;
-  };
+  using Merge = MergeTable::Merge;
   static uint64_t key(int64_t a, int64_t b) {
     return static_cast<uint64_t>(a) << 32 | static_cast<uint64_t>(b);
   }
@@ -204,9 +312,8 @@ private:
     auto consider = [&](int64_t l) {
       if (l < 0 || next[l] < 0)
         return;
-      auto it = merges_.find(key(sym[l], sym[next[l]]));
-      if (it != merges_.end())
-        heap.push({it->second.rank, l, sym[l], sym[next[l]]});
+      if (const Merge *m = merges_.find(key(sym[l], sym[next[l]])))
+        heap.push({m->rank, l, sym[l], sym[next[l]]});
     };
     for (size_t i = 0; i + 1 < n; ++i)
       consider(static_cast<int64_t>(i));
@@ -216,7 +323,7 @@ private:
       int64_t l = c.left, r = next[l];
       if (!alive[l] || r < 0 || sym[l] != c.leftSym || sym[r] != c.rightSym)
         continue;
-      sym[l] = merges_.at(key(c.leftSym, c.rightSym)).made;
+      sym[l] = merges_.find(key(c.leftSym, c.rightSym))->made;
       alive[r] = false;
       next[l] = next[r];
       if (next[r] >= 0)
@@ -230,7 +337,7 @@ private:
     return ids;
   }
 
-  std::unordered_map<uint64_t, Merge> merges_;
+  MergeTable merges_;
   std::optional<int64_t> unk_;
   std::string prefix_, suffix_;
   bool fuseUnk_ = false, byteFallback_ = false, ignoreMerges_ = false;
@@ -239,8 +346,8 @@ private:
 
 class WordPiece : public Model {
 public:
-  WordPiece(const nlohmann::json &j, const Where &at) {
-    readVocab(j, at);
+  WordPiece(const nlohmann::json &j, const Where &at, ModelTables *tables) {
+    readVocab(j, at, tables);
     std::optional<int64_t> unk = readUnk(j, at);
     if (!unk)
       (at / "unk_token").fail("WordPiece needs an unk_token");
@@ -291,8 +398,8 @@ private:
 
 class WordLevel : public Model {
 public:
-  WordLevel(const nlohmann::json &j, const Where &at) {
-    readVocab(j, at);
+  WordLevel(const nlohmann::json &j, const Where &at, ModelTables *tables) {
+    readVocab(j, at, tables);
     unk_ = readUnk(j, at);
   }
   void tokenize(const std::string &piece, std::vector<int64_t> &out) const override {
@@ -310,7 +417,13 @@ private:
 };
 } // namespace
 
-void Model::readVocab(const nlohmann::json &j, const Where &at) {
+void Model::readVocab(const nlohmann::json &j, const Where &at, ModelTables *tables) {
+  if (tables) {
+    vocab_.reserve(tables->vocab.size());
+    for (auto &[token, id] : tables->vocab) // moved: the tables are the image's copy
+      vocab_.emplace(std::move(token), id);
+    return;
+  }
   const nlohmann::json &vocab = at.member(j, "vocab");
   if (!vocab.is_object())
     (at / "vocab").fail("must be an object {token: id}");
@@ -332,16 +445,17 @@ std::optional<int64_t> Model::readUnk(const nlohmann::json &j, const Where &at) 
   return it->second;
 }
 
-std::unique_ptr<Model> Model::fromJson(const nlohmann::json &j, const Where &at) {
+std::unique_ptr<Model> Model::fromJson(const nlohmann::json &j, const Where &at,
+                                       ModelTables *tables) {
   if (!j.is_object())
     at.fail("the model must be an object");
   std::string type = at.get<std::string>(j, "type", "");
   if (type.empty()) // tokenizers before 0.10 wrote no type: infer it as they do
     type = j.contains("merges") ? "BPE" : j.contains("continuing_subword_prefix") ? "WordPiece"
                                                                                   : "WordLevel";
-  if (type == "BPE") return std::make_unique<Bpe>(j, at);
-  if (type == "WordPiece") return std::make_unique<WordPiece>(j, at);
-  if (type == "WordLevel") return std::make_unique<WordLevel>(j, at);
+  if (type == "BPE") return std::make_unique<Bpe>(j, at, tables);
+  if (type == "WordPiece") return std::make_unique<WordPiece>(j, at, tables);
+  if (type == "WordLevel") return std::make_unique<WordLevel>(j, at, tables);
   if (type == "Unigram")
     (at / "type").fail("model type 'Unigram' (SentencePiece unigram: T5, ALBERT, XLM-R) is not "
                        "supported by tfm yet");

@@ -67,6 +67,16 @@ public:
               const std::string &configName = "tokenizer_config.json");
   ~HfTokenizer();
   HfTokenizer(const HfTokenizer &) = delete;
+
+  /// The tokenizer as an image that loads fast (what tfmc embeds in an
+  /// executable): "TFMTOK01", the pipeline as JSON without the model's
+  /// vocabulary and merges (u64 length + bytes), then the vocabulary (u64
+  /// count; u32 id, u32 length, bytes each) and the merges in rank order
+  /// (u64 count; u32 left, right and merged id each), little endian.
+  std::string image() const;
+  /// Loads an image (from image(); `name` for messages). Throws
+  /// std::runtime_error on a malformed one.
+  static std::unique_ptr<HfTokenizer> fromImage(std::string_view image, const std::string &name);
   HfTokenizer &operator=(const HfTokenizer &) = delete;
 
   /// The ids (and token types) of well-formed UTF-8 `text` (and `pair`),
@@ -92,6 +102,9 @@ public:
   std::string describe() const;
 
 private:
+  HfTokenizer() = default;
+  void init(nlohmann::json j, nlohmann::json config, const std::string &configName,
+            ModelTables *tables);
   struct Part {
     std::string text;
     int64_t added = -1; ///< index into added_, or -1 for text
@@ -108,12 +121,19 @@ private:
   std::unique_ptr<Decoder> decoder_;
   std::vector<AddedToken> added_;
   std::unordered_map<std::string, size_t> addedByContent_;
-  std::unordered_map<int64_t, std::string> tokens_; ///< id -> token (model, then added)
+  // id -> token (model, then added): a table indexed by id where the ids
+  // are dense (every real vocabulary), a hash map where they are not (a
+  // hostile id of 2^31 - 1 must not allocate 2^31 entries).
+  // Pointers to the model's vocabulary keys and added_ (both stable once
+  // loaded), not copies: loading stays fast.
+  std::vector<const std::string *> denseTokens_;
+  std::unordered_map<int64_t, const std::string *> sparseTokens_;
+  void setToken(int64_t id, const std::string &token);
   std::unordered_map<int64_t, bool> special_;
   std::unordered_map<int, int64_t> roles_;
   bool cleanup_ = false;
   size_t size_ = 0;
-  std::string postDescription_;
+  nlohmann::json spec_, config_; ///< for image(): the pipeline without the model's tables
 };
 
 } // namespace tfm::tokenizer
@@ -174,7 +194,14 @@ HfTokenizer::~HfTokenizer() = default;
 HfTokenizer::HfTokenizer(std::string_view json, std::string_view configText,
                          const std::string &name, const std::string &configName)
     : name_(name) {
-  nlohmann::json j = parse(json, name);
+  nlohmann::json config = configText.empty() ? nlohmann::json::object()
+                                             : parse(configText, configName);
+  init(parse(json, name), std::move(config), configName, nullptr);
+}
+
+void HfTokenizer::init(nlohmann::json j, nlohmann::json config, const std::string &configName,
+                       ModelTables *tables) {
+  const std::string &name = name_;
   Where at{name, ""};
   if (!j.is_object())
     at.fail("tokenizer.json must be a JSON object");
@@ -184,14 +211,12 @@ HfTokenizer::HfTokenizer(std::string_view json, std::string_view configText,
   normalizer_ = Normalizer::fromJson(j.value("normalizer", nlohmann::json()), at / "normalizer");
   preTokenizer_ =
       PreTokenizer::fromJson(j.value("pre_tokenizer", nlohmann::json()), at / "pre_tokenizer");
-  model_ = Model::fromJson(at.member(j, "model"), at / "model");
+  model_ = Model::fromJson(at.member(j, "model"), at / "model", tables);
   postProcessor_ =
       PostProcessor::fromJson(j.value("post_processor", nlohmann::json()), at / "post_processor");
   decoder_ = Decoder::fromJson(j.value("decoder", nlohmann::json()), at / "decoder");
-  for (const auto &[token, id] : model_->vocab()) {
-    tokens_.emplace(id, token);
+  for (const auto &[token, id] : model_->vocab())
     size_ = std::max<size_t>(size_, static_cast<size_t>(id) + 1);
-  }
   if (auto list = j.find("added_tokens"); list != j.end() && !list->is_null()) {
     if (!list->is_array())
       (at / "added_tokens").fail("must be an array");
@@ -212,16 +237,20 @@ HfTokenizer::HfTokenizer(std::string_view json, std::string_view configText,
       a.rstrip = here.get<bool>(t, "rstrip", false);
       a.special = here.get<bool>(t, "special", false);
       a.normalized = here.get<bool>(t, "normalized", !a.special);
-      tokens_[a.id] = a.content;
       special_[a.id] = a.special;
       size_ = std::max<size_t>(size_, static_cast<size_t>(a.id) + 1);
       addedByContent_[a.content] = added_.size();
       added_.push_back(std::move(a));
     }
   }
+  // id -> token: the model's, then the added tokens' (which win).
+  if (size_ < 4 * (model_->vocab().size() + added_.size()) + 4096)
+    denseTokens_.assign(size_, nullptr);
+  for (const auto &[token, id] : model_->vocab())
+    setToken(id, token);
+  for (const AddedToken &a : added_)
+    setToken(a.id, a.content);
   // tokenizer_config.json: roles, BOS/EOS of Llama-style classes, clean-up.
-  nlohmann::json config = configText.empty() ? nlohmann::json::object()
-                                             : parse(configText, configName);
   if (!config.is_object())
     Where{configName, ""}.fail("tokenizer_config.json must be a JSON object");
   const std::pair<Role, const char *> keys[] = {
@@ -263,6 +292,101 @@ HfTokenizer::HfTokenizer(std::string_view json, std::string_view configText,
                                                     " (add_bos_token " + (addBos ? "true" : "false") +
                                                     ", add_eos_token " + (addEos ? "true" : "false") + ")");
   }
+  // What image() writes besides the model's tables.
+  nlohmann::json &model = j["model"];
+  model["vocab"] = nlohmann::json::object();
+  if (model.contains("merges"))
+    model["merges"] = nlohmann::json::array();
+  spec_ = std::move(j);
+  config.erase("chat_template");
+  config.erase("added_tokens_decoder");
+  config_ = std::move(config);
+}
+
+namespace {
+void putU64(std::string &out, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out += static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+void putU32(std::string &out, uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    out += static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+/// Reads little-endian integers from an image, failing past its end.
+struct Reader {
+  std::string_view data;
+  size_t at = 0;
+  const std::string &name;
+  uint64_t get(int bytes) {
+    if (data.size() - at < static_cast<size_t>(bytes))
+      throw std::runtime_error(name + ": truncated tokenizer image at byte " + std::to_string(at));
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i)
+      v |= static_cast<uint64_t>(static_cast<unsigned char>(data[at + i])) << (8 * i);
+    at += bytes;
+    return v;
+  }
+  std::string_view bytes(uint64_t n) {
+    if (data.size() - at < n)
+      throw std::runtime_error(name + ": truncated tokenizer image at byte " + std::to_string(at));
+    std::string_view v = data.substr(at, n);
+    at += n;
+    return v;
+  }
+};
+constexpr std::string_view kImageMagic = "TFMTOK01";
+} // namespace
+
+std::string HfTokenizer::image() const {
+  std::string out(kImageMagic);
+  std::string spec = nlohmann::json{{"tokenizer", spec_}, {"config", config_}}.dump();
+  putU64(out, spec.size());
+  out += spec;
+  ModelTables t = model_->tables();
+  putU64(out, t.vocab.size());
+  for (const auto &[token, id] : t.vocab) {
+    putU32(out, static_cast<uint32_t>(id));
+    putU32(out, static_cast<uint32_t>(token.size()));
+    out += token;
+  }
+  putU64(out, t.merges.size());
+  for (const auto &m : t.merges)
+    for (int64_t v : m)
+      putU32(out, static_cast<uint32_t>(v));
+  return out;
+}
+
+std::unique_ptr<HfTokenizer> HfTokenizer::fromImage(std::string_view image,
+                                                    const std::string &name) {
+  if (image.substr(0, kImageMagic.size()) != kImageMagic)
+    throw std::runtime_error(name + ": not a tfm tokenizer image");
+  Reader r{image, kImageMagic.size(), name};
+  nlohmann::json spec = parse(r.bytes(r.get(8)), name);
+  ModelTables tables;
+  uint64_t vocab = r.get(8);
+  if (vocab > image.size())
+    throw std::runtime_error(name + ": malformed tokenizer image");
+  tables.vocab.reserve(vocab);
+  for (uint64_t i = 0; i < vocab; ++i) {
+    int64_t id = static_cast<int64_t>(r.get(4));
+    std::string_view token = r.bytes(r.get(4));
+    tables.vocab.emplace_back(std::string(token), id);
+  }
+  uint64_t merges = r.get(8);
+  if (merges > image.size())
+    throw std::runtime_error(name + ": malformed tokenizer image");
+  tables.merges.reserve(merges);
+  for (uint64_t i = 0; i < merges; ++i) {
+    int64_t a = static_cast<int64_t>(r.get(4)), b = static_cast<int64_t>(r.get(4)),
+            c = static_cast<int64_t>(r.get(4));
+    tables.merges.push_back({a, b, c});
+  }
+  if (!spec.is_object() || !spec.contains("tokenizer") || !spec.contains("config"))
+    throw std::runtime_error(name + ": malformed tokenizer image");
+  std::unique_ptr<HfTokenizer> t(new HfTokenizer());
+  t->name_ = name;
+  t->init(std::move(spec["tokenizer"]), std::move(spec["config"]), name, &tables);
+  return t;
 }
 
 std::optional<int64_t> HfTokenizer::id(std::string_view token) const {
@@ -273,9 +397,18 @@ std::optional<int64_t> HfTokenizer::id(std::string_view token) const {
   return std::nullopt;
 }
 
+void HfTokenizer::setToken(int64_t id, const std::string &token) {
+  if (static_cast<uint64_t>(id) < denseTokens_.size())
+    denseTokens_[id] = &token;
+  else
+    sparseTokens_[id] = &token;
+}
+
 const std::string *HfTokenizer::token(int64_t id) const {
-  auto it = tokens_.find(id);
-  return it == tokens_.end() ? nullptr : &it->second;
+  if (id >= 0 && static_cast<uint64_t>(id) < denseTokens_.size())
+    return denseTokens_[id];
+  auto it = sparseTokens_.find(id);
+  return it == sparseTokens_.end() ? nullptr : it->second;
 }
 
 std::optional<int64_t> HfTokenizer::role(Role r) const {

@@ -10,6 +10,8 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <chrono>
+#include <memory>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -71,7 +73,9 @@ int main(int argc, char **argv) {
       ("allow-special", "special-token strings in the text are special tokens (else plain text)")
       ("no-special-tokens", "add no special tokens (BOS, [CLS], ...) of the post-processor")
       ("skip-special", "--decode/--with-decoded: leave special tokens out of the text")
-      ("describe", "print the tokenizer's pipeline");
+      ("describe", "print the tokenizer's pipeline")
+      ("via-image", "tokenize with the image tfmc embeds in executables (made from the file and "
+       "loaded back), and print its size and load time on stderr");
   po::options_description hidden;
   hidden.add_options()("tokenizer", po::value<std::string>(), "");
   po::options_description all;
@@ -116,7 +120,16 @@ int main(int argc, char **argv) {
   const bool allowSpecial = vm.count("allow-special"), addSpecial = !vm.count("no-special-tokens"),
              skipSpecial = vm.count("skip-special"), withDecoded = vm.count("with-decoded");
   try {
-    tfm::tokenizer::HfTokenizer tokenizer(json, config, path, configPath);
+    auto loaded = std::make_unique<tfm::tokenizer::HfTokenizer>(json, config, path, configPath);
+    if (vm.count("via-image")) {
+      std::string image = loaded->image();
+      auto start = std::chrono::steady_clock::now();
+      loaded = tfm::tokenizer::HfTokenizer::fromImage(image, path + " (image)");
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::cerr << "tfm-tokenize: image of " << image.size() << " bytes loaded in "
+                << static_cast<long long>(seconds * 1000 + 0.5) << " ms\n";
+    }
+    const tfm::tokenizer::HfTokenizer &tokenizer = *loaded;
     if (vm.count("describe"))
       std::cout << tokenizer.describe();
     auto show = [&](const std::string &text) {
