@@ -10,6 +10,7 @@
 
 module;
 #include "tfm/Driver/Paths.h"
+#include "tfm/Runtime/tfm_runtime.h"
 #include "tfm/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -412,7 +413,9 @@ int compile(const Options &options) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   OwningOpRef<ModuleOp> module;
-  std::string vocabEncoder, vocabMerges; // tokenizer files to embed
+  std::string vocabEncoder, vocabMerges; // GPT-2 tokenizer files to embed
+  std::string tokenizerImage;            // or tokenizer.json's image
+  std::unique_ptr<llvm::FileRemover> removeTokenizerImage;
   std::unique_ptr<llvm::FileRemover> removeMerged; // merged shards, for the whole compile
   if (!configPath.empty()) {
     ModelDescription loaded;
@@ -422,6 +425,8 @@ int compile(const Options &options) {
     module = std::move(loaded.module);
     vocabEncoder = loaded.vocabEncoder;
     vocabMerges = loaded.vocabMerges;
+    tokenizerImage = loaded.tokenizerImage;
+    removeTokenizerImage = std::move(loaded.removeTokenizerImage);
     removeMerged = std::move(loaded.removeMerged);
   } else {
     if (options.randomWeights)
@@ -447,7 +452,9 @@ int compile(const Options &options) {
   // What the executable is told besides the model (not IR).
   ExecutableSettings settings;
   settings.dtype = options.dtype;
-  settings.tokenizer = !vocabEncoder.empty();
+  settings.tokenizer = !tokenizerImage.empty()  ? TFM_TOKENIZER_HF_IMAGE
+                       : !vocabEncoder.empty() ? TFM_TOKENIZER_GPT2_FILES
+                                               : TFM_TOKENIZER_NONE;
   if (auto seed = (*module)->getAttrOfType<IntegerAttr>("tfm.random_weights"))
     settings.weights = "random:" + std::to_string(seed.getInt());
   int64_t contextLength = 0;
@@ -624,6 +631,8 @@ int compile(const Options &options) {
   std::vector<Embedded> embed;
   if (!weightsPath.empty() && !options.externalWeights)
     embed.push_back({"tfm_weights", weightsPath});
+  if (!tokenizerImage.empty())
+    embed.push_back({"tfm_tokenizer", tokenizerImage});
   if (!vocabEncoder.empty()) {
     embed.push_back({"tfm_vocab_encoder", vocabEncoder});
     embed.push_back({"tfm_vocab_merges", vocabMerges});

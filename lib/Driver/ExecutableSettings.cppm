@@ -15,6 +15,7 @@ module;
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
+#include <cstdint>
 #include <string>
 export module tfm.executable_settings;
 
@@ -24,7 +25,7 @@ export namespace tfm::driver {
 struct ExecutableSettings {
   std::string weights; ///< a tfm_rt_set_weights spec ("embedded", "beside:F", "file:P", "random:S"), or ""
   std::string dtype = "f32";
-  bool tokenizer = false; ///< the vocabulary is embedded
+  int32_t tokenizer = 0; ///< what tokenizer is embedded: a tfm_tokenizer_kind
 };
 
 /// Adds `tfm_executable_settings` to `module`.
@@ -42,7 +43,7 @@ void addExecutableSettings(llvm::Module &module, const ExecutableSettings &setti
   llvm::Constant *value = llvm::ConstantStruct::get(
       type, {string(settings.weights, "tfm_executable_settings.weights"),
              string(settings.dtype, "tfm_executable_settings.dtype"),
-             llvm::ConstantInt::get(i32, settings.tokenizer ? 1 : 0)});
+             llvm::ConstantInt::get(i32, settings.tokenizer)});
   new llvm::GlobalVariable(module, type, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
                            value, "tfm_executable_settings");
 }

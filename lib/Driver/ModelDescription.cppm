@@ -19,6 +19,7 @@ module;
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/Signals.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -35,6 +36,7 @@ export module tfm.driver.model_description;
 import tfm.frontend;
 import tfm.safetensors;
 import tfm.tokenizer;
+import tfm.tokenizer.hf;
 import tfm.output_file;
 
 export namespace tfm::driver {
@@ -57,7 +59,13 @@ const char *version();
 /// A model description loaded as tfm IR, and the files the executable embeds.
 struct ModelDescription {
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  std::string vocabEncoder, vocabMerges; ///< tokenizer files (absolute), or empty
+  std::string vocabEncoder, vocabMerges; ///< GPT-2 tokenizer files (absolute), or empty
+  /// tokenizer.json (and tokenizer_config.json) loaded and written as the
+  /// image the executable embeds (tfm.tokenizer.hf), or empty; the file is
+  /// removed with removeTokenizerImage.
+  std::string tokenizerImage;
+  std::string tokenizerDescription; ///< which tokenizer, and its pipeline
+  std::unique_ptr<llvm::FileRemover> removeTokenizerImage;
   /// A merged file of shards, removed when this is destroyed (released when
   /// the IR keeps naming it).
   std::unique_ptr<llvm::FileRemover> removeMerged;
@@ -176,26 +184,91 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
     if (!mergedFrom.empty())
       namedWeights = {std::string(weightsPath), mergedFrom + " (its shards, merged)"};
   }
-  // The tokenizer: the model directory's files (Hugging Face or OpenAI
-  // names), else the GPT-2 vocabulary if the model uses it.
+  // The tokenizer, in this order: the model directory's tokenizer.json
+  // (Hugging Face's tokenizers format, with tokenizer_config.json when
+  // present), its vocab.json + merges.txt (or OpenAI's encoder.json +
+  // vocab.bpe), else GPT-2's vocabulary when the model has GPT-2's 50257
+  // tokens and no tokenizer file at all. Half a pair is an error naming the
+  // missing file, never a silent substitute.
   llvm::StringRef dir = llvm::sys::path::parent_path(configPath);
+  llvm::SmallString<256> tokenizerJson(dir), tokenizerConfig(dir);
+  llvm::sys::path::append(tokenizerJson, "tokenizer.json");
+  llvm::sys::path::append(tokenizerConfig, "tokenizer_config.json");
+  if (llvm::sys::fs::exists(tokenizerJson)) {
+    auto json = llvm::MemoryBuffer::getFile(tokenizerJson, /*IsText=*/true);
+    if (!json)
+      return fail("cannot read '" + tokenizerJson + "': " + json.getError().message());
+    tfm::output::protectInput(std::string(tokenizerJson));
+    std::unique_ptr<llvm::MemoryBuffer> configText;
+    if (llvm::sys::fs::exists(tokenizerConfig)) {
+      auto c = llvm::MemoryBuffer::getFile(tokenizerConfig, /*IsText=*/true);
+      if (!c)
+        return fail("cannot read '" + tokenizerConfig + "': " + c.getError().message());
+      tfm::output::protectInput(std::string(tokenizerConfig));
+      configText = std::move(*c);
+    }
+    std::string image;
+    size_t entries = 0;
+    try {
+      tokenizer::HfTokenizer t((*json)->getBuffer(),
+                               configText ? configText->getBuffer() : llvm::StringRef(),
+                               std::string(tokenizerJson), std::string(tokenizerConfig));
+      image = t.image();
+      entries = t.size();
+      out.tokenizerDescription = "tokenizer.json (" + std::string(tokenizerJson) + ")\n" + t.describe();
+    } catch (const std::exception &e) {
+      return fail(e.what());
+    }
+    llvm::SmallString<128> imagePath;
+    int fd;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("tfm-tokenizer", "bin", fd, imagePath))
+      return fail(tfm::output::temporaryDirectoryProblem().empty()
+                      ? "cannot create a temporary file: " + ec.message()
+                      : tfm::output::temporaryDirectoryProblem());
+    out.removeTokenizerImage = std::make_unique<llvm::FileRemover>(imagePath);
+    llvm::sys::RemoveFileOnSignal(imagePath);
+    {
+      llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+      os << image;
+      os.close();
+      if (os.has_error())
+        return fail("cannot write '" + imagePath + "': " + os.error().message());
+    }
+    out.tokenizerImage = std::string(imagePath);
+    if (static_cast<int64_t>(entries) > config->vocabSize)
+      llvm::errs() << "tfmc: warning: the tokenizer (" << tokenizerJson << ") has ids up to "
+                   << entries - 1 << " but vocab_size is " << config->vocabSize
+                   << ": a text whose tokens include ids " << config->vocabSize << ".."
+                   << entries - 1 << " cannot run (--prompt-ids and other texts can)\n";
+  }
   for (auto [enc, merges] : {std::pair{"vocab.json", "merges.txt"},
                              std::pair{"encoder.json", "vocab.bpe"}}) {
     llvm::SmallString<256> e(dir), m(dir);
     llvm::sys::path::append(e, enc);
     llvm::sys::path::append(m, merges);
-    if (out.vocabEncoder.empty() && llvm::sys::fs::exists(e) && llvm::sys::fs::exists(m)) {
+    bool hasE = llvm::sys::fs::exists(e), hasM = llvm::sys::fs::exists(m);
+    if (!out.tokenizerImage.empty() || !out.vocabEncoder.empty())
+      continue;
+    if (hasE != hasM)
+      return fail("the tokenizer in '" + dir + "' is incomplete: '" + (hasE ? e : m) +
+                  "' is there but '" + (hasE ? m : e) +
+                  "' is missing (give both, or a tokenizer.json)");
+    if (hasE) {
       out.vocabEncoder = std::string(e);
       out.vocabMerges = std::string(m);
     }
   }
-  if (out.vocabEncoder.empty() && config->vocabSize == 50257) {
+  if (out.tokenizerImage.empty() && out.vocabEncoder.empty() && config->vocabSize == 50257) {
     llvm::SmallString<256> e(installation().vocabularyDir), m(e);
     llvm::sys::path::append(e, "encoder.json");
     llvm::sys::path::append(m, "vocab.bpe");
     if (llvm::sys::fs::exists(e) && llvm::sys::fs::exists(m)) {
       out.vocabEncoder = std::string(e);
       out.vocabMerges = std::string(m);
+      if (!quiet)
+        llvm::errs() << "tfmc: note: no tokenizer files in '" << dir
+                     << "': using GPT-2's vocabulary (the model has its 50257 tokens)\n";
     }
   }
   for (std::string *p : {&out.vocabEncoder, &out.vocabMerges}) {

@@ -32,14 +32,7 @@ import tfm.exe.signature;
 import tfm.support;
 import tfm.output_file;
 import tfm.tokenizer;
-
-// The vocabulary tfmc embeds (absent: null).
-extern "C" {
-__attribute__((weak)) extern const char tfm_vocab_encoder_begin[];
-__attribute__((weak)) extern const char tfm_vocab_encoder_end[];
-__attribute__((weak)) extern const char tfm_vocab_merges_begin[];
-__attribute__((weak)) extern const char tfm_vocab_merges_end[];
-}
+import tfm.exe.text;
 
 export namespace tfm::exe {
 /// Runs language-model mode with options `o`; returns the exit status.
@@ -77,7 +70,7 @@ double negativeLogLikelihood(const float *row, int64_t vocab, int64_t target) {
 /// `forwardRows(ids, past, firstRow)` runs one fresh window (past = 0) and
 /// leaves the logits of rows firstRow.. in `logits`.
 template <typename Forward>
-int perplexity(const std::string &path, const tfm::tokenizer::Tokenizer &tokenizer,
+int perplexity(const std::string &path, const Text &tokenizer,
                bool allowSpecial, int64_t context, int64_t stride, int64_t vocab,
                const std::vector<float> &logits, Forward &&forwardRows) {
   std::string text;
@@ -162,15 +155,12 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   if (logitsSlot < 0)
     return fail("the model has tokens but no logits output");
   int64_t vocab = sig.slots[logitsSlot].shape.back();
-  // The embedded vocabulary (tfmc loaded it with this tokenizer, so it loads).
+  // The embedded tokenizer (tfmc loaded it with the same code, so it loads).
   // Runs that take ids need none: without it they print ids, not text.
-  std::unique_ptr<tfm::tokenizer::Tokenizer> tokenizer;
-  if (sig.tokenizer && tfm_vocab_encoder_begin) {
+  std::unique_ptr<Text> tokenizer;
+  if (sig.tokenizer) {
     try {
-      tokenizer = std::make_unique<tfm::tokenizer::Tokenizer>(
-          std::string_view(tfm_vocab_encoder_begin, tfm_vocab_encoder_end - tfm_vocab_encoder_begin),
-          std::string_view(tfm_vocab_merges_begin, tfm_vocab_merges_end - tfm_vocab_merges_begin),
-          "the embedded encoder.json", "the embedded vocab.bpe");
+      tokenizer = embeddedText(sig.tokenizer);
     } catch (const std::exception &e) {
       if (textPrompt || tokenizeOnly || !perplexityPath.empty())
         return fail(e.what());
@@ -179,8 +169,8 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   }
   if (!perplexityPath.empty()) {
     if (!tokenizer)
-      return fail("--perplexity needs the model's tokenizer (no vocab.json/merges.txt in its "
-                  "directory and a vocabulary other than GPT-2's)");
+      return fail("--perplexity needs the model's tokenizer (no tokenizer.json or "
+                  "vocab.json/merges.txt in its directory and a vocabulary other than GPT-2's)");
     if (sig.context < 2)
       return fail("--perplexity needs a model with a fixed context (n_positions) of at least 2 "
                   "tokens; this one has " + std::to_string(sig.context));
@@ -189,8 +179,8 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   }
   if (textPrompt || tokenizeOnly) {
     if (!tokenizer)
-      return fail("this model has no tokenizer (no vocab.json/merges.txt in its directory and "
-                  "a vocabulary other than GPT-2's); use --prompt-ids");
+      return fail("this model has no tokenizer (no tokenizer.json or vocab.json/merges.txt in its "
+                  "directory and a vocabulary other than GPT-2's); use --prompt-ids");
     if (textPrompt) {
       try {
         prompt = tokenizer->encode(promptText, allowSpecial);
@@ -206,16 +196,12 @@ int generate(const GenerateOptions &o, const Signature &sig) {
     std::printf("]\n");
     return 0;
   }
-  // The bytes of a generated id. A model's vocabulary may be larger than its
-  // tokenizer's (nanoGPT and llm.c pad 50257 to 50304): such ids decode to
-  // nothing, as Hugging Face's decode skips them.
-  auto decode = [&](int64_t id) -> std::string {
-    return id >= 0 && static_cast<size_t>(id) < tokenizer->size() ? tokenizer->decode(id)
-                                                                  : std::string();
-  };
-  int64_t eos = tokenizer ? tokenizer->endOfText() : -1;
+  // The text of the ids as they come (Text::Stream: the bytes each id adds).
+  std::unique_ptr<Text::Stream> textOf = tokenizer ? tokenizer->stream() : nullptr;
+  int64_t eos = tokenizer ? tokenizer->eos() : -1;
+  int64_t start = tokenizer ? tokenizer->start() : -1;
   if (!promptGiven)
-    prompt.push_back(eos >= 0 && eos < vocab ? eos : (vocab > 50256 ? 50256 : 0));
+    prompt.push_back(start >= 0 && start < vocab ? start : (vocab > 50256 ? 50256 : 0));
   if (prompt.empty())
     return fail("the prompt is empty (it needs at least one token)");
   int64_t t0 = static_cast<int64_t>(prompt.size());
@@ -354,11 +340,14 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   std::vector<int64_t> generated;
   std::mt19937_64 rng(seed);
   tfm::tokenizer::Utf8Stream utf8;
-  if (tokenizer && stream) { // the prompt, then the continuation as it comes
+  std::string whole; // --no-stream: the text, printed at the end
+  if (tokenizer) { // the prompt, then the continuation as it comes
     std::string text;
     for (int64_t id : prompt)
-      text += decode(id);
-    if (!emit(utf8.push(text)))
+      text += textOf->push(id);
+    if (!stream)
+      whole += text;
+    else if (!emit(utf8.push(text)))
       return finishStdout(1);
   }
   int64_t past = 0;
@@ -419,8 +408,11 @@ int generate(const GenerateOptions &o, const Signature &sig) {
       next = order[pick(rng)];
     }
     generated.push_back(next);
-    if (tokenizer && stream) {
-      if (!emit(utf8.push(decode(next))))
+    if (tokenizer) {
+      std::string bytes = textOf->push(next);
+      if (!stream)
+        whole += bytes;
+      else if (!emit(utf8.push(bytes)))
         return finishStdout(1);
     }
     if (stopAtEos && next == eos)
@@ -429,15 +421,10 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   }
   if (tokenizer) {
     std::string text;
-    if (stream) {
+    if (stream)
       text = utf8.finish();
-    } else {
-      for (int64_t id : prompt)
-        text += decode(id);
-      for (int64_t id : generated)
-        text += decode(id);
-      text = tfm::tokenizer::Utf8Stream::sanitize(text);
-    }
+    else
+      text = tfm::tokenizer::Utf8Stream::sanitize(whole);
     emit(text + "\n");
   }
   if (profile && generated.size() > 1) {

@@ -39,7 +39,7 @@ struct Signature {
   int64_t context = 0;
   std::string weights; ///< a tfm_rt_set_weights spec, or ""
   std::string dtype = "f32";
-  bool tokenizer = false;
+  int32_t tokenizer = 0; ///< a tfm_tokenizer_kind
 
   /// The index of the buffer with `role` (and `layer`), or -1.
   int find(int32_t role, int32_t layer = -1) const {
@@ -97,7 +97,7 @@ Signature readSignature(const tfm_model_info &model, const tfm_settings *setting
   if (settings) {
     sig.weights = settings->weights ? settings->weights : "";
     sig.dtype = settings->dtype ? settings->dtype : "f32";
-    sig.tokenizer = settings->tokenizer != 0;
+    sig.tokenizer = settings->tokenizer;
   }
   return sig;
 }

@@ -132,12 +132,19 @@ typedef struct tfm_model_info {
   int64_t context_length;      /* positions the model has (`tfm.context_length`); 0: no limit */
 } tfm_model_info;
 
+/* The tokenizer tfmc embedded in an executable (tfm_settings.tokenizer). */
+typedef enum tfm_tokenizer_kind {
+  TFM_TOKENIZER_NONE = 0,        /* none: ids in and out */
+  TFM_TOKENIZER_GPT2_FILES = 1,  /* vocab.json + merges.txt: tfm_vocab_encoder, tfm_vocab_merges */
+  TFM_TOKENIZER_HF_IMAGE = 2     /* tokenizer.json as tfm.tokenizer.hf's image: tfm_tokenizer */
+} tfm_tokenizer_kind;
+
 /* Settings tfmc chose for the executable (not IR: tfmc emits them next to
    the model's object code). */
 typedef struct tfm_settings {
   const char *weights;         /* a tfm_rt_set_weights spec, or "" */
   const char *dtype;           /* matmul precision: "f32", "bf16", "int8", "int4" */
-  int32_t tokenizer;           /* 1: tfmc embedded the vocabulary */
+  int32_t tokenizer;           /* a tfm_tokenizer_kind */
 } tfm_settings;
 
 /* The most dimensions a buffer of a runtime call has. */
