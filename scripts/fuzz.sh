@@ -20,7 +20,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TFM_FUZZ_BUILD_DIR:-$root/build-fuzz}
 limit=(-max_total_time="${1:-30}") what="in ${1:-30} s"
-rss=4096 targets=(npy tokenizer safetensors weights config mlir)
+rss=4096 targets=(npy tokenizer tokenizer-json safetensors weights config mlir)
 if [ "${1:-}" = --runs ]; then
   [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --runs needs a positive count" >&2; exit 2; }
   limit=(-runs="$2") what="(long run)" rss=16384 # the tokenizer's BPE cache grows with every new word
