@@ -20,6 +20,7 @@ module;
 #include <vector>
 export module tfm.tokenizer.regex;
 import tfm.tokenizer.component;
+import tfm.tokenizer; // invalidUtf8At
 
 export namespace tfm::tokenizer {
 
@@ -58,9 +59,13 @@ public:
   }
 
   /// Every non-overlapping match in `text` (byte offsets [begin, end)),
-  /// left to right; an empty match advances by one character.
+  /// left to right; an empty match advances by one character. Text that is
+  /// not well-formed UTF-8 (a decoder's bytes) has no match: PCRE2 is told
+  /// the subject is valid, so it is checked here, once.
   std::vector<std::pair<size_t, size_t>> matches(std::string_view text) const {
     std::vector<std::pair<size_t, size_t>> out;
+    if (invalidUtf8At(text) != std::string_view::npos)
+      return out;
     std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data *)> data(
         pcre2_match_data_create_from_pattern(code_.get(), nullptr), pcre2_match_data_free);
     size_t start = 0;

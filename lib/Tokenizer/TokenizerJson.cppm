@@ -36,6 +36,7 @@ module;
 #include <vector>
 export module tfm.tokenizer.hf;
 import tfm.json_depth;
+import tfm.tokenizer; // invalidUtf8At (the UTF-8 rules of GPT-2's tokenizer)
 import tfm.tokenizer.component;
 import tfm.tokenizer.decoder;
 import tfm.tokenizer.model;
@@ -510,28 +511,9 @@ std::vector<int64_t> HfTokenizer::encodeText(std::string_view text, bool allowSp
 
 Encoding HfTokenizer::encode(std::string_view text, bool allowSpecial, bool addSpecialTokens,
                              const std::string_view *pair) const {
-  for (std::string_view t : {text, pair ? *pair : std::string_view()}) {
-    std::vector<char32_t> dummy;
-    for (size_t i = 0; i < t.size();) {
-      unsigned char c = static_cast<unsigned char>(t[i]);
-      size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
-                                                           : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
-      bool ok = n > 0 && i + n <= t.size();
-      for (size_t k = 1; ok && k < n; ++k)
-        ok = (static_cast<unsigned char>(t[i + k]) & 0xC0) == 0x80;
-      if (ok && n == 3) {
-        unsigned char d = static_cast<unsigned char>(t[i + 1]);
-        ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d > 0x9F);
-      }
-      if (ok && n == 4) {
-        unsigned char d = static_cast<unsigned char>(t[i + 1]);
-        ok = !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d > 0x8F);
-      }
-      if (!ok)
-        throw std::runtime_error("invalid UTF-8 at byte offset " + std::to_string(i));
-      i += n;
-    }
-  }
+  for (std::string_view t : {text, pair ? *pair : std::string_view()})
+    if (size_t bad = invalidUtf8At(t); bad != std::string_view::npos)
+      throw std::runtime_error("invalid UTF-8 at byte offset " + std::to_string(bad));
   Encoding a{encodeText(text, allowSpecial), {}};
   a.typeIds.assign(a.ids.size(), 0);
   std::optional<Encoding> b;
