@@ -415,6 +415,8 @@ int compile(const Options &options) {
   OwningOpRef<ModuleOp> module;
   std::string vocabEncoder, vocabMerges; // GPT-2 tokenizer files to embed
   std::string tokenizerImage;            // or tokenizer.json's image
+  std::vector<int64_t> eosTokenIds;      // config's stop ids (empty: the tokenizer's)
+  int64_t bosTokenId = -1;               // config's start id (-1: the tokenizer's)
   std::unique_ptr<llvm::FileRemover> removeTokenizerImage;
   std::unique_ptr<llvm::FileRemover> removeMerged; // merged shards, for the whole compile
   if (!configPath.empty()) {
@@ -426,6 +428,8 @@ int compile(const Options &options) {
     vocabEncoder = loaded.vocabEncoder;
     vocabMerges = loaded.vocabMerges;
     tokenizerImage = loaded.tokenizerImage;
+    eosTokenIds = loaded.eosTokenIds;
+    bosTokenId = loaded.bosTokenId;
     removeTokenizerImage = std::move(loaded.removeTokenizerImage);
     removeMerged = std::move(loaded.removeMerged);
   } else {
@@ -455,6 +459,8 @@ int compile(const Options &options) {
   settings.tokenizer = !tokenizerImage.empty()  ? TFM_TOKENIZER_HF_IMAGE
                        : !vocabEncoder.empty() ? TFM_TOKENIZER_GPT2_FILES
                                                : TFM_TOKENIZER_NONE;
+  settings.eosTokenIds = eosTokenIds;
+  settings.bosTokenId = bosTokenId;
   if (auto seed = (*module)->getAttrOfType<IntegerAttr>("tfm.random_weights"))
     settings.weights = "random:" + std::to_string(seed.getInt());
   int64_t contextLength = 0;

@@ -31,12 +31,14 @@ module;
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 export module tfm.driver.model_description;
 
 import tfm.frontend;
 import tfm.safetensors;
 import tfm.tokenizer;
 import tfm.tokenizer.hf;
+import tfm.tokenizer.gpt2_files;
 import tfm.output_file;
 
 export namespace tfm::driver {
@@ -65,6 +67,11 @@ struct ModelDescription {
   /// removed with removeTokenizerImage.
   std::string tokenizerImage;
   std::string tokenizerDescription; ///< which tokenizer, and its pipeline
+  /// The ids generation stops at and an empty prompt starts from:
+  /// generation_config.json's eos_token_id / bos_token_id where it has the
+  /// key, else config.json's (empty / -1: the tokenizer's own).
+  std::vector<int64_t> eosTokenIds;
+  int64_t bosTokenId = -1;
   std::unique_ptr<llvm::FileRemover> removeTokenizerImage;
   /// A merged file of shards, removed when this is destroyed (released when
   /// the IR keeps naming it).
@@ -105,6 +112,29 @@ namespace {
 int fail(const llvm::Twine &message) {
   llvm::errs() << "tfmc: error: " << message << "\n";
   return 1;
+}
+
+/// Writes `image` (an HfTokenizer image) to a temporary file that
+/// out.tokenizerImage names and out.removeTokenizerImage removes.
+int writeTokenizerImage(const std::string &image, ModelDescription &out) {
+  llvm::SmallString<128> imagePath;
+  int fd;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("tfm-tokenizer", "bin", fd, imagePath))
+    return fail(tfm::output::temporaryDirectoryProblem().empty()
+                    ? "cannot create a temporary file: " + ec.message()
+                    : tfm::output::temporaryDirectoryProblem());
+  out.removeTokenizerImage = std::make_unique<llvm::FileRemover>(imagePath);
+  llvm::sys::RemoveFileOnSignal(imagePath);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << image;
+    os.close();
+    if (os.has_error())
+      return fail("cannot write '" + imagePath + "': " + os.error().message());
+  }
+  out.tokenizerImage = std::string(imagePath);
+  return 0;
 }
 } // namespace
 
@@ -191,6 +221,8 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
   // tokens and no tokenizer file at all. Half a pair is an error naming the
   // missing file, never a silent substitute.
   llvm::StringRef dir = llvm::sys::path::parent_path(configPath);
+  size_t tokenizerEntries = 0; // the largest id + 1 of the tokenizer found
+  std::string tokenizerLabel;  // its file(s), for warnings
   llvm::SmallString<256> tokenizerJson(dir), tokenizerConfig(dir);
   llvm::sys::path::append(tokenizerJson, "tokenizer.json");
   llvm::sys::path::append(tokenizerConfig, "tokenizer_config.json");
@@ -208,40 +240,21 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
       configText = std::move(*c);
     }
     std::string image;
-    size_t entries = 0;
     try {
       tokenizer::HfTokenizer t((*json)->getBuffer(),
                                configText ? configText->getBuffer() : llvm::StringRef(),
                                std::string(tokenizerJson), std::string(tokenizerConfig));
       image = t.image();
-      entries = t.size();
+      tokenizerEntries = t.size();
+      tokenizerLabel = std::string(tokenizerJson);
       out.tokenizerDescription = "tokenizer.json (" + std::string(tokenizerJson) + ")\n" + t.describe();
     } catch (const std::exception &e) {
       return fail(e.what());
     }
-    llvm::SmallString<128> imagePath;
-    int fd;
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("tfm-tokenizer", "bin", fd, imagePath))
-      return fail(tfm::output::temporaryDirectoryProblem().empty()
-                      ? "cannot create a temporary file: " + ec.message()
-                      : tfm::output::temporaryDirectoryProblem());
-    out.removeTokenizerImage = std::make_unique<llvm::FileRemover>(imagePath);
-    llvm::sys::RemoveFileOnSignal(imagePath);
-    {
-      llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-      os << image;
-      os.close();
-      if (os.has_error())
-        return fail("cannot write '" + imagePath + "': " + os.error().message());
-    }
-    out.tokenizerImage = std::string(imagePath);
-    if (static_cast<int64_t>(entries) > config->vocabSize)
-      llvm::errs() << "tfmc: warning: the tokenizer (" << tokenizerJson << ") has ids up to "
-                   << entries - 1 << " but vocab_size is " << config->vocabSize
-                   << ": a text whose tokens include ids " << config->vocabSize << ".."
-                   << entries - 1 << " cannot run (--prompt-ids and other texts can)\n";
+    if (int rc = writeTokenizerImage(image, out))
+      return rc;
   }
+  bool vocabInDirectory = false; // not GPT-2's, which tfmc ships
   for (auto [enc, merges] : {std::pair{"vocab.json", "merges.txt"},
                              std::pair{"encoder.json", "vocab.bpe"}}) {
     llvm::SmallString<256> e(dir), m(dir);
@@ -257,6 +270,7 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
     if (hasE) {
       out.vocabEncoder = std::string(e);
       out.vocabMerges = std::string(m);
+      vocabInDirectory = true;
     }
   }
   if (out.tokenizerImage.empty() && out.vocabEncoder.empty() && config->vocabSize == 50257) {
@@ -290,24 +304,85 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
     if (!encoder || !merges)
       return fail("cannot read '" + (encoder ? out.vocabMerges : out.vocabEncoder) + "': " +
                   (encoder ? merges.getError() : encoder.getError()).message());
-    size_t entries = 0;
     try {
       tokenizer::Tokenizer t((*encoder)->getBuffer(), (*merges)->getBuffer(), out.vocabEncoder,
                              out.vocabMerges);
-      entries = t.size();
+      tokenizerEntries = t.size();
+      tokenizerLabel = out.vocabEncoder;
     } catch (const std::exception &e) {
       return fail(e.what());
     }
-    if (static_cast<int64_t>(entries) > config->vocabSize)
-      llvm::errs() << "tfmc: warning: the tokenizer (" << out.vocabEncoder << ") has ids up to "
-                   << entries - 1 << " but vocab_size is " << config->vocabSize
-                   << ": a text whose tokens include ids " << config->vocabSize << ".."
-                   << entries - 1 << " cannot run (--prompt-ids and other texts can)\n";
-    if (static_cast<int64_t>(entries) < config->vocabSize)
-      llvm::errs() << "tfmc: warning: vocab_size " << config->vocabSize
-                   << " is larger than the tokenizer's " << entries << " entries ("
-                   << out.vocabEncoder << "): ids " << entries << ".." << config->vocabSize - 1
-                   << " decode to no text\n";
+  }
+  // A fine-tune's added_tokens.json beside vocab.json + merges.txt: the
+  // files become the tokenizer.json transformers' GPT2TokenizerFast builds
+  // (added tokens split the text), embedded as its image.
+  llvm::SmallString<256> addedTokens(dir);
+  llvm::sys::path::append(addedTokens, "added_tokens.json");
+  if (vocabInDirectory && llvm::sys::fs::exists(addedTokens)) {
+    llvm::SmallString<256> tokenizerMap(dir);
+    llvm::sys::path::append(tokenizerMap, "special_tokens_map.json");
+    std::vector<std::unique_ptr<llvm::MemoryBuffer>> texts;
+    std::vector<std::string> names = {out.vocabEncoder, out.vocabMerges,
+                                      std::string(addedTokens), std::string(tokenizerConfig),
+                                      std::string(tokenizerMap)};
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (i >= 3 && !llvm::sys::fs::exists(names[i])) {
+        texts.push_back(llvm::MemoryBuffer::getMemBuffer(""));
+        continue;
+      }
+      auto text = llvm::MemoryBuffer::getFile(names[i], /*IsText=*/true);
+      if (!text)
+        return fail("cannot read '" + names[i] + "': " + text.getError().message());
+      tfm::output::protectInput(names[i]);
+      texts.push_back(std::move(*text));
+    }
+    std::string image;
+    try {
+      tokenizer::Gpt2Files files{texts[0]->getBuffer(), texts[1]->getBuffer(),
+                                 texts[2]->getBuffer(), texts[3]->getBuffer(),
+                                 texts[4]->getBuffer(), names[0], names[1], names[2], names[3],
+                                 names[4]};
+      std::unique_ptr<tokenizer::HfTokenizer> t = tokenizer::loadGpt2Files(files);
+      image = t->image();
+      tokenizerEntries = t->size();
+      tokenizerLabel += " + " + std::string(addedTokens);
+      out.tokenizerDescription = "vocab.json + merges.txt + added_tokens.json (" +
+                                 std::string(dir) + ")\n" + t->describe();
+    } catch (const std::exception &e) {
+      return fail(e.what());
+    }
+    if (int rc = writeTokenizerImage(image, out))
+      return rc;
+    out.vocabEncoder.clear();
+    out.vocabMerges.clear();
+  }
+  // A tokenizer with ids the model lacks, or GPT-2 files with fewer ids than
+  // the model: warned, not refused (nanoGPT and llm.c pad GPT-2's 50257 to
+  // 50304; the executables decode such ids to no text).
+  if (tokenizerEntries > 0 && static_cast<int64_t>(tokenizerEntries) > config->vocabSize)
+    llvm::errs() << "tfmc: warning: the tokenizer (" << tokenizerLabel << ") has ids up to "
+                 << tokenizerEntries - 1 << " but vocab_size is " << config->vocabSize
+                 << ": a text whose tokens include ids " << config->vocabSize << ".."
+                 << tokenizerEntries - 1 << " cannot run (--prompt-ids and other texts can)\n";
+  if (tokenizerEntries > 0 && static_cast<int64_t>(tokenizerEntries) < config->vocabSize &&
+      tokenizerLabel != tokenizerJson) // (Qwen's tokenizer.json is smaller than its model)
+    llvm::errs() << "tfmc: warning: vocab_size " << config->vocabSize
+                 << " is larger than the tokenizer's " << tokenizerEntries << " entries ("
+                 << tokenizerLabel << "): ids " << tokenizerEntries << ".."
+                 << config->vocabSize - 1 << " decode to no text\n";
+  // The ids generation starts from and stops at.
+  out.eosTokenIds = config->eosTokenIds;
+  out.bosTokenId = config->bosTokenId;
+  llvm::SmallString<256> generationConfig(dir);
+  llvm::sys::path::append(generationConfig, "generation_config.json");
+  if (llvm::sys::fs::exists(generationConfig)) {
+    auto g = frontend::parseGenerationConfig(std::string(generationConfig), config->vocabSize);
+    if (!g)
+      return fail(llvm::toString(g.takeError()));
+    if (g->eosTokenIds)
+      out.eosTokenIds = *g->eosTokenIds;
+    if (g->bosTokenId)
+      out.bosTokenId = *g->bosTokenId;
   }
   auto imported = frontend::importGPT2(context, *config, weights);
   if (!imported) {

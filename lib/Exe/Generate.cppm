@@ -198,8 +198,14 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   }
   // The text of the ids as they come (Text::Stream: the bytes each id adds).
   std::unique_ptr<Text::Stream> textOf = tokenizer ? tokenizer->stream() : nullptr;
-  int64_t eos = tokenizer ? tokenizer->eos() : -1;
-  int64_t start = tokenizer ? tokenizer->start() : -1;
+  // Generation stops at the configuration's eos_token_id(s)
+  // (generation_config.json, else config.json: tfmc embeds them), else at the
+  // tokenizer's EOS; an empty prompt starts from the configuration's
+  // bos_token_id, else the tokenizer's BOS (else its end of text).
+  std::vector<int64_t> eosIds = sig.eosTokenIds;
+  if (eosIds.empty() && tokenizer && tokenizer->eos() >= 0)
+    eosIds.push_back(tokenizer->eos());
+  int64_t start = sig.bosTokenId >= 0 ? sig.bosTokenId : tokenizer ? tokenizer->start() : -1;
   if (!promptGiven)
     prompt.push_back(start >= 0 && start < vocab ? start : (vocab > 50256 ? 50256 : 0));
   if (prompt.empty())
@@ -415,7 +421,7 @@ int generate(const GenerateOptions &o, const Signature &sig) {
       else if (!emit(utf8.push(bytes)))
         return finishStdout(1);
     }
-    if (stopAtEos && next == eos)
+    if (stopAtEos && std::find(eosIds.begin(), eosIds.end(), next) != eosIds.end())
       break;
     ids = {next};
   }

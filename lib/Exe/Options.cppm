@@ -184,8 +184,9 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
       ("top-p", text()->value_name("P"), "... within cumulative probability P (default 0.95)")
       ("seed", text()->value_name("S"), "random seed (default 0): same seed, same text")
       ("greedy", "always take the most likely token")
-      ("no-stop-at-eos", "keep generating after <|endoftext|>")
-      ("stop-at-eos", "stop at <|endoftext|> (the default)")
+      ("no-stop-at-eos", "keep generating after an end-of-text id (generation_config.json's or "
+                         "config.json's eos_token_id, else the tokenizer's EOS)")
+      ("stop-at-eos", "stop at an end-of-text id (the default)")
       ("no-stream", "print the text at the end instead of token by token")
       (",n", text()->value_name("N"), "tokens to generate (default 16)")
       ("print-ids", "print the generated ids, comma-separated (a model without a tokenizer "

@@ -40,6 +40,8 @@ struct Signature {
   std::string weights; ///< a tfm_rt_set_weights spec, or ""
   std::string dtype = "f32";
   int32_t tokenizer = 0; ///< a tfm_tokenizer_kind
+  int64_t bosTokenId = -1;          ///< the configuration's BOS id; -1: the tokenizer's
+  std::vector<int64_t> eosTokenIds; ///< the configuration's stop ids; empty: the tokenizer's EOS
 
   /// The index of the buffer with `role` (and `layer`), or -1.
   int find(int32_t role, int32_t layer = -1) const {
@@ -98,6 +100,10 @@ Signature readSignature(const tfm_model_info &model, const tfm_settings *setting
     sig.weights = settings->weights ? settings->weights : "";
     sig.dtype = settings->dtype ? settings->dtype : "f32";
     sig.tokenizer = settings->tokenizer;
+    sig.bosTokenId = settings->bos_token_id;
+    if (settings->eos_token_ids)
+      sig.eosTokenIds.assign(settings->eos_token_ids,
+                             settings->eos_token_ids + settings->num_eos_token_ids);
   }
   return sig;
 }

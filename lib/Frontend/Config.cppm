@@ -53,6 +53,11 @@ struct Config {
   int64_t rotaryDim = 0; ///< with Positions::Rope
   double ropeTheta = 10000.0;
   bool isCausal = true;
+  /// config.json's `eos_token_id` (an int or a list; absent or null: empty)
+  /// and `bos_token_id` (absent or null: -1), as transformers'
+  /// GenerationConfig.from_model_config takes them.
+  std::vector<int64_t> eosTokenIds;
+  int64_t bosTokenId = -1;
 
   int64_t headDim() const { return nEmbd / nHead; }
   /// 1-based line and column of `"key"` in config.json (1:1 if absent).
@@ -61,6 +66,19 @@ struct Config {
 
 /// Parses and checks config.json; errors are one line: `path: key: what`.
 llvm::Expected<Config> parseConfig(const std::string &path);
+
+/// The special token ids of generation_config.json (transformers'
+/// GenerationConfig): a key that is present replaces config.json's.
+struct GenerationConfig {
+  std::optional<std::vector<int64_t>> eosTokenIds;
+  std::optional<int64_t> bosTokenId;
+};
+
+/// Reads `eos_token_id` (an int, a list of ints, or null) and `bos_token_id`
+/// (an int or null) of generation_config.json at `path`; every id must be in
+/// [0, vocabSize). Other keys (sampling defaults) are not read. Errors are one
+/// line: `path: key 'eos_token_id' ...`.
+llvm::Expected<GenerationConfig> parseGenerationConfig(const std::string &path, int64_t vocabSize);
 
 } // namespace tfm::frontend
 
@@ -96,7 +114,57 @@ const llvm::StringMap<int64_t> kMaxSize = {
     {"n_head", int64_t(1) << 12},     {"n_inner", int64_t(1) << 18},
     {"rotary_dim", int64_t(1) << 16}};
 
-llvm::Expected<Config> parseConfig(const std::string &path) {
+/// Reads `eos_token_id` and `bos_token_id` of `root` (config.json or
+/// generation_config.json) into `out`: null is "none" (an empty list, -1),
+/// an absent key leaves `out` as it is.
+llvm::Error readSpecialTokenIds(const llvm::json::Object &root, const std::string &path,
+                                int64_t vocabSize, GenerationConfig &out) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), path + ": " + why);
+  };
+  auto id = [&](llvm::StringRef key, const llvm::json::Value &v) -> llvm::Expected<int64_t> {
+    auto d = v.getAsNumber();
+    auto i = v.getAsInteger();
+    if (!d || !i || static_cast<double>(*i) != *d)
+      return fail("key '" + key + "' must be a token id (an integer) or null");
+    if (*i < 0 || *i >= vocabSize)
+      return fail("key '" + key + "' (" + llvm::Twine(*i) + ") is not a token id of the model: "
+                  "ids are 0 to vocab_size - 1 = " + llvm::Twine(vocabSize - 1));
+    return *i;
+  };
+  if (const llvm::json::Value *v = root.get("eos_token_id")) {
+    std::vector<int64_t> ids;
+    if (const llvm::json::Array *list = v->getAsArray()) {
+      for (const llvm::json::Value &e : *list) {
+        auto i = id("eos_token_id", e);
+        if (!i)
+          return i.takeError();
+        ids.push_back(*i);
+      }
+    } else if (v->kind() != llvm::json::Value::Null) {
+      auto i = id("eos_token_id", *v);
+      if (!i)
+        return i.takeError();
+      ids.push_back(*i);
+    }
+    out.eosTokenIds = std::move(ids);
+  }
+  if (const llvm::json::Value *v = root.get("bos_token_id")) {
+    out.bosTokenId = -1;
+    if (v->kind() != llvm::json::Value::Null) {
+      auto i = id("bos_token_id", *v);
+      if (!i)
+        return i.takeError();
+      out.bosTokenId = *i;
+    }
+  }
+  return llvm::Error::success();
+}
+
+/// Reads the JSON file at `path` (its text into `text`), protected as an
+/// input of this run; errors name the file: unreadable, nested too deep,
+/// malformed, or not an object at the top level.
+llvm::Expected<llvm::json::Value> readJsonObject(const std::string &path, std::string &text) {
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), path + ": " + why);
   };
@@ -104,18 +172,40 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
   if (!buffer)
     return fail("cannot open file: " + buffer.getError().message());
   tfm::output::protectInput(path); // no output of this run may replace it
-  Config c;
-  c.path = path;
-  c.text = (*buffer)->getBuffer().str();
-  if (auto at = tfm::json::tooDeepAt(c.text))
+  text = (*buffer)->getBuffer().str();
+  if (auto at = tfm::json::tooDeepAt(text))
     return fail("JSON nests deeper than " + llvm::Twine(tfm::json::kMaxDepth) + " levels (at byte " +
                 llvm::Twine(*at) + ")");
-  auto json = llvm::json::parse(c.text);
+  auto json = llvm::json::parse(text);
   if (!json)
     return fail("malformed JSON: " + llvm::toString(json.takeError()));
-  auto *root = json->getAsObject();
-  if (!root)
+  if (!json->getAsObject())
     return fail("expected a JSON object at the top level");
+  return json;
+}
+
+llvm::Expected<GenerationConfig> parseGenerationConfig(const std::string &path, int64_t vocabSize) {
+  std::string text;
+  auto json = readJsonObject(path, text);
+  if (!json)
+    return json.takeError();
+  auto *root = json->getAsObject();
+  GenerationConfig g;
+  if (auto e = readSpecialTokenIds(*root, path, vocabSize, g))
+    return std::move(e);
+  return g;
+}
+
+llvm::Expected<Config> parseConfig(const std::string &path) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), path + ": " + why);
+  };
+  Config c;
+  c.path = path;
+  auto json = readJsonObject(path, c.text);
+  if (!json)
+    return json.takeError();
+  auto *root = json->getAsObject();
 
   // Sizes are bounded (kMaxSize below) so that every size derived from them
   // (4 * n_embd, vocab x n_embd, per-layer buffers) stays far from int64
@@ -284,6 +374,11 @@ llvm::Expected<Config> parseConfig(const std::string &path) {
     return std::move(e);
   if (c.ropeTheta <= 0)
     return fail("key 'rope_theta' must be positive");
+  GenerationConfig ids;
+  if (auto e = readSpecialTokenIds(*root, path, c.vocabSize, ids))
+    return std::move(e);
+  c.eosTokenIds = ids.eosTokenIds.value_or(std::vector<int64_t>{});
+  c.bosTokenId = ids.bosTokenId.value_or(-1);
   return c;
 }
 

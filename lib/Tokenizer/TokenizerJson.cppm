@@ -55,6 +55,10 @@ struct AddedToken {
   bool singleWord = false, lstrip = false, rstrip = false, normalized = false, special = false;
 };
 
+/// Parses the JSON text of file `name`; throws std::runtime_error
+/// "NAME: malformed JSON: ..." (or nested too deep, with the byte offset).
+nlohmann::json parseJson(std::string_view text, const std::string &name);
+
 /// Special-token roles (tokenizer_config.json's *_token keys).
 enum class Role { Bos, Eos, Unk, Pad, Cls, Sep, Mask };
 
@@ -177,7 +181,9 @@ std::optional<std::string> tokenName(const nlohmann::json &config, const std::st
   return std::nullopt;
 }
 
-nlohmann::json parse(std::string_view text, const std::string &name) {
+} // namespace
+
+nlohmann::json parseJson(std::string_view text, const std::string &name) {
   if (auto at = tfm::json::tooDeepAt(text))
     throw std::runtime_error(name + ": JSON nested deeper than " +
                              std::to_string(tfm::json::kMaxDepth) + " levels at byte " +
@@ -188,7 +194,6 @@ nlohmann::json parse(std::string_view text, const std::string &name) {
     throw std::runtime_error(name + ": malformed JSON: " + tfm::json::parseErrorMessage(e.what()));
   }
 }
-} // namespace
 
 HfTokenizer::~HfTokenizer() = default;
 
@@ -196,8 +201,8 @@ HfTokenizer::HfTokenizer(std::string_view json, std::string_view configText,
                          const std::string &name, const std::string &configName)
     : name_(name) {
   nlohmann::json config = configText.empty() ? nlohmann::json::object()
-                                             : parse(configText, configName);
-  init(parse(json, name), std::move(config), configName, nullptr);
+                                             : parseJson(configText, configName);
+  init(parseJson(json, name), std::move(config), configName, nullptr);
 }
 
 void HfTokenizer::init(nlohmann::json j, nlohmann::json config, const std::string &configName,
@@ -362,7 +367,7 @@ std::unique_ptr<HfTokenizer> HfTokenizer::fromImage(std::string_view image,
   if (image.substr(0, kImageMagic.size()) != kImageMagic)
     throw std::runtime_error(name + ": not a tfm tokenizer image");
   Reader r{image, kImageMagic.size(), name};
-  nlohmann::json spec = parse(r.bytes(r.get(8)), name);
+  nlohmann::json spec = parseJson(r.bytes(r.get(8)), name);
   ModelTables tables;
   uint64_t vocab = r.get(8);
   if (vocab > image.size())

