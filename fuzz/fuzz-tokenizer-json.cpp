@@ -31,6 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::abort(); // an error must name the file
     return 0;
   }
+  std::unique_ptr<tfm::tokenizer::HfTokenizer> image =
+      tfm::tokenizer::HfTokenizer::fromImage(t->image(), "image");
   for (bool allowSpecial : {false, true}) {
     std::vector<int64_t> ids;
     try {
@@ -40,8 +42,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     (void)t->decode(ids, /*skipSpecial=*/false);
     (void)t->decode(ids, /*skipSpecial=*/true);
-    std::unique_ptr<tfm::tokenizer::HfTokenizer> image =
-        tfm::tokenizer::HfTokenizer::fromImage(t->image(), "image");
     if (image->encode(text, allowSpecial).ids != ids)
       std::abort(); // the image must tokenize as the file does
   }

@@ -88,6 +88,9 @@ struct Options {
   bool fusionRemarks = false;
   /// Print compile time, peak memory, weights size and activation memory.
   bool stats = false;
+  /// Print the tokenizer a model directory's executable would embed (files,
+  /// pipeline, special ids) and stop: nothing is compiled or written.
+  bool tokenizerInfo = false;
   /// No progress lines (printed for models with 64 MiB of weights or more).
   bool quiet = false;
   /// Matmul precision of executables: "f32", "bf16" (bf16 weights and
@@ -424,6 +427,10 @@ int compile(const Options &options) {
     if (int rc = loadModelDescription(context, std::string(configPath), options.randomWeights,
                                       options.quiet, options.emit < Emit::Obj, loaded))
       return rc;
+    if (options.tokenizerInfo) {
+      llvm::outs() << loaded.tokenizerDescription;
+      return 0;
+    }
     module = std::move(loaded.module);
     vocabEncoder = loaded.vocabEncoder;
     vocabMerges = loaded.vocabMerges;
@@ -433,6 +440,9 @@ int compile(const Options &options) {
     removeTokenizerImage = std::move(loaded.removeTokenizerImage);
     removeMerged = std::move(loaded.removeMerged);
   } else {
+    if (options.tokenizerInfo)
+      return fail("--tokenizer-info needs a model directory or config.json, not '" +
+                  options.input + "'");
     if (options.randomWeights)
       return fail("--random-weights applies to model descriptions (a directory or "
                   "config.json), not to '" + options.input + "'");

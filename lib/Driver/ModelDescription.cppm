@@ -222,6 +222,7 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
   // missing file, never a silent substitute.
   llvm::StringRef dir = llvm::sys::path::parent_path(configPath);
   size_t tokenizerEntries = 0; // the largest id + 1 of the tokenizer found
+  int64_t tokenizerBos = -1, tokenizerEos = -1; // its BOS and EOS, if any
   std::string tokenizerLabel;  // its file(s), for warnings
   llvm::SmallString<256> tokenizerJson(dir), tokenizerConfig(dir);
   llvm::sys::path::append(tokenizerJson, "tokenizer.json");
@@ -247,7 +248,9 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
       image = t.image();
       tokenizerEntries = t.size();
       tokenizerLabel = std::string(tokenizerJson);
-      out.tokenizerDescription = "tokenizer.json (" + std::string(tokenizerJson) + ")\n" + t.describe();
+      out.tokenizerDescription = "tokenizer: " + std::string(tokenizerJson) + "\n" + t.describe();
+      tokenizerBos = t.role(tokenizer::Role::Bos).value_or(-1);
+      tokenizerEos = t.role(tokenizer::Role::Eos).value_or(-1);
     } catch (const std::exception &e) {
       return fail(e.what());
     }
@@ -309,6 +312,11 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
                              out.vocabMerges);
       tokenizerEntries = t.size();
       tokenizerLabel = out.vocabEncoder;
+      tokenizerBos = tokenizerEos = t.endOfText();
+      out.tokenizerDescription = "tokenizer: " + out.vocabEncoder + " + " + out.vocabMerges +
+                                 (vocabInDirectory ? "" : " (GPT-2's, shipped with tfm)") +
+                                 "\nGPT-2 byte-level BPE (" + std::to_string(t.size()) +
+                                 " tokens; <|endoftext|> is BOS and EOS)\n";
     } catch (const std::exception &e) {
       return fail(e.what());
     }
@@ -322,6 +330,9 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
     llvm::SmallString<256> tokenizerMap(dir);
     llvm::sys::path::append(tokenizerMap, "special_tokens_map.json");
     std::vector<std::unique_ptr<llvm::MemoryBuffer>> texts;
+    (void)llvm::sys::fs::make_absolute(addedTokens);
+    (void)llvm::sys::fs::make_absolute(tokenizerConfig);
+    (void)llvm::sys::fs::make_absolute(tokenizerMap);
     std::vector<std::string> names = {out.vocabEncoder, out.vocabMerges,
                                       std::string(addedTokens), std::string(tokenizerConfig),
                                       std::string(tokenizerMap)};
@@ -345,9 +356,12 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
       std::unique_ptr<tokenizer::HfTokenizer> t = tokenizer::loadGpt2Files(files);
       image = t->image();
       tokenizerEntries = t->size();
-      tokenizerLabel += " + " + std::string(addedTokens);
-      out.tokenizerDescription = "vocab.json + merges.txt + added_tokens.json (" +
-                                 std::string(dir) + ")\n" + t->describe();
+      tokenizerLabel += " + " + names[2];
+      out.tokenizerDescription = "tokenizer: " + out.vocabEncoder + " + " + out.vocabMerges +
+                                 " + " + names[2] + " (as GPT2TokenizerFast's tokenizer.json)\n" +
+                                 t->describe();
+      tokenizerBos = t->role(tokenizer::Role::Bos).value_or(-1);
+      tokenizerEos = t->role(tokenizer::Role::Eos).value_or(-1);
     } catch (const std::exception &e) {
       return fail(e.what());
     }
@@ -384,6 +398,24 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
     if (g->bosTokenId)
       out.bosTokenId = *g->bosTokenId;
   }
+  if (out.tokenizerDescription.empty())
+    out.tokenizerDescription = "tokenizer: none (the executable takes --prompt-ids and prints ids)\n";
+  std::string from = llvm::sys::fs::exists(generationConfig) ? "generation_config.json or config.json"
+                                                             : "config.json";
+  std::string stops;
+  for (int64_t id : out.eosTokenIds)
+    stops += (stops.empty() ? "" : ", ") + std::to_string(id);
+  out.tokenizerDescription +=
+      "generation starts an empty prompt from " +
+      (out.bosTokenId >= 0 ? "id " + std::to_string(out.bosTokenId) + " (" + from + ")"
+       : tokenizerBos >= 0 ? "id " + std::to_string(tokenizerBos) + " (the tokenizer's BOS)"
+       : tokenizerEos >= 0 ? "id " + std::to_string(tokenizerEos) + " (the tokenizer's EOS)"
+                           : std::string("id 0")) +
+      " and stops at " +
+      (!out.eosTokenIds.empty() ? "ids [" + stops + "] (" + from + ")"
+       : tokenizerEos >= 0 ? "id " + std::to_string(tokenizerEos) + " (the tokenizer's EOS)"
+                           : std::string("no id")) +
+      "\n";
   auto imported = frontend::importGPT2(context, *config, weights);
   if (!imported) {
     std::string message = llvm::toString(imported.takeError());

@@ -91,6 +91,9 @@ int main(int argc, char **argv) {
        "for one scale per output column; default 128 for int8, 64 for int4")
       ("quiet,q", "no progress lines (shown for models with 64 MiB of weights or more)")
       ("stats", "print compile time, peak memory, weights size and activation memory")
+      ("tokenizer-info", "print the tokenizer the executable of a model directory would embed "
+       "(which files, in the order tokenizer.json, vocab.json + merges.txt, GPT-2's; its "
+       "pipeline; the ids generation starts from and stops at) and exit without compiling")
       ("fusion-remarks", "report, as remarks, what each fusion pass fused and what it "
        "refused and why")
       ("random-weights", po::value<std::string>(), "SEED: build deterministic random weights "
@@ -165,6 +168,7 @@ int main(int argc, char **argv) {
   options.optLevel = static_cast<unsigned>(*level);
   options.fusionRemarks = vm.count("fusion-remarks") > 0;
   options.stats = vm.count("stats") > 0;
+  options.tokenizerInfo = vm.count("tokenizer-info") > 0;
   options.quiet = vm.count("quiet") > 0;
   options.dtype = vm["dtype"].as<std::string>();
   if (options.dtype != "f32" && options.dtype != "bf16" && options.dtype != "int8" &&
