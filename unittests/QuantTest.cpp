@@ -5,8 +5,9 @@
 // the runtime's quantized matmul (GEMV for a few rows, dequantization into
 // oneDNN for many) against naive loops: exactly the integer arithmetic the
 // kernel documents (activations quantized per block of 32), and the f32
-// product within the quantization error. Runs on the AVX2 kernels and again
-// with TFM_KERNELS=generic (unittests/CMakeLists.txt).
+// product within the quantization error. Runs on the widest kernels the CPU
+// has, and again with TFM_KERNELS=avx2 and TFM_KERNELS=generic
+// (unittests/CMakeLists.txt).
 //
 //===----------------------------------------------------------------------===//
 
@@ -209,15 +210,40 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(std::make_tuple(8, 32, 1, 256), std::make_tuple(8, 128, 3, 256),
                       std::make_tuple(8, 64, 1, 100), std::make_tuple(4, 32, 1, 256),
                       std::make_tuple(4, 64, 4, 70), std::make_tuple(8, 32, 9, 96),
-                      std::make_tuple(4, 32, 17, 64)));
+                      std::make_tuple(4, 32, 17, 64),
+                      // The VNNI copy's chunks (64 weight bytes: 2 int8 or 4
+                      // int4 blocks) cut short, spanning groups, or groups of
+                      // several chunks; and a per-channel group of 3 blocks.
+                      std::make_tuple(8, 32, 2, 160), std::make_tuple(4, 32, 1, 224),
+                      std::make_tuple(4, 64, 3, 192), std::make_tuple(8, 64, 4, 200),
+                      std::make_tuple(8, 96, 1, 96), std::make_tuple(8, 128, 1, 640),
+                      std::make_tuple(4, 64, 2, 32)));
 
 TEST(QuantizedKernels, NamedForVerbose) {
-  std::string isa = tfm::qkernels::gemvIsa();
-  const char *forced = std::getenv("TFM_KERNELS");
-  if (forced && std::string(forced) == "generic")
+  // The widest copy the CPU has runs unless TFM_KERNELS forces a narrower
+  // one; ctest runs these tests three times (default, TFM_KERNELS=avx2,
+  // TFM_KERNELS=generic), so every copy this CPU has is tested.
+  std::string isa = tfm::qkernels::gemvIsa(), forced;
+  if (const char *f = std::getenv("TFM_KERNELS"))
+    forced = f;
+  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  bool vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("avx512vnni") && avx2;
+  if (forced == "generic") {
     EXPECT_EQ(isa, "generic");
-  else
-    EXPECT_EQ(isa, __builtin_cpu_supports("avx2") ? "avx2" : "generic");
+  } else if (forced == "avx2" || !vnni) {
+    EXPECT_EQ(isa, avx2 ? "avx2" : "generic");
+    if (forced != "avx2" && !vnni)
+      GTEST_SKIP() << "this CPU has no AVX-512 VNNI: the avx512-vnni GEMV copy is built but "
+                      "not run here";
+  } else {
+    EXPECT_EQ(isa, "avx512-vnni");
+    // int8 groups of one block take the AVX2 copy (QuantizedKernels.cppm:
+    // vnniFor); int4 and int8 groups of whole 64-byte chunks the VNNI one.
+    EXPECT_EQ(std::string(tfm::qkernels::gemvIsa(Scheme{8, 32})), "avx2");
+    EXPECT_EQ(std::string(tfm::qkernels::gemvIsa(Scheme{8, 128})), "avx512-vnni");
+    EXPECT_EQ(std::string(tfm::qkernels::gemvIsa(Scheme{4, 32})), "avx512-vnni");
+  }
 }
 
 } // namespace

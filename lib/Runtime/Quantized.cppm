@@ -182,7 +182,7 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
     // Prefill: the whole weight dequantized (f32 [K, N]) into oneDNN's matmul.
     rt.noteKernel("quantized_matmul", bits == 8 ? "int8 dequantize + oneDNN f32 matmul"
                                                 : "int4 dequantize + oneDNN f32 matmul",
-                  qkernels::gemvIsa());
+                  qkernels::dequantizeIsa());
     float *w = rt.scratch(kDequantSlot, static_cast<size_t>(n * k));
     qkernels::dequantize(reinterpret_cast<const uint8_t *>(q.data),
                          reinterpret_cast<const float *>(scales.data), scheme, k, n, w,
@@ -195,7 +195,8 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
     rt.matmul(a, b, bias, residual, dst, activation, /*transposeB=*/false);
     return;
   }
-  rt.noteKernel("quantized_matmul", bits == 8 ? "int8 gemv" : "int4 gemv", qkernels::gemvIsa());
+  rt.noteKernel("quantized_matmul", bits == 8 ? "int8 gemv" : "int4 gemv",
+                qkernels::gemvIsa(scheme));
   static qkernels::QuantizedRows x;
   qkernels::quantizeRows(reinterpret_cast<const float *>(a.data), lda, m, k, scheme.paddedK(k),
                          x);

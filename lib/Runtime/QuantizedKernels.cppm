@@ -12,13 +12,22 @@
 // 8 * sum(x), so the unsigned nibbles multiply the signed activations
 // directly (no 16-bit overflow: 2 * 15 * 127 < 32767).
 //
-// ISA: an AVX2 copy (vpmaddubsw + vpmaddwd: 32 multiply-adds per
-// instruction pair, the int8 dot llama.cpp uses on AVX2; the signed x signed
-// int8 product goes through vpsignb) and a baseline x86-64 copy of plain
-// loops, chosen at run time; TFM_KERNELS=generic forces the baseline one.
-// Both give the same integer dots; the f32 sums differ only by rounding.
-// (No AVX-512 VNNI copy yet: this session's CPUs had no AVX-512 to test it
-// on; AVX-512 CPUs run the AVX2 copy.)
+// ISA, the widest the CPU has, chosen once at run time (gemvIsa() names it
+// for --verbose):
+//  * avx512-vnni: vpdpbusd (64 u8 x s8 multiply-adds into 16 int32 lanes per
+//    instruction) on 64 weight bytes at a time: 2 int8 blocks, or 4 int4
+//    blocks (low and high nibbles, one vpdpbusd each, against activations
+//    reordered once per call so the nibbles need no shuffle). vpdpbusd's
+//    first operand is unsigned: int4 nibbles are q + 8 already; int8 weights
+//    go in as w ^ 0x80 = w + 128. Both offsets (8 sum(x), 128 sum(x) per
+//    block) start the accumulator, so they cost nothing per column.
+//  * avx2: vpmaddubsw + vpmaddwd (32 multiply-adds per instruction pair, the
+//    int8 dot llama.cpp uses on AVX2; the signed x signed int8 product goes
+//    through vpsignb);
+//  * generic: a baseline x86-64 copy of plain loops.
+// TFM_KERNELS=avx2 or TFM_KERNELS=generic force a narrower copy (the tests
+// run every copy the CPU has). All give the same integer dots; the f32 sums
+// differ only by rounding.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +49,7 @@ import tfm.kernels;
 import tfm.quant;
 
 #define TFM_AVX2 __attribute__((target("avx2,fma")))
+#define TFM_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma")))
 #define TFM_INLINE [[gnu::always_inline]] inline
 
 export namespace tfm::qkernels {
@@ -65,8 +75,42 @@ bool hasAvx2() {
   return yes;
 }
 
-/// The name of the GEMV copy that runs ("avx2" or "generic").
-const char *gemvIsa() { return hasAvx2() ? "avx2" : "generic"; }
+/// Whether the AVX-512 VNNI copy of the GEMV runs: the CPU has AVX-512 F,
+/// BW, VL and VNNI, and TFM_KERNELS is neither "generic" nor "avx2".
+bool hasAvx512Vnni() {
+  static const bool yes = [] {
+    const char *forced = std::getenv("TFM_KERNELS");
+    if (forced && (std::string_view(forced) == "generic" || std::string_view(forced) == "avx2"))
+      return false;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+           __builtin_cpu_supports("fma");
+  }();
+  return yes;
+}
+
+/// The widest GEMV copy this CPU runs ("avx512-vnni", "avx2" or "generic").
+const char *gemvIsa() {
+  return hasAvx512Vnni() ? "avx512-vnni" : hasAvx2() ? "avx2" : "generic";
+}
+
+/// Whether the VNNI copy runs for `scheme`: every int4 scheme, and int8
+/// groups of an even number of blocks (the default 128, 64, per-channel
+/// with an even block count). int8 groups of one block (32) or another odd
+/// number take the AVX2 copy: each 64-byte chunk then holds two groups, and
+/// the per-lane weight scales made the VNNI copy stream from DRAM at 0.8x
+/// the AVX2 one on AMD Zen 5 (docs/backend.md).
+bool vnniFor(const quant::Scheme &scheme) {
+  return hasAvx512Vnni() && (scheme.bits == 4 || (scheme.group / quant::kBlock) % 2 == 0);
+}
+
+/// The copy of dequantize() that runs ("avx2" or "generic").
+const char *dequantizeIsa() { return hasAvx2() ? "avx2" : "generic"; }
+
+/// The GEMV copy that runs for `scheme` (for --verbose).
+const char *gemvIsa(const quant::Scheme &scheme) {
+  return vnniFor(scheme) ? "avx512-vnni" : hasAvx2() ? "avx2" : "generic";
+}
 
 /// Quantizes rows i < m of `a` (row stride lda floats, k columns) into
 /// `out`, zero-padded to kp (a multiple of 32).
@@ -133,6 +177,9 @@ struct Gemv {
   /// int4: per row and group, the sum over the group's blocks of sx * sum(x)
   /// (the offset of the +8 nibbles), computed once before the threads start.
   const float *corrG;
+  /// The AVX-512 VNNI copy's activations, or null (VnniRows).
+  const struct VnniRows *vnni = nullptr;
+  int64_t n = 0; ///< columns (the VNNI copy reads scales in fours up to the end)
 };
 
 //===----------------------------------------------------------------------===//
@@ -324,6 +371,215 @@ TFM_AVX2 void columnsAvx2(const Gemv &g, int64_t begin, int64_t end) {
     columnsAvx2Bits<4>(g, begin, end);
 }
 
+
+//===----------------------------------------------------------------------===//
+// AVX-512 VNNI copy
+//===----------------------------------------------------------------------===//
+
+/// The activations as the VNNI loop reads them, prepared once per call
+/// (before the threads start). The K axis is cut into chunks of 64 weight
+/// bytes: 2 blocks of int8, 4 blocks of int4. Per row and chunk:
+///  * x: the 64 activation bytes each weight byte multiplies (int8: blocks
+///    b, b + 1 as they are; int4: 64 for the low nibbles, [0, 16) of blocks
+///    b .. b + 3, then 64 for the high nibbles, [16, 32) of each);
+///  * start: the accumulator's start, -offset * sum(x) of each block in the
+///    first int32 lane of the block (int8: offset 128, lanes 0 and 8; int4:
+///    8, lanes 0, 4, 8, 12);
+///  * sx: the activation block's scale in each of the block's lanes.
+/// Per chunk (all rows): where its weight scales start (group g0), how many
+/// groups it spans (a load mask) and which of them each lane takes (idx).
+struct VnniRows {
+  int64_t chunks = 0, xBytes = 0; // per chunk: 64 (int8) or 128 (int4)
+  /// How each lane finds its weight scale: Uniform, every chunk lies in one
+  /// group (groups of whole chunks); Halves, every chunk is two groups of 8
+  /// lanes (int8 groups of 32, int4 of 64); Quarters, four groups of 4
+  /// lanes (int4 groups of 32); General, any other (a group of 3 blocks, a
+  /// chunk cut short at the end of K): a permute from a table.
+  enum class Lanes { Uniform, Halves, Quarters, General } lanes = Lanes::General;
+  std::vector<int8_t> x;     // [rows, chunks, xBytes]
+  std::vector<int32_t> start; // [rows, chunks, 16]
+  std::vector<float> sx;      // [rows, chunks, 16]
+  std::vector<int32_t> idx;   // [chunks, 16]
+  std::vector<int64_t> g0;    // [chunks]
+  std::vector<uint16_t> groupMask; // [chunks]
+
+  void prepare(const QuantizedRows &rows, int64_t bits, int64_t blocksPerGroup) {
+    int64_t blocks = rows.kp / quant::kBlock;
+    int64_t perChunk = bits == 8 ? 2 : 4, lanesPerBlock = 16 / perChunk;
+    chunks = (blocks + perChunk - 1) / perChunk;
+    xBytes = bits == 8 ? 64 : 128;
+    bool whole = blocks % perChunk == 0;
+    lanes = blocksPerGroup % perChunk == 0                                   ? Lanes::Uniform
+            : whole && blocksPerGroup * 2 == perChunk                        ? Lanes::Halves
+            : whole && blocksPerGroup * 4 == perChunk                        ? Lanes::Quarters
+                                                                             : Lanes::General;
+    x.assign(static_cast<size_t>(rows.rows * chunks * xBytes), 0);
+    start.assign(static_cast<size_t>(rows.rows * chunks * 16), 0);
+    sx.assign(static_cast<size_t>(rows.rows * chunks * 16), 0.0f);
+    idx.assign(static_cast<size_t>(chunks * 16), 0);
+    g0.assign(static_cast<size_t>(chunks), 0);
+    groupMask.assign(static_cast<size_t>(chunks), 0);
+    for (int64_t c = 0; c < chunks; ++c) {
+      int64_t first = c * perChunk, last = std::min(blocks, first + perChunk) - 1;
+      g0[c] = first / blocksPerGroup;
+      groupMask[c] = static_cast<uint16_t>((1u << (last / blocksPerGroup - g0[c] + 1)) - 1);
+      for (int l = 0; l < 16; ++l)
+        idx[c * 16 + l] = static_cast<int32_t>(
+            std::min(first + l / lanesPerBlock, last) / blocksPerGroup - g0[c]);
+    }
+    int32_t offset = bits == 8 ? 128 : 8;
+    for (int64_t i = 0; i < rows.rows; ++i)
+      for (int64_t b = 0; b < blocks; ++b) {
+        int64_t c = b / perChunk, j = b % perChunk, at = (i * chunks + c);
+        const int8_t *src = rows.q.data() + i * rows.kp + b * quant::kBlock;
+        int8_t *dst = x.data() + at * xBytes;
+        if (bits == 8) {
+          std::memcpy(dst + j * 32, src, 32);
+        } else {
+          std::memcpy(dst + j * 16, src, 16);
+          std::memcpy(dst + 64 + j * 16, src + 16, 16);
+        }
+        start[at * 16 + j * lanesPerBlock] = -offset * rows.sum[i * blocks + b];
+        for (int64_t l = 0; l < lanesPerBlock; ++l)
+          sx[at * 16 + j * lanesPerBlock + l] = rows.scale[i * blocks + b];
+      }
+  }
+};
+
+/// One chunk of one column: 16 int32 lanes, each the dot of 4 weight bytes
+/// with their activations, plus the lane's start.
+template <int Bits>
+TFM_VNNI TFM_INLINE __m512i chunkDot(const uint8_t *w, __mmask64 bytes, const int8_t *x,
+                                     __m512i start) {
+  // A whole chunk is read with a plain load (a masked one only at a row's
+  // end: masked loads slowed the streaming from DRAM on AMD Zen 5).
+  __m512i raw = bytes == ~__mmask64(0) ? _mm512_loadu_si512(w) : _mm512_maskz_loadu_epi8(bytes, w);
+  if constexpr (Bits == 8) {
+    __m512i biased = _mm512_xor_si512(raw, _mm512_set1_epi8(static_cast<char>(0x80)));
+    return _mm512_dpbusd_epi32(start, biased, _mm512_loadu_si512(x));
+  } else {
+    const __m512i low = _mm512_set1_epi8(0x0f);
+    __m512i lo = _mm512_and_si512(raw, low);
+    __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
+    __m512i d = _mm512_dpbusd_epi32(start, lo, _mm512_loadu_si512(x));
+    return _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512(x + 64));
+  }
+}
+
+using Lanes = VnniRows::Lanes;
+
+/// The weight scale of each lane of a chunk, from the chunk's first group's
+/// scale `ws` of one column (VnniRows::Lanes). Halves and Quarters read
+/// only the chunk's own groups, as broadcasts (a 16-byte load and a permute
+/// here streamed from DRAM at 0.8x on AMD Zen 5); General permutes at most
+/// 4 scales, read unmasked where the array goes on that far (`Masked`
+/// false), else masked.
+template <Lanes L, bool Masked>
+TFM_VNNI TFM_INLINE __m512 laneScales(const VnniRows &v, int64_t c, const float *ws) {
+  if constexpr (L == Lanes::Halves) {
+    return _mm512_mask_mov_ps(_mm512_set1_ps(ws[0]), 0xFF00, _mm512_set1_ps(ws[1]));
+  } else if constexpr (L == Lanes::Quarters) {
+    __m512 w = _mm512_mask_mov_ps(_mm512_set1_ps(ws[0]), 0x00F0, _mm512_set1_ps(ws[1]));
+    w = _mm512_mask_mov_ps(w, 0x0F00, _mm512_set1_ps(ws[2]));
+    return _mm512_mask_mov_ps(w, 0xF000, _mm512_set1_ps(ws[3]));
+  } else {
+    __m128 four = Masked ? _mm_maskz_loadu_ps(static_cast<__mmask8>(v.groupMask[c]), ws)
+                         : _mm_loadu_ps(ws);
+    return _mm512_permutexvar_ps(_mm512_loadu_si512(v.idx.data() + c * 16),
+                                 _mm512_castps128_ps512(four));
+  }
+}
+
+/// Columns c0 .. c0 + Cols - 1 for every row. Uniform: the activation
+/// scales are applied per chunk and the weight's once per group; otherwise
+/// each lane is scaled by its activation block's and its group's scales
+/// (laneScales).
+template <int Bits, int Cols, Lanes L, bool Masked>
+TFM_VNNI void columnTileVnni(const Gemv &g, int64_t c0) {
+  const VnniRows &v = *g.vnni;
+  int64_t chunksPerGroup = L == Lanes::Uniform ? g.blocksPerGroup / (Bits == 8 ? 2 : 4) : 1;
+  // The scales of the tile four ahead (contiguous), fetched now.
+  const char *scalesAhead =
+      reinterpret_cast<const char *>(g.scales + std::min(c0 + 4 * Cols, g.n - 1) * g.groups);
+  for (int64_t l = 0; l < Cols * g.groups * 4; l += 64)
+    _mm_prefetch(scalesAhead + l, _MM_HINT_T0);
+  for (int64_t i = 0; i < g.x->rows; ++i) {
+    __m512 acc[Cols], part[Cols];
+    for (int j = 0; j < Cols; ++j)
+      acc[j] = part[j] = _mm512_setzero_ps();
+    for (int64_t c = 0; c < v.chunks; ++c) {
+      int64_t at = i * v.chunks + c;
+      int64_t left = g.rowBytes - c * 64;
+      __mmask64 bytes = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
+      const int8_t *x = v.x.data() + at * v.xBytes;
+      __m512i start = _mm512_loadu_si512(v.start.data() + at * 16);
+      __m512 sx = _mm512_loadu_ps(v.sx.data() + at * 16);
+      // The tile four ahead, fetched while this one is computed (each column
+      // alone is too short for the hardware prefetcher to follow).
+      const char *ahead = reinterpret_cast<const char *>(g.q + (c0 + 4 * Cols) * g.rowBytes) +
+                          c * Cols * 64;
+      for (int l = 0; l < Cols * 64; l += 64)
+        _mm_prefetch(ahead + l, _MM_HINT_T0);
+      for (int j = 0; j < Cols; ++j) {
+        __m512 d = _mm512_cvtepi32_ps(
+            chunkDot<Bits>(g.q + (c0 + j) * g.rowBytes + c * 64, bytes, x, start));
+        if constexpr (L == Lanes::Uniform) {
+          part[j] = _mm512_fmadd_ps(d, sx, part[j]);
+        } else {
+          __m512 ws = laneScales<L, Masked>(v, c, g.scales + (c0 + j) * g.groups + v.g0[c]);
+          acc[j] = _mm512_fmadd_ps(d, _mm512_mul_ps(sx, ws), acc[j]);
+        }
+      }
+      if constexpr (L == Lanes::Uniform) {
+        if ((c + 1) % chunksPerGroup == 0 || c + 1 == v.chunks) {
+          int64_t gr = c / chunksPerGroup;
+          for (int j = 0; j < Cols; ++j) {
+            acc[j] = _mm512_fmadd_ps(part[j], _mm512_set1_ps(g.scales[(c0 + j) * g.groups + gr]),
+                                     acc[j]);
+            part[j] = _mm512_setzero_ps();
+          }
+        }
+      }
+    }
+    for (int j = 0; j < Cols; ++j)
+      g.dst[i * g.ldd + c0 + j] = _mm512_reduce_add_ps(acc[j]);
+  }
+}
+
+template <int Bits, Lanes L>
+TFM_VNNI void columnsVnniLanes(const Gemv &g, int64_t begin, int64_t end) {
+  // General: columns whose scales are followed by at least 3 more floats of
+  // the array read 4 scales unmasked; the last few (1 + 3 / groups) mask
+  // them. (The other kinds read only the chunk's own groups.)
+  int64_t safeEnd =
+      L == Lanes::General ? std::clamp<int64_t>(g.n - (3 + g.groups - 1) / g.groups, begin, end)
+                          : end;
+  int64_t c = begin;
+  for (; c + 4 <= safeEnd; c += 4)
+    columnTileVnni<Bits, 4, L, false>(g, c);
+  for (; c < safeEnd; ++c)
+    columnTileVnni<Bits, 1, L, false>(g, c);
+  for (; c < end; ++c)
+    columnTileVnni<Bits, 1, L, true>(g, c);
+}
+
+template <int Bits>
+TFM_VNNI void columnsVnniBits(const Gemv &g, int64_t begin, int64_t end) {
+  switch (g.vnni->lanes) {
+  case Lanes::Uniform: return columnsVnniLanes<Bits, Lanes::Uniform>(g, begin, end);
+  case Lanes::Halves: return columnsVnniLanes<Bits, Lanes::Halves>(g, begin, end);
+  case Lanes::Quarters: return columnsVnniLanes<Bits, Lanes::Quarters>(g, begin, end);
+  case Lanes::General: return columnsVnniLanes<Bits, Lanes::General>(g, begin, end);
+  }
+}
+
+TFM_VNNI void columnsVnni(const Gemv &g, int64_t begin, int64_t end) {
+  if (g.bits == 8)
+    columnsVnniBits<8>(g, begin, end);
+  else
+    columnsVnniBits<4>(g, begin, end);
+}
+
 void gemv(const QuantizedRows &x, const uint8_t *q, const float *scales,
           const quant::Scheme &scheme, int64_t k, int64_t n, float *dst, int64_t ldd,
           unsigned threads) {
@@ -341,7 +597,14 @@ void gemv(const QuantizedRows &x, const uint8_t *q, const float *scales,
   }
   Gemv g{&x,  q,   scales, scheme.rowBytes(k), groups, blocksPerGroup, scheme.bits,
          dst, ldd, corrG.data()};
-  auto columns = hasAvx2() ? columnsAvx2 : columnsGeneric;
+  thread_local VnniRows vnni; // reused: decode calls this once per matmul per token
+  bool useVnni = vnniFor(scheme);
+  if (useVnni) {
+    vnni.prepare(x, scheme.bits, blocksPerGroup);
+    g.vnni = &vnni;
+    g.n = n;
+  }
+  auto columns = useVnni ? columnsVnni : hasAvx2() ? columnsAvx2 : columnsGeneric;
   // Threads pay off from ~64K multiply-adds.
   if (n * x.kp * x.rows < (1 << 16))
     threads = 1;
