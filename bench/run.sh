@@ -58,12 +58,29 @@ read -r p32 d32 < <(measure "$work/gpt2-124M")
 read -r p16 d16 < <(measure "$work/gpt2-124M-bf16")
 read -r p8 d8 < <(measure "$work/gpt2-124M-int8")
 read -r p4 d4 < <(measure "$work/gpt2-124M-int4")
+# Where the quantized GEMV runs its AVX-512 VNNI copy, the AVX2 copy's
+# decode too (TFM_KERNELS=avx2), interleaved with the default: the measurement
+# behind the per-ISA choice (docs/backend.md).
+vnni8=0 avx28=0 vnni4=0 avx24=0
+if "$work/gpt2-124M-int4" --prompt-ids 1 -n 1 --verbose 2>&1 >/dev/null | grep -q avx512-vnni; then
+  decode() { "$@" --prompt-ids 50256 -n 129 --no-stop-at-eos --bench --no-stream |
+             sed -n 's/^decode: .*(\(.*\) tokens\/s)/\1/p'; }
+  for q in 8 4; do
+    vs=() as=()
+    for _ in 1 2 3; do
+      vs+=("$(decode "$work/gpt2-124M-int$q")")
+      as+=("$(TFM_KERNELS=avx2 decode "$work/gpt2-124M-int$q")")
+    done
+    eval "vnni$q=$(printf '%s\n' "${vs[@]}" | median) avx2$q=$(printf '%s\n' "${as[@]}" | median)"
+  done
+fi
 
 python3 - "$threads" "$bw" "$f32" "$bf16" "$p32" "$d32" "$p16" "$d16" "$weights_mib" "$flops" \
-  "$p8" "$d8" "$p4" "$d4" <<'PY'
+  "$p8" "$d8" "$p4" "$d4" "$vnni8" "$avx28" "$vnni4" "$avx24" <<'PY'
 import sys
 threads = sys.argv[1]
-bw, f32, bf16, p32, d32, p16, d16, wmib, flops, p8, d8, p4, d4 = map(float, sys.argv[2:])
+(bw, f32, bf16, p32, d32, p16, d16, wmib, flops, p8, d8, p4, d4,
+ vnni8, avx28, vnni4, avx24) = map(float, sys.argv[2:])
 print(f"GPT-2 124M, {threads} threads (prefill: a 512-token prompt; decode: 128 tokens)")
 print(f"  machine: {bw:.1f} GB/s read bandwidth, {f32:.0f} GFLOP/s f32 and {bf16:.0f} GFLOP/s bf16 matmul")
 for name, p, d, peak, wbytes, peer, target in (
@@ -87,4 +104,9 @@ for name, p, dd, bits, group, target in (("int8", p8, d8, 8, 128, 0.8), ("int4",
     print(f"  {name} prefill {p:7.1f} tokens/s ({p / best:5.2f}x the faster of f32/bf16, target 0.9); "
           f"decode {dd:6.1f} tokens/s ({dd / dlim:5.1%} of {dlim:.0f} for {qbytes / 2**20:.1f} MiB "
           f"a token, target {target:.0%}; {dd / d32:.2f}x f32)")
+    vnni, avx2 = (vnni8, avx28) if bits == 8 else (vnni4, avx24)
+    if vnni > 0:
+        print(f"       decode, GEMV copy: avx512-vnni {vnni:6.1f} ({vnni / dlim:5.1%}), "
+              f"avx2 {avx2:6.1f} tokens/s ({avx2 / dlim:5.1%}) (TFM_KERNELS=avx2; "
+              f"medians of 3, interleaved)")
 PY
