@@ -22,6 +22,7 @@
 #include <tuple>
 #include <vector>
 
+import tfm.kernels;
 import tfm.quant;
 import tfm.qkernels;
 
@@ -244,6 +245,23 @@ TEST(QuantizedKernels, NamedForVerbose) {
     EXPECT_EQ(std::string(tfm::qkernels::gemvIsa(Scheme{8, 128})), "avx512-vnni");
     EXPECT_EQ(std::string(tfm::qkernels::gemvIsa(Scheme{4, 32})), "avx512-vnni");
   }
+}
+
+TEST(Kernels, NamedForVerbose) {
+  // The runtime's own kernels (softmax, attention, layer norm, bf16): the
+  // widest of AVX-512, AVX2 and generic, or the one TFM_KERNELS forces.
+  std::string isa = tfm::kernels::kernelIsaName(), forced;
+  if (const char *f = std::getenv("TFM_KERNELS"))
+    forced = f;
+  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  if (forced == "generic")
+    EXPECT_EQ(isa, "generic");
+  else if (forced == "avx2" || !avx512)
+    EXPECT_EQ(isa, avx2 ? "avx2" : "generic");
+  else
+    EXPECT_EQ(isa, "avx512");
 }
 
 } // namespace

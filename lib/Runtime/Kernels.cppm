@@ -7,9 +7,10 @@
 // ISA: the runtime library is built for the baseline x86-64 ISA, so each hot
 // loop is written once as plain C++ (shaped so that the vectorizer needs no
 // reassociation: 16 independent lanes where a reduction is needed) and
-// compiled twice: inlined into an AVX-512 entry point and into a generic one.
-// The AVX-512 copy is chosen at run time when the CPU has AVX-512 (F, BW, DQ,
-// VL); results differ from the generic copy only by rounding.
+// compiled three times: inlined into an AVX-512 entry point, an AVX2 + FMA
+// one and a generic one. The widest copy the CPU has is chosen at run time
+// (kernelIsa(); TFM_KERNELS=avx2 or generic force a narrower one); results
+// differ between copies only by rounding.
 //
 // Threads: parallelFor runs on the OpenMP threads oneDNN itself uses
 // (libgomp's GOMP_parallel, looked up at run time), so the runtime's kernels
@@ -32,6 +33,7 @@ module;
 export module tfm.kernels;
 
 #define TFM_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define TFM_AVX2_FMA __attribute__((target("avx2,fma")))
 #define TFM_INLINE [[gnu::always_inline]] inline
 
 namespace tfm::kernels {
@@ -178,17 +180,49 @@ void parallelFor(int64_t n, unsigned threads,
   gomp().parallel(trampoline, &job, threads, 0);
 }
 
-/// Whether the AVX-512 copies run: the CPU has AVX-512 (F, BW, DQ, VL) and
-/// TFM_KERNELS is not "generic" (which tests the baseline copies anywhere).
-bool hasAvx512() {
-  static const bool yes = [] {
+/// The copies of the runtime's own kernels: each is one loop compiled for
+/// AVX-512 (F, BW, DQ, VL), for AVX2 + FMA and for baseline x86-64.
+enum class Isa { Generic, Avx2, Avx512 };
+
+/// The widest copy the CPU runs; TFM_KERNELS=avx2 or TFM_KERNELS=generic
+/// force a narrower one (so that the tests run every copy the CPU has).
+Isa kernelIsa() {
+  static const Isa isa = [] {
     const char *forced = std::getenv("TFM_KERNELS");
+    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     if (forced && std::string_view(forced) == "generic")
-      return false;
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+      return Isa::Generic;
+    if (forced && std::string_view(forced) == "avx2")
+      return avx2 ? Isa::Avx2 : Isa::Generic;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+      return Isa::Avx512;
+    return avx2 ? Isa::Avx2 : Isa::Generic;
   }();
-  return yes;
+  return isa;
+}
+
+/// kernelIsa()'s name for --verbose: "avx512", "avx2" or "generic".
+const char *kernelIsaName() {
+  switch (kernelIsa()) {
+  case Isa::Avx512: return "avx512";
+  case Isa::Avx2: return "avx2";
+  case Isa::Generic: break;
+  }
+  return "generic";
+}
+
+/// Whether the AVX-512 copies run (kernelIsa()).
+bool hasAvx512() { return kernelIsa() == Isa::Avx512; }
+
+/// The copy of a kernel that kernelIsa() selects.
+template <class F> F pick(F avx512, F avx2, F generic) {
+  switch (kernelIsa()) {
+  case Isa::Avx512: return avx512;
+  case Isa::Avx2: return avx2;
+  case Isa::Generic: break;
+  }
+  return generic;
 }
 
 /// Attention scores [heads][t][s] (row (h, i) holds query i of head h against
@@ -247,6 +281,10 @@ TFM_AVX512 void softmaxRowsAvx512(float *scores, int64_t begin, int64_t end, int
                                   int64_t s, int64_t past, bool causal, float scale) {
   softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale);
 }
+TFM_AVX2_FMA void softmaxRowsAvx2(float *scores, int64_t begin, int64_t end, int64_t t,
+                                  int64_t s, int64_t past, bool causal, float scale) {
+  softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale);
+}
 void softmaxRowsGeneric(float *scores, int64_t begin, int64_t end, int64_t t, int64_t s,
                         int64_t past, bool causal, float scale) {
   softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale);
@@ -254,7 +292,7 @@ void softmaxRowsGeneric(float *scores, int64_t begin, int64_t end, int64_t t, in
 
 void maskedSoftmax(float *scores, int64_t heads, int64_t t, int64_t s, int64_t past,
                    bool causal, float scale, unsigned threads) {
-  auto rows = hasAvx512() ? softmaxRowsAvx512 : softmaxRowsGeneric;
+  auto rows = pick(softmaxRowsAvx512, softmaxRowsAvx2, softmaxRowsGeneric);
   parallelFor(heads * t, threads, [&](int64_t begin, int64_t end) {
     rows(scores, begin, end, t, s, past, causal, scale);
   });
@@ -287,12 +325,15 @@ TFM_INLINE void attendHeadsImpl(const Attention &a, int64_t hBegin, int64_t hEnd
 TFM_AVX512 void attendHeadsAvx512(const Attention &a, int64_t hBegin, int64_t hEnd, float *p) {
   attendHeadsImpl(a, hBegin, hEnd, p);
 }
+TFM_AVX2_FMA void attendHeadsAvx2(const Attention &a, int64_t hBegin, int64_t hEnd, float *p) {
+  attendHeadsImpl(a, hBegin, hEnd, p);
+}
 void attendHeadsGeneric(const Attention &a, int64_t hBegin, int64_t hEnd, float *p) {
   attendHeadsImpl(a, hBegin, hEnd, p);
 }
 
 void attend(const Attention &a, unsigned threads) {
-  auto heads = hasAvx512() ? attendHeadsAvx512 : attendHeadsGeneric;
+  auto heads = pick(attendHeadsAvx512, attendHeadsAvx2, attendHeadsGeneric);
   int64_t s = a.past + a.t;
   // Threads pay off from ~32K multiply-adds (measured: 50 vs 60 ms of
   // attention over 128 decode steps of GPT-2 124M).
@@ -320,10 +361,13 @@ TFM_INLINE void toBf16Impl(const float *src, uint16_t *dst, int64_t n) {
 TFM_AVX512 void toBf16Avx512(const float *src, uint16_t *dst, int64_t n) {
   toBf16Impl(src, dst, n);
 }
+TFM_AVX2_FMA void toBf16Avx2(const float *src, uint16_t *dst, int64_t n) {
+  toBf16Impl(src, dst, n);
+}
 void toBf16Generic(const float *src, uint16_t *dst, int64_t n) { toBf16Impl(src, dst, n); }
 
 void toBf16(const float *src, uint16_t *dst, int64_t n) {
-  (hasAvx512() ? toBf16Avx512 : toBf16Generic)(src, dst, n);
+  pick(toBf16Avx512, toBf16Avx2, toBf16Generic)(src, dst, n);
 }
 
 //===----------------------------------------------------------------------===//
@@ -375,6 +419,11 @@ TFM_AVX512 void layerNormAvx512(const float *src, int64_t srcStride, float *dst,
                                 const float *scale, const float *shift, float eps) {
   layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps);
 }
+TFM_AVX2_FMA void layerNormAvx2(const float *src, int64_t srcStride, float *dst,
+                                int64_t dstStride, int64_t begin, int64_t end, int64_t n,
+                                const float *scale, const float *shift, float eps) {
+  layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps);
+}
 void layerNormGeneric(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
                       int64_t begin, int64_t end, int64_t n, const float *scale,
                       const float *shift, float eps) {
@@ -384,7 +433,7 @@ void layerNormGeneric(const float *src, int64_t srcStride, float *dst, int64_t d
 void layerNorm(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
                int64_t rows, int64_t n, const float *scale, const float *shift, float eps,
                unsigned threads) {
-  auto norm = hasAvx512() ? layerNormAvx512 : layerNormGeneric;
+  auto norm = pick(layerNormAvx512, layerNormAvx2, layerNormGeneric);
   if (rows * n < (1 << 15))
     threads = 1;
   parallelFor(rows, threads, [&](int64_t begin, int64_t end) {

@@ -95,15 +95,14 @@ public:
 
   /// Records (once) that `kind` ran on one of the runtime's own kernels;
   /// called on every call, so a repeat costs a pointer comparison or two.
-  /// `isa` names the copy that runs (default: the AVX-512/generic choice of
-  /// tfm.kernels).
+  /// `isa` names the copy that runs (default: tfm.kernels' kernelIsaName()).
   void noteKernel(const char *kind, const char *variant, const char *isa = nullptr) {
     for (const auto &[k, v] : noted_)
       if (k == kind && v == variant)
         return;
     noted_.emplace_back(kind, variant);
     impls_.push_back(std::string(kind) + ": tfm:" + variant + " (" +
-                     (isa ? isa : kernels::hasAvx512() ? "avx512" : "generic") + ")");
+                     (isa ? isa : kernels::kernelIsaName()) + ")");
   }
 
   /// Records that `data` is a model weight: matmuls then use it prepacked
