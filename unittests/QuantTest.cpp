@@ -25,6 +25,7 @@
 import tfm.kernels;
 import tfm.quant;
 import tfm.qkernels;
+import tfm.runtime_quantized;
 
 namespace {
 
@@ -171,7 +172,7 @@ TEST_P(QuantizedMatmul, MatchesNaiveLoops) {
   auto gelu = [](double x) {
     return 0.5 * x * (1 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
   };
-  bool gemv = m <= 4;
+  bool gemv = tfm::runtime::integerMatmul(m, s); // activations quantized too
   for (int64_t i = 0; i < m; ++i) {
     // Activations as the GEMV quantizes them: per block of 32, max |x| / 127.
     std::vector<double> xq(k), xStep(k);
@@ -218,7 +219,10 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(8, 32, 2, 160), std::make_tuple(4, 32, 1, 224),
                       std::make_tuple(4, 64, 3, 192), std::make_tuple(8, 64, 4, 200),
                       std::make_tuple(8, 96, 1, 96), std::make_tuple(8, 128, 1, 640),
-                      std::make_tuple(4, 64, 2, 32)));
+                      std::make_tuple(4, 64, 2, 32),
+                      // Prefill on integers (where the VNNI copy runs): row
+                      // blocks of 16 and pairs, column blocks of 64.
+                      std::make_tuple(8, 128, 40, 256), std::make_tuple(4, 64, 33, 192)));
 
 TEST(QuantizedKernels, NamedForVerbose) {
   // The widest copy the CPU has runs unless TFM_KERNELS forces a narrower

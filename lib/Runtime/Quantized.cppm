@@ -21,23 +21,32 @@ module;
 export module tfm.runtime_quantized;
 
 import tfm.runtime;
+import tfm.kernels;
 import tfm.qkernels;
 import tfm.quant;
 
-namespace tfm::runtime {
-namespace {
-/// Rows up to which a quantized matmul runs the GEMV over packed integers;
-/// above, the weight is dequantized into oneDNN's f32 matmul (prefill).
-/// Chosen by measurement (docs/backend.md); TFM_QUANTIZED_GEMV_ROWS=N
-/// overrides it (tests run whole prompts through the GEMV that way).
-int64_t gemvRows() {
-  static const int64_t rows = [] {
+export namespace tfm::runtime {
+/// Whether a quantized matmul of `m` rows runs on the integers
+/// (activations quantized per block of 32, qkernels::gemv): decode (up to 4
+/// rows); above, the weight is dequantized into oneDNN's f32 matmul
+/// (prefill). Chosen by measurement: the integer path over whole prompts,
+/// even with the VNNI copy blocked for the caches, was 0.65-0.75x the
+/// dequantizing one in GPT-2 124M's prefill (its activation quantization
+/// runs on one thread; docs/backend.md). TFM_QUANTIZED_GEMV_ROWS=N: integers
+/// up to N rows (the tests run whole prompts through the GEMV this way).
+bool integerMatmul(int64_t m, const quant::Scheme &scheme) {
+  (void)scheme; // the choice may depend on the scheme's copy (gemvIsa)
+  static const int64_t forced = [] {
     const char *env = std::getenv("TFM_QUANTIZED_GEMV_ROWS");
     long long v = env ? std::atoll(env) : 0;
-    return v > 0 ? static_cast<int64_t>(v) : int64_t(4);
+    return v > 0 ? static_cast<int64_t>(v) : int64_t(0);
   }();
-  return rows;
+  return m <= (forced > 0 ? forced : 4);
 }
+} // namespace tfm::runtime
+
+namespace tfm::runtime {
+namespace {
 /// The Runtime::scratch slot of dequantized weights.
 constexpr size_t kDequantSlot = 4;
 
@@ -178,7 +187,7 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
   int64_t lda = a.dims.size() == 2 ? a.strides[0] : k;
   int64_t ldd = dst.dims.size() == 2 ? dst.strides[0] : n;
   Runtime &rt = Runtime::get();
-  if (m > gemvRows()) {
+  if (!integerMatmul(m, scheme)) {
     // Prefill: the whole weight dequantized (f32 [K, N]) into oneDNN's matmul.
     rt.noteKernel("quantized_matmul", bits == 8 ? "int8 dequantize + oneDNN f32 matmul"
                                                 : "int4 dequantize + oneDNN f32 matmul",
@@ -195,7 +204,9 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
     rt.matmul(a, b, bias, residual, dst, activation, /*transposeB=*/false);
     return;
   }
-  rt.noteKernel("quantized_matmul", bits == 8 ? "int8 gemv" : "int4 gemv",
+  rt.noteKernel("quantized_matmul",
+                m <= 4 ? (bits == 8 ? "int8 gemv" : "int4 gemv")
+                       : (bits == 8 ? "int8 integer matmul" : "int4 integer matmul"),
                 qkernels::gemvIsa(scheme));
   static qkernels::QuantizedRows x;
   qkernels::quantizeRows(reinterpret_cast<const float *>(a.data), lda, m, k, scheme.paddedK(k),
@@ -209,12 +220,15 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
   const float *res = reinterpret_cast<const float *>(residual.data);
   int64_t biasStride = bias.present() ? bias.strides.back() : 0;
   int64_t ldr = residual.present() && residual.dims.size() == 2 ? residual.strides[0] : n;
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t c = 0; c < n; ++c) {
-      float v = out[i * ldd + c] + (bi ? bi[c * biasStride] : 0.0f);
-      v = activate(activation, v);
-      out[i * ldd + c] = v + (res ? res[i * ldr + c] : 0.0f);
-    }
+  // Rows split over the threads when there are many (prefill).
+  kernels::parallelFor(m, m * n < (1 << 16) ? 1 : rt.threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      for (int64_t c = 0; c < n; ++c) {
+        float v = out[i * ldd + c] + (bi ? bi[c * biasStride] : 0.0f);
+        v = activate(activation, v);
+        out[i * ldd + c] = v + (res ? res[i * ldr + c] : 0.0f);
+      }
+  });
 }
 
 } // namespace tfm::runtime

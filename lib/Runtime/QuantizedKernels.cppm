@@ -446,33 +446,38 @@ struct VnniRows {
   }
 };
 
-/// One chunk of one column: 16 int32 lanes, each the dot of 4 weight bytes
-/// with their activations, plus the lane's start.
+/// A chunk's 64 weight bytes of one column as vpdpbusd's unsigned operand:
+/// int8 w ^ 0x80 (w + 128) in `a`; int4 the low nibbles in `a`, the high
+/// ones in `b`. The last chunk of a row may be short (`bytes`).
 template <int Bits>
-TFM_VNNI TFM_INLINE __m512i chunkDot(const uint8_t *w, __mmask64 bytes, const int8_t *x,
-                                     __m512i start) {
-  // A whole chunk is read with a plain load (a masked one only at a row's
-  // end: masked loads slowed the streaming from DRAM on AMD Zen 5).
+TFM_VNNI TFM_INLINE void chunkWeights(const uint8_t *w, __mmask64 bytes, __m512i &a, __m512i &b) {
+  // A whole chunk is read with a plain load, a masked one only at a row's end.
   __m512i raw = bytes == ~__mmask64(0) ? _mm512_loadu_si512(w) : _mm512_maskz_loadu_epi8(bytes, w);
   if constexpr (Bits == 8) {
-    __m512i biased = _mm512_xor_si512(raw, _mm512_set1_epi8(static_cast<char>(0x80)));
-    return _mm512_dpbusd_epi32(start, biased, _mm512_loadu_si512(x));
+    a = _mm512_xor_si512(raw, _mm512_set1_epi8(static_cast<char>(0x80)));
   } else {
     const __m512i low = _mm512_set1_epi8(0x0f);
-    __m512i lo = _mm512_and_si512(raw, low);
-    __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
-    __m512i d = _mm512_dpbusd_epi32(start, lo, _mm512_loadu_si512(x));
-    return _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512(x + 64));
+    a = _mm512_and_si512(raw, low);
+    b = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
   }
+}
+
+/// One chunk of one row and column: 16 int32 lanes, each the dot of 4
+/// weight bytes with their activations, plus the lane's start.
+template <int Bits>
+TFM_VNNI TFM_INLINE __m512i chunkDot(__m512i a, __m512i b, const int8_t *x, __m512i start) {
+  __m512i d = _mm512_dpbusd_epi32(start, a, _mm512_loadu_si512(x));
+  if constexpr (Bits == 4)
+    d = _mm512_dpbusd_epi32(d, b, _mm512_loadu_si512(x + 64));
+  return d;
 }
 
 using Lanes = VnniRows::Lanes;
 
 /// The weight scale of each lane of a chunk, from the chunk's first group's
 /// scale `ws` of one column (VnniRows::Lanes). Halves and Quarters read
-/// only the chunk's own groups, as broadcasts (a 16-byte load and a permute
-/// here streamed from DRAM at 0.8x on AMD Zen 5); General permutes at most
-/// 4 scales, read unmasked where the array goes on that far (`Masked`
+/// only the chunk's own groups, as broadcasts; General permutes at most 4
+/// scales, read unmasked where the array goes on that far (`Masked`
 /// false), else masked.
 template <Lanes L, bool Masked>
 TFM_VNNI TFM_INLINE __m512 laneScales(const VnniRows &v, int64_t c, const float *ws) {
@@ -490,62 +495,83 @@ TFM_VNNI TFM_INLINE __m512 laneScales(const VnniRows &v, int64_t c, const float 
   }
 }
 
-/// Columns c0 .. c0 + Cols - 1 for every row. Uniform: the activation
-/// scales are applied per chunk and the weight's once per group; otherwise
-/// each lane is scaled by its activation block's and its group's scales
-/// (laneScales).
-template <int Bits, int Cols, Lanes L, bool Masked>
-TFM_VNNI void columnTileVnni(const Gemv &g, int64_t c0) {
+/// Rows r0 .. r0 + Rows - 1 by columns c0 .. c0 + Cols - 1: each chunk's
+/// weights are loaded (and unpacked) once for all the rows, each row's
+/// activations once for all the columns. Uniform: the activation scales are
+/// applied per chunk and the weight's once per group; otherwise each lane
+/// is scaled by its activation block's and its group's scales (laneScales).
+template <int Bits, int Cols, Lanes L, bool Masked, int Rows>
+TFM_VNNI void tileVnni(const Gemv &g, int64_t r0, int64_t c0) {
   const VnniRows &v = *g.vnni;
   int64_t chunksPerGroup = L == Lanes::Uniform ? g.blocksPerGroup / (Bits == 8 ? 2 : 4) : 1;
-  // The scales of the tile four ahead (contiguous), fetched now.
-  const char *scalesAhead =
-      reinterpret_cast<const char *>(g.scales + std::min(c0 + 4 * Cols, g.n - 1) * g.groups);
-  for (int64_t l = 0; l < Cols * g.groups * 4; l += 64)
-    _mm_prefetch(scalesAhead + l, _MM_HINT_T0);
-  for (int64_t i = 0; i < g.x->rows; ++i) {
-    __m512 acc[Cols], part[Cols];
+  __m512 acc[Rows][Cols], part[Rows][Cols];
+  for (int r = 0; r < Rows; ++r)
     for (int j = 0; j < Cols; ++j)
-      acc[j] = part[j] = _mm512_setzero_ps();
-    for (int64_t c = 0; c < v.chunks; ++c) {
-      int64_t at = i * v.chunks + c;
-      int64_t left = g.rowBytes - c * 64;
-      __mmask64 bytes = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
-      const int8_t *x = v.x.data() + at * v.xBytes;
-      __m512i start = _mm512_loadu_si512(v.start.data() + at * 16);
-      __m512 sx = _mm512_loadu_ps(v.sx.data() + at * 16);
-      // The tile four ahead, fetched while this one is computed (each column
-      // alone is too short for the hardware prefetcher to follow).
+      acc[r][j] = part[r][j] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < v.chunks; ++c) {
+    int64_t left = g.rowBytes - c * 64;
+    __mmask64 bytes = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
+    // The tile four ahead, fetched while this one is computed (each column
+    // alone is too short for the hardware prefetcher to follow); by the
+    // first rows only (the others find the column block in L2).
+    if (r0 == 0) {
       const char *ahead = reinterpret_cast<const char *>(g.q + (c0 + 4 * Cols) * g.rowBytes) +
                           c * Cols * 64;
       for (int l = 0; l < Cols * 64; l += 64)
         _mm_prefetch(ahead + l, _MM_HINT_T0);
+    }
+    __m512i wa[Cols], wb[Cols];
+    __m512 ws[Cols];
+    for (int j = 0; j < Cols; ++j) {
+      chunkWeights<Bits>(g.q + (c0 + j) * g.rowBytes + c * 64, bytes, wa[j], wb[j]);
+      if constexpr (L != Lanes::Uniform)
+        ws[j] = laneScales<L, Masked>(v, c, g.scales + (c0 + j) * g.groups + v.g0[c]);
+    }
+    for (int r = 0; r < Rows; ++r) {
+      int64_t at = (r0 + r) * v.chunks + c;
+      const int8_t *x = v.x.data() + at * v.xBytes;
+      __m512i start = _mm512_loadu_si512(v.start.data() + at * 16);
+      __m512 sx = _mm512_loadu_ps(v.sx.data() + at * 16);
       for (int j = 0; j < Cols; ++j) {
-        __m512 d = _mm512_cvtepi32_ps(
-            chunkDot<Bits>(g.q + (c0 + j) * g.rowBytes + c * 64, bytes, x, start));
-        if constexpr (L == Lanes::Uniform) {
-          part[j] = _mm512_fmadd_ps(d, sx, part[j]);
-        } else {
-          __m512 ws = laneScales<L, Masked>(v, c, g.scales + (c0 + j) * g.groups + v.g0[c]);
-          acc[j] = _mm512_fmadd_ps(d, _mm512_mul_ps(sx, ws), acc[j]);
-        }
+        __m512 d = _mm512_cvtepi32_ps(chunkDot<Bits>(wa[j], wb[j], x, start));
+        if constexpr (L == Lanes::Uniform)
+          part[r][j] = _mm512_fmadd_ps(d, sx, part[r][j]);
+        else
+          acc[r][j] = _mm512_fmadd_ps(d, _mm512_mul_ps(sx, ws[j]), acc[r][j]);
       }
-      if constexpr (L == Lanes::Uniform) {
-        if ((c + 1) % chunksPerGroup == 0 || c + 1 == v.chunks) {
-          int64_t gr = c / chunksPerGroup;
-          for (int j = 0; j < Cols; ++j) {
-            acc[j] = _mm512_fmadd_ps(part[j], _mm512_set1_ps(g.scales[(c0 + j) * g.groups + gr]),
-                                     acc[j]);
-            part[j] = _mm512_setzero_ps();
+    }
+    if constexpr (L == Lanes::Uniform) {
+      if ((c + 1) % chunksPerGroup == 0 || c + 1 == v.chunks) {
+        int64_t gr = c / chunksPerGroup;
+        for (int j = 0; j < Cols; ++j) {
+          __m512 scale = _mm512_set1_ps(g.scales[(c0 + j) * g.groups + gr]);
+          for (int r = 0; r < Rows; ++r) {
+            acc[r][j] = _mm512_fmadd_ps(part[r][j], scale, acc[r][j]);
+            part[r][j] = _mm512_setzero_ps();
           }
         }
       }
     }
-    for (int j = 0; j < Cols; ++j)
-      g.dst[i * g.ldd + c0 + j] = _mm512_reduce_add_ps(acc[j]);
   }
+  for (int r = 0; r < Rows; ++r)
+    for (int j = 0; j < Cols; ++j)
+      g.dst[(r0 + r) * g.ldd + c0 + j] = _mm512_reduce_add_ps(acc[r][j]);
 }
 
+/// Rows [r0, r1) by the tile at c0, two rows at a time.
+template <int Bits, int Cols, Lanes L, bool Masked>
+TFM_VNNI void rowsVnni(const Gemv &g, int64_t r0, int64_t r1, int64_t c0) {
+  int64_t r = r0;
+  for (; r + 2 <= r1; r += 2)
+    tileVnni<Bits, Cols, L, Masked, 2>(g, r, c0);
+  if (r < r1)
+    tileVnni<Bits, Cols, L, Masked, 1>(g, r, c0);
+}
+
+/// Columns [begin, end) for every row, blocked for the caches: 64 columns
+/// (their weights stay in L2) by 16 rows (their activations stay in L1),
+/// tiles of 4 columns by 2 rows inside. Decode (a few rows) is one row
+/// block: the columns stream by, prefetched.
 template <int Bits, Lanes L>
 TFM_VNNI void columnsVnniLanes(const Gemv &g, int64_t begin, int64_t end) {
   // General: columns whose scales are followed by at least 3 more floats of
@@ -554,13 +580,21 @@ TFM_VNNI void columnsVnniLanes(const Gemv &g, int64_t begin, int64_t end) {
   int64_t safeEnd =
       L == Lanes::General ? std::clamp<int64_t>(g.n - (3 + g.groups - 1) / g.groups, begin, end)
                           : end;
-  int64_t c = begin;
-  for (; c + 4 <= safeEnd; c += 4)
-    columnTileVnni<Bits, 4, L, false>(g, c);
-  for (; c < safeEnd; ++c)
-    columnTileVnni<Bits, 1, L, false>(g, c);
-  for (; c < end; ++c)
-    columnTileVnni<Bits, 1, L, true>(g, c);
+  constexpr int64_t kColumnBlock = 64, kRowBlock = 16;
+  int64_t rows = g.x->rows;
+  for (int64_t cb = begin; cb < end; cb += kColumnBlock) {
+    int64_t ce = std::min(end, cb + kColumnBlock);
+    for (int64_t rb = 0; rb < rows; rb += kRowBlock) {
+      int64_t re = std::min(rows, rb + kRowBlock);
+      int64_t c = cb;
+      for (; c + 4 <= std::min(ce, safeEnd); c += 4)
+        rowsVnni<Bits, 4, L, false>(g, rb, re, c);
+      for (; c < std::min(ce, safeEnd); ++c)
+        rowsVnni<Bits, 1, L, false>(g, rb, re, c);
+      for (; c < ce; ++c)
+        rowsVnni<Bits, 1, L, true>(g, rb, re, c);
+    }
+  }
 }
 
 template <int Bits>
