@@ -30,9 +30,8 @@ export namespace tfm::runtime {
 /// (activations quantized per block of 32, qkernels::gemv): decode (up to 4
 /// rows); above, the weight is dequantized into oneDNN's f32 matmul
 /// (prefill). Chosen by measurement: the integer path over whole prompts,
-/// even with the VNNI copy blocked for the caches, was 0.65-0.75x the
-/// dequantizing one in GPT-2 124M's prefill (its activation quantization
-/// runs on one thread; docs/backend.md). TFM_QUANTIZED_GEMV_ROWS=N: integers
+/// even with the VNNI copy blocked for the caches, was 0.7-0.85x the
+/// dequantizing one in GPT-2 124M's prefill (docs/backend.md). TFM_QUANTIZED_GEMV_ROWS=N: integers
 /// up to N rows (the tests run whole prompts through the GEMV this way).
 bool integerMatmul(int64_t m, const quant::Scheme &scheme) {
   (void)scheme; // the choice may depend on the scheme's copy (gemvIsa)
@@ -210,7 +209,7 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
                 qkernels::gemvIsa(scheme));
   static qkernels::QuantizedRows x;
   qkernels::quantizeRows(reinterpret_cast<const float *>(a.data), lda, m, k, scheme.paddedK(k),
-                         x);
+                         x, rt.threads());
   float *out = reinterpret_cast<float *>(dst.data);
   qkernels::gemv(x, reinterpret_cast<const uint8_t *>(q.data),
                  reinterpret_cast<const float *>(scales.data), scheme, k, n, out, ldd,

@@ -115,14 +115,16 @@ const char *gemvIsa(const quant::Scheme &scheme) {
 /// Quantizes rows i < m of `a` (row stride lda floats, k columns) into
 /// `out`, zero-padded to kp (a multiple of 32).
 void quantizeRows(const float *a, int64_t lda, int64_t m, int64_t k, int64_t kp,
-                  QuantizedRows &out) {
+                  QuantizedRows &out, unsigned threads = 1) {
   int64_t blocks = kp / quant::kBlock;
   out.rows = m;
   out.kp = kp;
   out.q.assign(static_cast<size_t>(m * kp), 0);
   out.scale.assign(static_cast<size_t>(m * blocks), 0.0f);
   out.sum.assign(static_cast<size_t>(m * blocks), 0);
-  for (int64_t i = 0; i < m; ++i)
+  // Rows split over the threads when there are many (prompts).
+  kernels::parallelFor(m, m * kp < (1 << 16) ? 1 : threads, [&](int64_t rowBegin, int64_t rowEnd) {
+  for (int64_t i = rowBegin; i < rowEnd; ++i)
     for (int64_t b = 0; b < blocks; ++b) {
       const float *x = a + i * lda + b * quant::kBlock;
       int64_t count = std::min<int64_t>(quant::kBlock, k - b * quant::kBlock);
@@ -147,6 +149,7 @@ void quantizeRows(const float *a, int64_t lda, int64_t m, int64_t k, int64_t kp,
       out.scale[i * blocks + b] = s;
       out.sum[i * blocks + b] = total;
     }
+  });
 }
 
 /// dst[i, c] = sum_k a[i, k] W[k, c] for rows i < x.rows and columns c < n
@@ -403,7 +406,8 @@ struct VnniRows {
   std::vector<int64_t> g0;    // [chunks]
   std::vector<uint16_t> groupMask; // [chunks]
 
-  void prepare(const QuantizedRows &rows, int64_t bits, int64_t blocksPerGroup) {
+  void prepare(const QuantizedRows &rows, int64_t bits, int64_t blocksPerGroup,
+               unsigned threads) {
     int64_t blocks = rows.kp / quant::kBlock;
     int64_t perChunk = bits == 8 ? 2 : 4, lanesPerBlock = 16 / perChunk;
     chunks = (blocks + perChunk - 1) / perChunk;
@@ -428,7 +432,9 @@ struct VnniRows {
             std::min(first + l / lanesPerBlock, last) / blocksPerGroup - g0[c]);
     }
     int32_t offset = bits == 8 ? 128 : 8;
-    for (int64_t i = 0; i < rows.rows; ++i)
+    kernels::parallelFor(rows.rows, rows.rows * rows.kp < (1 << 16) ? 1 : threads,
+                         [&](int64_t rowBegin, int64_t rowEnd) {
+    for (int64_t i = rowBegin; i < rowEnd; ++i)
       for (int64_t b = 0; b < blocks; ++b) {
         int64_t c = b / perChunk, j = b % perChunk, at = (i * chunks + c);
         const int8_t *src = rows.q.data() + i * rows.kp + b * quant::kBlock;
@@ -443,6 +449,7 @@ struct VnniRows {
         for (int64_t l = 0; l < lanesPerBlock; ++l)
           sx[at * 16 + j * lanesPerBlock + l] = rows.scale[i * blocks + b];
       }
+    });
   }
 };
 
@@ -569,7 +576,8 @@ TFM_VNNI void rowsVnni(const Gemv &g, int64_t r0, int64_t r1, int64_t c0) {
 }
 
 /// Columns [begin, end) for every row, blocked for the caches: 64 columns
-/// (their weights stay in L2) by 16 rows (their activations stay in L1),
+/// (their weights stay in L2) by as many rows as keep their activations in
+/// L1 (16 for K = 768),
 /// tiles of 4 columns by 2 rows inside. Decode (a few rows) is one row
 /// block: the columns stream by, prefetched.
 template <int Bits, Lanes L>
@@ -580,8 +588,12 @@ TFM_VNNI void columnsVnniLanes(const Gemv &g, int64_t begin, int64_t end) {
   int64_t safeEnd =
       L == Lanes::General ? std::clamp<int64_t>(g.n - (3 + g.groups - 1) / g.groups, begin, end)
                           : end;
-  constexpr int64_t kColumnBlock = 64, kRowBlock = 16;
+  // Rows per block: their activations (x, start and scales: 3 x 64 bytes a
+  // chunk for int8, 4 x 64 for int4) within 32 KiB of L1; 2 at least.
+  constexpr int64_t kColumnBlock = 64;
   int64_t rows = g.x->rows;
+  int64_t kRowBlock =
+      std::max<int64_t>(2, (32 << 10) / (g.vnni->chunks * (g.vnni->xBytes + 128)) / 2 * 2);
   for (int64_t cb = begin; cb < end; cb += kColumnBlock) {
     int64_t ce = std::min(end, cb + kColumnBlock);
     for (int64_t rb = 0; rb < rows; rb += kRowBlock) {
@@ -634,7 +646,7 @@ void gemv(const QuantizedRows &x, const uint8_t *q, const float *scales,
   thread_local VnniRows vnni; // reused: decode calls this once per matmul per token
   bool useVnni = vnniFor(scheme);
   if (useVnni) {
-    vnni.prepare(x, scheme.bits, blocksPerGroup);
+    vnni.prepare(x, scheme.bits, blocksPerGroup, threads);
     g.vnni = &vnni;
     g.n = n;
   }
