@@ -62,7 +62,7 @@ read -r p4 d4 < <(measure "$work/gpt2-124M-int4")
 # decode too (TFM_KERNELS=avx2), interleaved with the default: the measurement
 # behind the per-ISA choice (docs/backend.md).
 vnni8=0 avx28=0 vnni4=0 avx24=0
-if "$work/gpt2-124M-int4" --prompt-ids 1 -n 1 --verbose 2>&1 >/dev/null | grep -q avx512-vnni; then
+if "$work/gpt2-124M-int4" --prompt-ids 1 -n 1 --verbose 2>&1 >/dev/null | grep avx512-vnni >/dev/null; then
   decode() { "$@" --prompt-ids 50256 -n 129 --no-stop-at-eos --bench --no-stream |
              sed -n 's/^decode: .*(\(.*\) tokens\/s)/\1/p'; }
   for q in 8 4; do

@@ -220,9 +220,11 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(4, 64, 3, 192), std::make_tuple(8, 64, 4, 200),
                       std::make_tuple(8, 96, 1, 96), std::make_tuple(8, 128, 1, 640),
                       std::make_tuple(4, 64, 2, 32),
-                      // Prefill on integers (where the VNNI copy runs): row
-                      // blocks of 16 and pairs, column blocks of 64.
-                      std::make_tuple(8, 128, 40, 256), std::make_tuple(4, 64, 33, 192)));
+                      // Whole prompts on integers (TFM_QUANTIZED_GEMV_ROWS,
+                      // ctest tfm-unittests-integer-prefill): row pairs, row
+                      // blocks (2 rows for K = 3072), column blocks of 64.
+                      std::make_tuple(8, 128, 40, 256), std::make_tuple(4, 64, 33, 192),
+                      std::make_tuple(8, 128, 7, 3072)));
 
 TEST(QuantizedKernels, NamedForVerbose) {
   // The widest copy the CPU has runs unless TFM_KERNELS forces a narrower

@@ -425,7 +425,8 @@ int compile(const Options &options) {
   if (!configPath.empty()) {
     ModelDescription loaded;
     if (int rc = loadModelDescription(context, std::string(configPath), options.randomWeights,
-                                      options.quiet, options.emit < Emit::Obj, loaded))
+                                      options.quiet, options.emit < Emit::Obj, loaded,
+                                      options.tokenizerInfo))
       return rc;
     if (options.tokenizerInfo) {
       llvm::outs() << loaded.tokenizerDescription;

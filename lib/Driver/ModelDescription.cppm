@@ -82,9 +82,11 @@ struct ModelDescription {
 /// `randomWeights` instead of a file; `quiet`: no notes; `keepMerged`: the
 /// IR is the output (a merged file of shards stays, the IR names it).
 /// Returns 0, or the exit status after printing the error.
+/// `tokenizerOnly`: only the tokenizer and the special ids (out.module stays
+/// null; no weights are read).
 int loadModelDescription(mlir::MLIRContext &context, const std::string &configPath,
                          std::optional<uint64_t> randomWeights, bool quiet, bool keepMerged,
-                         ModelDescription &out);
+                         ModelDescription &out, bool tokenizerOnly = false);
 
 } // namespace tfm::driver
 
@@ -140,80 +142,10 @@ int writeTokenizerImage(const std::string &image, ModelDescription &out) {
 
 int loadModelDescription(mlir::MLIRContext &context, const std::string &configPath,
                          std::optional<uint64_t> randomWeights, bool quiet, bool keepMerged,
-                         ModelDescription &out) {
+                         ModelDescription &out, bool tokenizerOnly) {
   auto config = frontend::parseConfig(std::string(configPath));
   if (!config)
     return fail(llvm::toString(config.takeError()));
-  frontend::Weights weights;
-  std::pair<std::string, std::string> namedWeights; // {merged file, what to call it}
-  std::unique_ptr<safetensors::File> file;
-  if (randomWeights) {
-    weights.randomSeed = randomWeights;
-    llvm::errs() << "tfmc: note: no weights file is read: deterministic random weights "
-                    "from seed "
-                 << *randomWeights << "\n";
-  } else {
-    std::string mergedFrom; // the index, when weightsPath is the merged shards
-    llvm::SmallString<256> weightsPath(llvm::sys::path::parent_path(configPath));
-    llvm::sys::path::append(weightsPath, "model.safetensors");
-    llvm::SmallString<256> indexPath(weightsPath), picklePath(weightsPath);
-    indexPath += ".index.json";
-    llvm::sys::path::remove_filename(picklePath);
-    llvm::sys::path::append(picklePath, "pytorch_model.bin");
-    if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(indexPath)) {
-      // A sharded checkpoint (transformers' save_pretrained past its shard
-      // size): merged into one temporary file, which is what the frontend
-      // reads and what the executable embeds.
-      llvm::SmallString<128> merged;
-      if (std::error_code ec =
-              llvm::sys::fs::createTemporaryFile("tfm-merged", "safetensors", merged))
-        return fail(tfm::output::temporaryDirectoryProblem().empty()
-                        ? "cannot create a temporary file: " + ec.message()
-                        : tfm::output::temporaryDirectoryProblem());
-      out.removeMerged = std::make_unique<llvm::FileRemover>(merged);
-      llvm::sys::RemoveFileOnSignal(merged); // and by the fatal-error handler
-      std::string error;
-      if (!safetensors::File::mergeShards(std::string(indexPath), std::string(merged), error))
-        return fail(error);
-      if (!quiet)
-        llvm::errs() << "tfmc: note: weights from the shards of '" << indexPath << "'\n";
-      // IR text names its weights file (tfm.weights): then the merged file
-      // stays, for tfmc, tfm-opt and tfm-ref to read the IR later.
-      if (keepMerged) {
-        out.removeMerged->releaseFile();
-        llvm::sys::DontRemoveFileOnSignal(merged);
-        llvm::errs() << "tfmc: note: the IR's weights are the merged file '" << merged
-                     << "' (kept)\n";
-      }
-      weightsPath = merged;
-      mergedFrom = std::string(indexPath);
-    } else if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(picklePath)) {
-      return fail("'" + picklePath +
-                  "' is a PyTorch pickle checkpoint, which tfm does not read (unpickling can "
-                  "run code); convert it to model.safetensors, e.g. with transformers: "
-                  "GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR, "
-                  "safe_serialization=True)");
-    } else if (!llvm::sys::fs::exists(weightsPath) &&
-               llvm::sys::fs::exists(picklePath + ".index.json")) {
-      return fail("'" + picklePath +
-                  ".index.json' names PyTorch pickle shards, which tfm does not read "
-                  "(unpickling can run code); convert them to safetensors, e.g. with "
-                  "transformers: GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR, "
-                  "safe_serialization=True)");
-    } else if (!llvm::sys::fs::exists(weightsPath)) {
-      return fail("no weights file '" + weightsPath +
-                  "' (pass --random-weights=SEED to build random weights from config.json alone)");
-    }
-    std::string error;
-    file = safetensors::File::open(std::string(weightsPath), error);
-    if (!file)
-      return fail(error);
-    weights.file = file.get();
-    // Errors about the merged file name the index the user gave, not a
-    // temporary file.
-    if (!mergedFrom.empty())
-      namedWeights = {std::string(weightsPath), mergedFrom + " (its shards, merged)"};
-  }
   // The tokenizer, in this order: the model directory's tokenizer.json
   // (Hugging Face's tokenizers format, with tokenizer_config.json when
   // present), its vocab.json + merges.txt (or OpenAI's encoder.json +
@@ -416,6 +348,78 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
        : tokenizerEos >= 0 ? "id " + std::to_string(tokenizerEos) + " (the tokenizer's EOS)"
                            : std::string("no id")) +
       "\n";
+  if (tokenizerOnly)
+    return 0;
+  frontend::Weights weights;
+  std::pair<std::string, std::string> namedWeights; // {merged file, what to call it}
+  std::unique_ptr<safetensors::File> file;
+  if (randomWeights) {
+    weights.randomSeed = randomWeights;
+    llvm::errs() << "tfmc: note: no weights file is read: deterministic random weights "
+                    "from seed "
+                 << *randomWeights << "\n";
+  } else {
+    std::string mergedFrom; // the index, when weightsPath is the merged shards
+    llvm::SmallString<256> weightsPath(llvm::sys::path::parent_path(configPath));
+    llvm::sys::path::append(weightsPath, "model.safetensors");
+    llvm::SmallString<256> indexPath(weightsPath), picklePath(weightsPath);
+    indexPath += ".index.json";
+    llvm::sys::path::remove_filename(picklePath);
+    llvm::sys::path::append(picklePath, "pytorch_model.bin");
+    if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(indexPath)) {
+      // A sharded checkpoint (transformers' save_pretrained past its shard
+      // size): merged into one temporary file, which is what the frontend
+      // reads and what the executable embeds.
+      llvm::SmallString<128> merged;
+      if (std::error_code ec =
+              llvm::sys::fs::createTemporaryFile("tfm-merged", "safetensors", merged))
+        return fail(tfm::output::temporaryDirectoryProblem().empty()
+                        ? "cannot create a temporary file: " + ec.message()
+                        : tfm::output::temporaryDirectoryProblem());
+      out.removeMerged = std::make_unique<llvm::FileRemover>(merged);
+      llvm::sys::RemoveFileOnSignal(merged); // and by the fatal-error handler
+      std::string error;
+      if (!safetensors::File::mergeShards(std::string(indexPath), std::string(merged), error))
+        return fail(error);
+      if (!quiet)
+        llvm::errs() << "tfmc: note: weights from the shards of '" << indexPath << "'\n";
+      // IR text names its weights file (tfm.weights): then the merged file
+      // stays, for tfmc, tfm-opt and tfm-ref to read the IR later.
+      if (keepMerged) {
+        out.removeMerged->releaseFile();
+        llvm::sys::DontRemoveFileOnSignal(merged);
+        llvm::errs() << "tfmc: note: the IR's weights are the merged file '" << merged
+                     << "' (kept)\n";
+      }
+      weightsPath = merged;
+      mergedFrom = std::string(indexPath);
+    } else if (!llvm::sys::fs::exists(weightsPath) && llvm::sys::fs::exists(picklePath)) {
+      return fail("'" + picklePath +
+                  "' is a PyTorch pickle checkpoint, which tfm does not read (unpickling can "
+                  "run code); convert it to model.safetensors, e.g. with transformers: "
+                  "GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR, "
+                  "safe_serialization=True)");
+    } else if (!llvm::sys::fs::exists(weightsPath) &&
+               llvm::sys::fs::exists(picklePath + ".index.json")) {
+      return fail("'" + picklePath +
+                  ".index.json' names PyTorch pickle shards, which tfm does not read "
+                  "(unpickling can run code); convert them to safetensors, e.g. with "
+                  "transformers: GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR, "
+                  "safe_serialization=True)");
+    } else if (!llvm::sys::fs::exists(weightsPath)) {
+      return fail("no weights file '" + weightsPath +
+                  "' (pass --random-weights=SEED to build random weights from config.json alone)");
+    }
+    std::string error;
+    file = safetensors::File::open(std::string(weightsPath), error);
+    if (!file)
+      return fail(error);
+    weights.file = file.get();
+    // Errors about the merged file name the index the user gave, not a
+    // temporary file.
+    if (!mergedFrom.empty())
+      namedWeights = {std::string(weightsPath), mergedFrom + " (its shards, merged)"};
+  }
   auto imported = frontend::importGPT2(context, *config, weights);
   if (!imported) {
     std::string message = llvm::toString(imported.takeError());

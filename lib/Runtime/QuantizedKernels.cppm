@@ -629,6 +629,11 @@ TFM_VNNI void columnsVnni(const Gemv &g, int64_t begin, int64_t end) {
 void gemv(const QuantizedRows &x, const uint8_t *q, const float *scales,
           const quant::Scheme &scheme, int64_t k, int64_t n, float *dst, int64_t ldd,
           unsigned threads) {
+  if (x.kp == 0) { // K = 0: every output is an empty sum
+    for (int64_t i = 0; i < x.rows; ++i)
+      std::fill(dst + i * ldd, dst + i * ldd + n, 0.0f);
+    return;
+  }
   // Allocations happen here, not on the OpenMP threads (a body there must
   // not throw).
   int64_t blocks = x.kp / quant::kBlock, groups = scheme.groups(k),

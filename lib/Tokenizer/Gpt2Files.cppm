@@ -16,12 +16,14 @@
 module;
 #include <nlohmann/json.hpp>
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 export module tfm.tokenizer.gpt2_files;
@@ -84,11 +86,27 @@ std::unique_ptr<HfTokenizer> loadGpt2Files(const Gpt2Files &files) {
                            {"eos_token", "<|endoftext|>"},
                            {"unk_token", "<|endoftext|>"}};
   std::set<std::string> special;
+  bool addPrefixSpace = false, addBosToken = false;
+  nlohmann::json decoderTable; // tokenizer_config.json's added_tokens_decoder, if any
   for (auto [text, name] : {std::pair{files.tokenizerConfig, &files.tokenizerConfigName},
                             std::pair{files.specialTokensMap, &files.specialTokensMapName}}) {
     if (text.empty())
       continue;
     nlohmann::json j = parseObject(text, *name);
+    if (name == &files.tokenizerConfigName) {
+      for (auto [key, flag] : {std::pair{"add_prefix_space", &addPrefixSpace},
+                               std::pair{"add_bos_token", &addBosToken}})
+        if (auto v = j.find(key); v != j.end() && !v->is_null()) {
+          if (!v->is_boolean())
+            fail(*name, std::string("key '") + key + "' must be true or false");
+          *flag = v->get<bool>();
+        }
+      if (auto d = j.find("added_tokens_decoder"); d != j.end() && !d->is_null()) {
+        if (!d->is_object())
+          fail(*name, "key 'added_tokens_decoder' must be an object (id -> token)");
+        decoderTable = *d;
+      }
+    }
     for (const char *key : kRoleKeys)
       if (auto v = j.find(key); v != j.end()) {
         if (!v->is_null() && !tokenText(*v))
@@ -117,32 +135,85 @@ std::unique_ptr<HfTokenizer> loadGpt2Files(const Gpt2Files &files) {
   nlohmann::json vocab = parseObject(files.vocab, files.vocabName);
   nlohmann::json added = nlohmann::json::array();
   std::set<std::string> listed;
-  auto add = [&](const std::string &content, int64_t id) {
+  std::set<int64_t> ids;
+  std::unordered_map<int64_t, std::string> vocabTokens; // id -> token of vocab.json
+  for (const auto &[token, id] : vocab.items())
+    if (id.is_number_integer())
+      vocabTokens.emplace(id.get<int64_t>(), token);
+  auto add = [&](const std::string &content, int64_t id, const nlohmann::json *flags,
+                 const std::string &file) {
+    // An id the vocabulary has must be the same token's; an id is given once.
+    if (auto v = vocab.find(content); v != vocab.end() && v->is_number_integer() &&
+                                      v->get<int64_t>() != id)
+      fail(file, "added token " + nlohmann::json(content).dump(-1, ' ', true) + " has id " +
+                     std::to_string(id) + " but vocab.json gives it id " +
+                     std::to_string(v->get<int64_t>()));
+    if (auto t = vocabTokens.find(id); t != vocabTokens.end() && t->second != content)
+      fail(file, "added token " + nlohmann::json(content).dump(-1, ' ', true) + " has id " +
+                     std::to_string(id) + " but vocab.json gives id " + std::to_string(id) +
+                     " to another token");
+    if (!ids.insert(id).second)
+      fail(file, "id " + std::to_string(id) + " is given to two added tokens");
     bool isSpecial = special.count(content) != 0;
-    added.push_back({{"id", id}, {"content", content}, {"single_word", false},
-                     {"lstrip", false}, {"rstrip", false}, {"normalized", !isSpecial},
-                     {"special", isSpecial}});
+    auto flag = [&](const char *key, bool fallback) {
+      if (!flags)
+        return fallback;
+      auto f = flags->find(key);
+      if (f == flags->end() || f->is_null())
+        return fallback;
+      if (!f->is_boolean())
+        fail(file, "added token " + std::to_string(id) + ": key '" + key +
+                       "' must be true or false");
+      return f->get<bool>();
+    };
+    isSpecial = flag("special", isSpecial);
+    added.push_back({{"id", id}, {"content", content}, {"single_word", flag("single_word", false)},
+                     {"lstrip", flag("lstrip", false)}, {"rstrip", flag("rstrip", false)},
+                     {"normalized", flag("normalized", !isSpecial)}, {"special", isSpecial}});
     listed.insert(content);
   };
-  // The special tokens the vocabulary has (GPT2Converter adds them as
-  // added tokens), then added_tokens.json's entries in their ids' order.
-  for (const std::string &s : special)
-    if (auto v = vocab.find(s); v != vocab.end() && v->is_number_integer())
-      add(s, v->get<int64_t>());
-  nlohmann::json entries = parseObject(files.addedTokens, files.addedTokensName);
-  std::vector<std::pair<int64_t, std::string>> byId;
-  for (const auto &[content, id] : entries.items()) {
+  auto checkedId = [&](const nlohmann::json &id, const std::string &key, const std::string &file) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (int64_t(1) << 31))
-      fail(files.addedTokensName, "key " + nlohmann::json(content).dump(-1, ' ', true) +
-                                      ": must be a token id (an integer in [0, 2^31))");
-    if (content.empty())
-      fail(files.addedTokensName, "an added token must not be empty");
-    byId.push_back({id.get<int64_t>(), content});
+      fail(file, "key " + nlohmann::json(key).dump(-1, ' ', true) +
+                     ": must be a token id (an integer in [0, 2^31))");
+    return id.get<int64_t>();
+  };
+  if (!decoderTable.is_null()) {
+    // transformers >= 4.34 saves every added token with its flags in
+    // tokenizer_config.json's added_tokens_decoder; then added_tokens.json
+    // is not read (tokenization_utils_base: the legacy branch).
+    for (const auto &[key, entry] : decoderTable.items()) {
+      int64_t id = -1;
+      auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+      if (ec != std::errc() || end != key.data() + key.size() || id < 0 || id >= (int64_t(1) << 31))
+        fail(files.tokenizerConfigName, "added_tokens_decoder: key " +
+                                            nlohmann::json(key).dump(-1, ' ', true) +
+                                            " must be a token id");
+      const std::string *content = entry.is_object() ? tokenText(entry) : nullptr;
+      if (!content || content->empty())
+        fail(files.tokenizerConfigName, "added_tokens_decoder: entry " + key +
+                                            " must be an object with a non-empty \"content\"");
+      add(*content, id, &entry, files.tokenizerConfigName);
+    }
+  } else {
+    // The special tokens the vocabulary has (GPT2Converter adds them as
+    // added tokens), then added_tokens.json's entries in their ids' order.
+    for (const std::string &sp : special)
+      if (auto v = vocab.find(sp); v != vocab.end() && v->is_number_integer())
+        add(sp, v->get<int64_t>(), nullptr, files.vocabName);
+    nlohmann::json entries = parseObject(files.addedTokens, files.addedTokensName);
+    std::vector<std::pair<int64_t, std::string>> byId;
+    for (const auto &[content, id] : entries.items()) {
+      int64_t i = checkedId(id, content, files.addedTokensName);
+      if (content.empty())
+        fail(files.addedTokensName, "an added token must not be empty");
+      byId.push_back({i, content});
+    }
+    std::sort(byId.begin(), byId.end());
+    for (const auto &[id, content] : byId)
+      if (!listed.count(content))
+        add(content, id, nullptr, files.addedTokensName);
   }
-  std::sort(byId.begin(), byId.end());
-  for (const auto &[id, content] : byId)
-    if (!listed.count(content))
-      add(content, id);
 
   // merges.txt: an optional "#version" first line, then "left right" lines.
   nlohmann::json merges = nlohmann::json::array();
@@ -157,13 +228,39 @@ std::unique_ptr<HfTokenizer> loadGpt2Files(const Gpt2Files &files) {
       continue;
     merges.push_back(std::string(line));
   }
-  nlohmann::json byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false},
+  // GPT2Converter: add_prefix_space goes to the pre-tokenizer; with
+  // add_bos_token the post-processor puts BOS first.
+  nlohmann::json byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", addPrefixSpace},
                               {"trim_offsets", true}, {"use_regex", true}};
+  nlohmann::json postProcessor = byteLevel;
+  if (addBosToken) {
+    const std::string *bos = config["bos_token"].is_null() ? nullptr : tokenText(config["bos_token"]);
+    int64_t bosId = -1;
+    if (bos) {
+      if (auto v = vocab.find(*bos); v != vocab.end() && v->is_number_integer())
+        bosId = v->get<int64_t>();
+      for (const nlohmann::json &a : added)
+        if (a["content"] == *bos)
+          bosId = a["id"].get<int64_t>();
+    }
+    if (bosId < 0)
+      fail(files.tokenizerConfigName, "add_bos_token is true but bos_token names no token");
+    nlohmann::json b = {{"SpecialToken", {{"id", *bos}, {"type_id", 0}}}};
+    auto seq = [](const char *id, int type) {
+      return nlohmann::json{{"Sequence", {{"id", id}, {"type_id", type}}}};
+    };
+    postProcessor = {{"type", "TemplateProcessing"},
+                     {"single", nlohmann::json::array({b, seq("A", 0)})},
+                     {"pair", nlohmann::json::array({b, seq("A", 0), seq("B", 1)})},
+                     {"special_tokens",
+                      {{*bos, {{"id", *bos}, {"ids", nlohmann::json::array({bosId})},
+                               {"tokens", nlohmann::json::array({*bos})}}}}}};
+  }
   nlohmann::json tokenizer = {
       {"version", "1.0"},
       {"added_tokens", std::move(added)},
       {"pre_tokenizer", byteLevel},
-      {"post_processor", byteLevel},
+      {"post_processor", postProcessor},
       {"decoder", byteLevel},
       {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr},
                  {"continuing_subword_prefix", ""}, {"end_of_word_suffix", ""},
