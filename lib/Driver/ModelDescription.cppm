@@ -342,7 +342,8 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
       (out.bosTokenId >= 0 ? "id " + std::to_string(out.bosTokenId) + " (" + from + ")"
        : tokenizerBos >= 0 ? "id " + std::to_string(tokenizerBos) + " (the tokenizer's BOS)"
        : tokenizerEos >= 0 ? "id " + std::to_string(tokenizerEos) + " (the tokenizer's EOS)"
-                           : std::string("id 0")) +
+                           : config->vocabSize > 50256 ? std::string("id 50256 (GPT-2's end of text)")
+                                                       : std::string("id 0")) +
       " and stops at " +
       (!out.eosTokenIds.empty() ? "ids [" + stops + "] (" + from + ")"
        : tokenizerEos >= 0 ? "id " + std::to_string(tokenizerEos) + " (the tokenizer's EOS)"
