@@ -97,6 +97,25 @@ TEST(HfTokenizer, ErrorsNameTheFileAndJsonPath) {
   EXPECT_NE(errorOf({{"model", {{"type", "WordLevel"}, {"vocab", {{"a", -1}}}}}}).find("/model/vocab"),
             std::string::npos);
   EXPECT_NE(errorOf(json::array()).find("must be a JSON object"), std::string::npos);
+  // Integers out of their type's range, or not integers (fuzz-tokenizer-json
+  // found 1e33 as a type_id converted without a check: undefined behaviour).
+  json word = {{"type", "WordLevel"}, {"vocab", {{"a", 0}}}, {"unk_token", "a"}};
+  auto special = [](json typeId) {
+    return json{{"type", "TemplateProcessing"},
+                {"single", json::array({json{{"SpecialToken", {{"id", "a"}, {"type_id", typeId}}}}})},
+                {"pair", json::array()},
+                {"special_tokens", {{"a", {{"id", "a"}, {"ids", json::array({0})},
+                                           {"tokens", json::array({"a"})}}}}}};
+  };
+  EXPECT_NE(errorOf({{"model", word}, {"post_processor", special(1e33)}})
+                .find("/post_processor/single/0/SpecialToken/type_id: must be an integer in"),
+            std::string::npos);
+  EXPECT_NE(errorOf({{"model", word}, {"post_processor", special(1.5)}}).find("type_id: must be an integer"),
+            std::string::npos);
+  EXPECT_NE(errorOf({{"model", word}, {"decoder", {{"type", "Strip"}, {"content", " "},
+                                                    {"start", -1}, {"stop", 0}}}})
+                .find("/decoder/start: must be an integer in [0, "),
+            std::string::npos);
   try {
     HfTokenizer h("{\"model\": ", "", "t.json");
     FAIL() << "malformed JSON loaded";

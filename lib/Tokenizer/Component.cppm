@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 
 module;
+#include <limits>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -37,11 +39,7 @@ struct Where {
     auto it = j.find(key);
     if (it == j.end() || it->is_null())
       return fallback;
-    try {
-      return it->get<T>();
-    } catch (const nlohmann::json::exception &) {
-      (*this / key).fail("has the wrong type (" + std::string(it->type_name()) + ")");
-    }
+    return as<T>(*it, key);
   }
 
   /// The member `key` of object `j` as type T; absent is an error.
@@ -49,10 +47,35 @@ struct Where {
     auto it = j.find(key);
     if (it == j.end() || it->is_null())
       (*this / key).fail("is missing");
-    try {
-      return it->get<T>();
-    } catch (const nlohmann::json::exception &) {
-      (*this / key).fail("has the wrong type (" + std::string(it->type_name()) + ")");
+    return as<T>(*it, key);
+  }
+
+  /// `v` (member `key`) as type T: an integer type takes only a JSON
+  /// integer within its range (nlohmann converts 1e33 or -1 without a check:
+  /// undefined behaviour or a wrapped size; fuzz-tokenizer-json found it);
+  /// any other mismatch is an error naming the member.
+  template <typename T> T as(const nlohmann::json &v, const std::string &key) const {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      bool fits = v.is_number_unsigned()
+                      ? v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max())
+                  : v.is_number_integer()
+                      ? v.get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                            (v.get<int64_t>() < 0 ||
+                             static_cast<uint64_t>(v.get<int64_t>()) <=
+                                 static_cast<uint64_t>(std::numeric_limits<T>::max()))
+                      : false;
+      if (!fits)
+        (*this / key).fail("must be an integer in [" + std::to_string(std::numeric_limits<T>::min()) +
+                           ", " + std::to_string(std::numeric_limits<T>::max()) + "], not " +
+                           v.dump(-1, ' ', true));
+      return v.is_number_unsigned() ? static_cast<T>(v.get<uint64_t>())
+                                    : static_cast<T>(v.get<int64_t>());
+    } else {
+      try {
+        return v.get<T>();
+      } catch (const nlohmann::json::exception &) {
+        (*this / key).fail("has the wrong type (" + std::string(v.type_name()) + ")");
+      }
     }
   }
 
