@@ -25,8 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::abort();
     return 0;
   }
-  if (config->nLayer > 4 || config->nEmbd > 256 || config->vocabSize > 4096 ||
-      config->nPositions > 4096 || config->nInner > 1024)
+  if (config->layers > 4 || config->width > 256 || config->vocabSize > 4096 ||
+      config->contextLength > 4096 || config->intermediate > 1024 ||
+      config->heads * config->headDim > 1024)
     return 0;
   static mlir::MLIRContext *context = [] {
     mlir::DialectRegistry registry;
@@ -37,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }();
   tfm::frontend::Weights weights;
   weights.randomSeed = 1;
-  auto module = tfm::frontend::importGPT2(*context, *config, weights);
+  auto module = tfm::frontend::importModel(*context, *config, weights);
   if (!module) {
     llvm::consumeError(module.takeError());
     return 0;

@@ -137,45 +137,59 @@ struct SdpaCase {
   bool causal;
   int64_t ropeDim;
   bool cache;  ///< keys and values appended in place to one cache buffer
-  bool packed; ///< q, k, v are column slices of one [t, 3 * width] buffer
+  bool packed; ///< q, k, v are column slices of one [t, width + 2 kv width] buffer
+  int64_t kvHeads = 0; ///< 0: heads (multi-head attention)
+  int64_t window = 0;  ///< causal sliding window (0: none)
 };
 
 void PrintTo(const SdpaCase &c, std::ostream *os) {
   *os << "t=" << c.t << " past=" << c.past << " heads=" << c.heads << "x" << c.headDim
-      << (c.causal ? " causal" : "") << " rope=" << c.ropeDim << (c.cache ? " cache" : "")
+      << " kv_heads=" << (c.kvHeads ? c.kvHeads : c.heads) << (c.causal ? " causal" : "")
+      << " window=" << c.window << " rope=" << c.ropeDim << (c.cache ? " cache" : "")
       << (c.packed ? " packed" : "");
 }
 
 class Sdpa : public ::testing::TestWithParam<SdpaCase> {};
 
-/// Rotates x (one head, rotate-half RoPE on its first `rope` dims).
-void rope(double *x, int64_t rope, double pos, double theta) {
-  for (int64_t i = 0; i < rope / 2; ++i) {
-    double angle = pos * std::pow(theta, -2.0 * i / rope);
-    double x1 = x[i], x2 = x[i + rope / 2];
+/// Rotates x (one head, rotate-half RoPE on its first 2 x inv.size() dims).
+void rope(double *x, const std::vector<float> &inv, double pos) {
+  int64_t half = static_cast<int64_t>(inv.size());
+  for (int64_t i = 0; i < half; ++i) {
+    double angle = pos * inv[i];
+    double x1 = x[i], x2 = x[i + half];
     x[i] = x1 * std::cos(angle) - x2 * std::sin(angle);
-    x[i + rope / 2] = x2 * std::cos(angle) + x1 * std::sin(angle);
+    x[i + half] = x2 * std::cos(angle) + x1 * std::sin(angle);
   }
 }
 
 TEST_P(Sdpa, MatchesNaiveAttention) {
   const SdpaCase c = GetParam();
-  int64_t w = c.heads * c.headDim, s = c.past + c.t, capacity = s + 3;
-  double scale = 1.0 / std::sqrt(static_cast<double>(c.headDim)), theta = 10000;
+  int64_t kvHeads = c.kvHeads ? c.kvHeads : c.heads, group = c.heads / kvHeads;
+  int64_t w = c.heads * c.headDim, kw = kvHeads * c.headDim, s = c.past + c.t,
+          capacity = s + 3;
+  double scale = 1.0 / std::sqrt(static_cast<double>(c.headDim));
+  // Inverse frequencies 10000^(-2i/r), as f32 (the table a frontend passes).
+  std::vector<float> inv(static_cast<size_t>(c.ropeDim / 2));
+  for (size_t i = 0; i < inv.size(); ++i)
+    inv[i] = static_cast<float>(std::pow(10000.0, -2.0 * static_cast<double>(i) / c.ropeDim));
   uint64_t state = 12345;
   auto next = [&] {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     return static_cast<float>(static_cast<int64_t>(state >> 33) % 2001 - 1000) / 250.0f;
   };
-  // Inputs: q, k, v ([t, w], possibly slices of one packed row) and the past.
-  int64_t rowStride = c.packed ? 3 * w : w;
-  std::vector<float> qkv(static_cast<size_t>(3 * c.t * w)), pastK(c.past * w), pastV(c.past * w);
+  // Inputs: q ([t, w]), k and v ([t, kw]), possibly slices of one packed row,
+  // and the past.
+  int64_t rowStride = c.packed ? w + 2 * kw : 0;
+  std::vector<float> qkv(static_cast<size_t>(c.t * (w + 2 * kw))), pastK(c.past * kw),
+      pastV(c.past * kw);
   for (auto *vec : {&qkv, &pastK, &pastV})
     for (float &x : *vec)
       x = next();
   auto view = [&](int which) {
-    Desc<2> d{qkv.data(), qkv.data(), 0, {c.t, w}, {rowStride, 1}};
-    d.offset = c.packed ? which * w : which * c.t * w;
+    int64_t width = which == 0 ? w : kw;
+    Desc<2> d{qkv.data(), qkv.data(), 0, {c.t, width}, {c.packed ? rowStride : width, 1}};
+    int64_t before = which == 0 ? 0 : which == 1 ? w : w + kw;
+    d.offset = c.packed ? before : before * c.t;
     return d;
   };
   Desc<2> q = view(0), k = view(1), v = view(2);
@@ -186,73 +200,77 @@ TEST_P(Sdpa, MatchesNaiveAttention) {
   for (int64_t i = 0; i < c.t; ++i)
     positions[i] = c.past + i;
   Desc<1> pos{positions.data(), positions.data(), 0, {c.t}, {1}};
+  auto dinv = contiguous<1>(inv, {static_cast<int64_t>(inv.size())});
   std::vector<float> out(c.t * w, -7);
   auto dout = contiguous<2>(out, {c.t, w});
   // With a cache: one buffer holding the past rows, passed as past and present.
-  std::vector<float> cacheK(capacity * w, -9), cacheV(capacity * w, -9);
+  std::vector<float> cacheK(capacity * kw, -9), cacheV(capacity * kw, -9);
   std::copy(pastK.begin(), pastK.end(), cacheK.begin());
   std::copy(pastV.begin(), pastV.end(), cacheV.begin());
   Desc<2> pk{}, pv{}, presK{}, presV{};
   if (c.cache) {
-    pk = {cacheK.data(), cacheK.data(), 0, {c.past, w}, {w, 1}};
-    pv = {cacheV.data(), cacheV.data(), 0, {c.past, w}, {w, 1}};
-    presK = {cacheK.data(), cacheK.data(), 0, {s, w}, {w, 1}};
-    presV = {cacheV.data(), cacheV.data(), 0, {s, w}, {w, 1}};
+    pk = {cacheK.data(), cacheK.data(), 0, {c.past, kw}, {kw, 1}};
+    pv = {cacheV.data(), cacheV.data(), 0, {c.past, kw}, {kw, 1}};
+    presK = {cacheK.data(), cacheK.data(), 0, {s, kw}, {kw, 1}};
+    presV = {cacheV.data(), cacheV.data(), 0, {s, kw}, {kw, 1}};
   } else {
-    pk = contiguous<2>(pastK, {c.past, w});
-    pv = contiguous<2>(pastV, {c.past, w});
+    pk = contiguous<2>(pastK, {c.past, kw});
+    pv = contiguous<2>(pastV, {c.past, kw});
   }
   bool hasPast = c.cache || c.past > 0;
   _mlir_ciface_tfm_rt_sdpa(arg(q, TFM_DTYPE_F32), arg(k, TFM_DTYPE_F32), arg(v, TFM_DTYPE_F32),
                            hasPast ? arg(pk, TFM_DTYPE_F32) : Arg(),
                            hasPast ? arg(pv, TFM_DTYPE_F32) : Arg(), arg(pos, TFM_DTYPE_I64),
+                           c.ropeDim ? arg(dinv, TFM_DTYPE_F32) : Arg(),
                            arg(dout, TFM_DTYPE_F32), c.cache ? arg(presK, TFM_DTYPE_F32) : Arg(),
-                           c.cache ? arg(presV, TFM_DTYPE_F32) : Arg(), c.heads, scale, c.causal,
-                           c.ropeDim, theta);
+                           c.cache ? arg(presV, TFM_DTYPE_F32) : Arg(), c.heads, kvHeads, scale,
+                           c.causal, c.window);
   ASSERT_EQ(tfm_rt_last_error(), nullptr);
 
   // Keys and values of all s positions (new keys rotated), in double.
-  std::vector<double> keys(s * w), vals(s * w);
+  std::vector<double> keys(s * kw), vals(s * kw);
   for (int64_t j = 0; j < s; ++j)
-    for (int64_t e = 0; e < w; ++e) {
-      keys[j * w + e] = j < c.past ? pastK[j * w + e] : at(k, j - c.past, e);
-      vals[j * w + e] = j < c.past ? pastV[j * w + e] : at(v, j - c.past, e);
+    for (int64_t e = 0; e < kw; ++e) {
+      keys[j * kw + e] = j < c.past ? pastK[j * kw + e] : at(k, j - c.past, e);
+      vals[j * kw + e] = j < c.past ? pastV[j * kw + e] : at(v, j - c.past, e);
     }
   for (int64_t j = c.past; j < s; ++j)
-    for (int64_t h = 0; h < c.heads; ++h)
-      rope(&keys[j * w + h * c.headDim], c.ropeDim, static_cast<double>(j), theta);
+    for (int64_t h = 0; h < kvHeads; ++h)
+      rope(&keys[j * kw + h * c.headDim], inv, static_cast<double>(j));
   double worst = 0;
   for (int64_t h = 0; h < c.heads; ++h)
     for (int64_t i = 0; i < c.t; ++i) {
+      int64_t kvOffset = (h / group) * c.headDim;
       std::vector<double> qi(c.headDim), p(s);
       for (int64_t e = 0; e < c.headDim; ++e)
         qi[e] = at(q, i, h * c.headDim + e);
-      rope(qi.data(), c.ropeDim, static_cast<double>(c.past + i), theta);
+      rope(qi.data(), inv, static_cast<double>(c.past + i));
       int64_t count = c.causal ? c.past + i + 1 : s;
+      int64_t first = c.causal && c.window ? std::max<int64_t>(0, count - c.window) : 0;
       double m = -1e300, sum = 0;
-      for (int64_t j = 0; j < count; ++j) {
+      for (int64_t j = first; j < count; ++j) {
         p[j] = 0;
         for (int64_t e = 0; e < c.headDim; ++e)
-          p[j] += qi[e] * keys[j * w + h * c.headDim + e];
+          p[j] += qi[e] * keys[j * kw + kvOffset + e];
         p[j] *= scale;
         m = std::max(m, p[j]);
       }
-      for (int64_t j = 0; j < count; ++j)
+      for (int64_t j = first; j < count; ++j)
         sum += p[j] = std::exp(p[j] - m);
       for (int64_t e = 0; e < c.headDim; ++e) {
         double o = 0;
-        for (int64_t j = 0; j < count; ++j)
-          o += p[j] / sum * vals[j * w + h * c.headDim + e];
+        for (int64_t j = first; j < count; ++j)
+          o += p[j] / sum * vals[j * kw + kvOffset + e];
         worst = std::max(worst, std::abs(o - out[i * w + h * c.headDim + e]));
       }
     }
   EXPECT_LT(worst, 1e-4);
   if (c.cache) { // the cache holds the past, then the new (rotated) keys
     double cacheErr = 0;
-    for (int64_t j = 0; j < s * w; ++j)
+    for (int64_t j = 0; j < s * kw; ++j)
       cacheErr = std::max({cacheErr, std::abs(cacheK[j] - keys[j]), std::abs(cacheV[j] - vals[j])});
     EXPECT_LT(cacheErr, 1e-5);
-    EXPECT_EQ(cacheK[s * w], -9) << "wrote past the present rows";
+    EXPECT_EQ(cacheK[s * kw], -9) << "wrote past the present rows";
   }
 }
 
@@ -274,7 +292,16 @@ INSTANTIATE_TEST_SUITE_P(
                       SdpaCase{70, 0, 5, 24, true, 0, false, false},
                       // several blocks of 128 queries, the last one partial
                       SdpaCase{150, 5, 2, 16, true, 0, true, true},
-                      SdpaCase{140, 0, 2, 16, false, 8, false, false}));
+                      SdpaCase{140, 0, 2, 16, false, 8, false, false},
+                      // grouped-query (groups of 3 and 7), multi-query, windows
+                      SdpaCase{2, 9, 6, 16, true, 8, true, true, 2},
+                      SdpaCase{21, 4, 6, 16, true, 16, true, true, 2},
+                      SdpaCase{3, 5, 7, 8, true, 0, true, false, 1},
+                      SdpaCase{40, 0, 7, 8, true, 4, false, true, 1},
+                      SdpaCase{1, 30, 4, 16, true, 8, true, true, 2, 5},
+                      SdpaCase{6, 10, 4, 16, true, 0, true, false, 4, 3},
+                      SdpaCase{150, 20, 4, 16, true, 8, true, true, 2, 37},
+                      SdpaCase{20, 0, 3, 8, true, 0, false, false, 3, 1}));
 
 TEST(Runtime, LayerNormMatchesNaiveLoop) {
   // 3 rows of 37 (not a multiple of the 16 lanes), the middle row strided.
@@ -290,7 +317,7 @@ TEST(Runtime, LayerNormMatchesNaiveLoop) {
   Desc<2> d{dst.data(), dst.data(), 0, {rows, n}, {stride, 1}};
   auto dscale = contiguous<1>(scale, {n}), dshift = contiguous<1>(shift, {n});
   _mlir_ciface_tfm_rt_layer_norm(arg(s, TFM_DTYPE_F32), arg(dscale, TFM_DTYPE_F32),
-                                 arg(dshift, TFM_DTYPE_F32), arg(d, TFM_DTYPE_F32), 1e-5);
+                                 arg(dshift, TFM_DTYPE_F32), arg(d, TFM_DTYPE_F32), 1e-5, 0);
   ASSERT_EQ(tfm_rt_last_error(), nullptr);
   for (int64_t r = 0; r < rows; ++r) {
     double mean = 0, var = 0;

@@ -421,7 +421,7 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
     if (!mergedFrom.empty())
       namedWeights = {std::string(weightsPath), mergedFrom + " (its shards, merged)"};
   }
-  auto imported = frontend::importGPT2(context, *config, weights);
+  auto imported = frontend::importModel(context, *config, weights);
   if (!imported) {
     std::string message = llvm::toString(imported.takeError());
     if (!namedWeights.first.empty())

@@ -215,22 +215,23 @@ Tensor copyBox(const Tensor &x, const std::vector<int64_t> &offsets,
 }
 
 /// Applies rotate-half RoPE in place to rows of `x` ([T, H*Dh]) at
-/// positions[row] if given, else first + row.
-void rope(Tensor &x, int64_t heads, int64_t r, double theta, int64_t first,
+/// positions[row] if given, else first + row: for i < r/2 (r = 2 x
+/// invFreq.size()) the pair (x_i, x_{i+r/2}) turns by pos * invFreq[i].
+void rope(Tensor &x, int64_t heads, const std::vector<double> &invFreq, int64_t first,
           const Tensor *positions) {
-  int64_t t = x.shape[0], width = x.shape[1], dh = width / heads, half = r / 2;
+  int64_t t = x.shape[0], width = x.shape[1], dh = width / heads,
+          half = static_cast<int64_t>(invFreq.size());
   for (int64_t row = 0; row < t; ++row)
     for (int64_t h = 0; h < heads; ++h) {
       double *p = x.data.data() + row * width + h * dh;
       for (int64_t i = 0; i < half; ++i) {
         double pos = positions ? positions->data[row] : static_cast<double>(first + row);
-        double angle = pos * std::pow(theta, -2.0 * i / r);
+        double angle = pos * invFreq[i];
         double x1 = p[i], x2 = p[i + half];
         p[i] = x1 * std::cos(angle) - x2 * std::sin(angle);
         p[i + half] = x2 * std::cos(angle) + x1 * std::sin(angle);
       }
     }
 }
-
 
 } // namespace tfm::reference::math

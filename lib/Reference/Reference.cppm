@@ -211,7 +211,8 @@ private:
           Tensor m{shape, std::vector<double>(shape[0] * shape[1])};
           for (int64_t i = 0; i < shape[0]; ++i)
             for (int64_t j = 0; j < shape[1]; ++j)
-              m.data[i * shape[1] + j] = j <= i + offset ? 1 : 0;
+              m.data[i * shape[1] + j] =
+                  j <= i + offset && (!o.getWindow() || j > i + offset - *o.getWindow()) ? 1 : 0;
           set(o, std::move(m));
           return success();
         })
@@ -381,7 +382,7 @@ private:
           for (int64_t r = 0; r < rows; ++r) {
             double mean = 0, var = 0;
             for (int64_t j = 0; j < c; ++j) mean += s.data[r * c + j];
-            mean /= c;
+            mean = o.getRms() ? 0.0 : mean / c; // RMS norm: no centring
             for (int64_t j = 0; j < c; ++j) {
               double dv = s.data[r * c + j] - mean;
               var += dv * dv;
@@ -427,13 +428,14 @@ private:
           Tensor q = get(o.getQ()), k = get(o.getK());
           const Tensor &v = get(o.getV());
           int64_t t = q.shape[0], width = q.shape[1], heads = o.getNumHeadsAttr().getInt(),
-                  dh = width / heads;
+                  dh = width / heads, kvHeads = o.getKvHeads(), group = heads / kvHeads,
+                  kvWidth = kvHeads * dh;
           int64_t past = o.getPastK() ? get(o.getPastK()).shape[0] : 0;
-          if (auto r = o.getRopeDim()) {
-            double theta = o.getRopeTheta()->convertToDouble();
+          if (o.getInvFreq()) {
+            const Tensor &inv = get(o.getInvFreq());
             const Tensor *positions = o.getPositions() ? &get(o.getPositions()) : nullptr;
-            rope(q, heads, *r, theta, past, positions);
-            rope(k, heads, *r, theta, past, positions);
+            rope(q, heads, inv.data, past, positions);
+            rope(k, kvHeads, inv.data, past, positions);
           }
           bool hasPast = o.getPastK() != nullptr;
           Tensor keys = k, vals = v;
@@ -445,20 +447,24 @@ private:
             keys.shape[0] = vals.shape[0] = past + t;
           }
           int64_t s = past + t;
+          std::optional<int64_t> window;
+          if (o.getWindow())
+            window = static_cast<int64_t>(*o.getWindow());
           double scale = o.getScale().convertToDouble();
           Tensor out{q.shape, std::vector<double>(q.data.size(), 0)};
           std::vector<double> p(s);
           for (int64_t h = 0; h < heads; ++h)
             for (int64_t i = 0; i < t; ++i) {
+              int64_t kh = h / group;
               double m = -std::numeric_limits<double>::infinity();
               for (int64_t j = 0; j < s; ++j) {
-                if (o.getCausal() && j > past + i) {
+                if (o.getCausal() && (j > past + i || (window && j <= past + i - *window))) {
                   p[j] = -std::numeric_limits<double>::infinity();
                   continue;
                 }
                 double dot = 0;
                 for (int64_t e = 0; e < dh; ++e)
-                  dot += q.data[i * width + h * dh + e] * keys.data[j * width + h * dh + e];
+                  dot += q.data[i * width + h * dh + e] * keys.data[j * kvWidth + kh * dh + e];
                 p[j] = dot * scale;
                 m = std::max(m, p[j]);
               }
@@ -466,7 +472,8 @@ private:
               for (int64_t j = 0; j < s; ++j) sum += p[j] = std::exp(p[j] - m);
               for (int64_t j = 0; j < s; ++j)
                 for (int64_t e = 0; e < dh; ++e)
-                  out.data[i * width + h * dh + e] += p[j] / sum * vals.data[j * width + h * dh + e];
+                  out.data[i * width + h * dh + e] +=
+                      p[j] / sum * vals.data[j * kvWidth + kh * dh + e];
             }
           set(o.getOutput(), std::move(out));
           if (hasPast) {

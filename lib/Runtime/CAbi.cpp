@@ -95,9 +95,9 @@ void _mlir_ciface_tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(r
 }
 
 void _mlir_ciface_tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift), TFM_BUF(dst),
-                                    double epsilon) {
+                                    double epsilon, int32_t rms) {
   guarded("layer_norm", [&] {
-    Runtime::get().layerNorm(BUF(src), BUF(scale), BUF(shift), BUF(dst), epsilon);
+    Runtime::get().layerNorm(BUF(src), BUF(scale), BUF(shift), BUF(dst), epsilon, rms != 0);
   });
 }
 
@@ -218,13 +218,13 @@ void _mlir_ciface_tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(tabl
 }
 
 void _mlir_ciface_tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k), TFM_BUF(past_v),
-                              TFM_BUF(positions), TFM_BUF(dst), TFM_BUF(present_k),
-                              TFM_BUF(present_v), int64_t num_heads, double scale, int32_t causal,
-                              int64_t rope_dim, double rope_theta) {
+                              TFM_BUF(positions), TFM_BUF(inv_freq), TFM_BUF(dst),
+                              TFM_BUF(present_k), TFM_BUF(present_v), int64_t num_heads,
+                              int64_t num_kv_heads, double scale, int32_t causal, int64_t window) {
   guarded("sdpa", [&] {
     tfm::runtime::sdpa(BUF(q), BUF(k), BUF(v), BUF(past_k), BUF(past_v), BUF(positions),
-                       BUF(dst), BUF(present_k), BUF(present_v), num_heads, scale,
-                       causal != 0, rope_dim, rope_theta);
+                       BUF(inv_freq), BUF(dst), BUF(present_k), BUF(present_v), num_heads,
+                       num_kv_heads, scale, causal != 0, window);
   });
 }
 

@@ -228,14 +228,16 @@ template <class F> F pick(F avx512, F avx2, F generic) {
 /// Attention scores [heads][t][s] (row (h, i) holds query i of head h against
 /// all s keys, unscaled) become probabilities: row (h, i) is softmax(scale *
 /// row) over its first count(i) entries (past + i + 1 when causal, else s)
-/// and 0 after.
+/// and 0 after; with a causal `window` W > 0 only the last W of those count
+/// (entries before them are 0 too).
 void maskedSoftmax(float *scores, int64_t heads, int64_t t, int64_t s, int64_t past,
-                   bool causal, float scale, unsigned threads);
+                   bool causal, float scale, unsigned threads, int64_t window = 0);
 
 /// Attention of a few queries read straight from the cache (decode):
-/// out[i, h*dh:(h+1)*dh] = softmax(scale * q_i,h . K_h^T) V_h, row i seeing
-/// keys [0, past + i] when causal. Pointers are to row 0; *Stride are row
-/// strides in floats.
+/// out[i, h*dh:(h+1)*dh] = softmax(scale * q_i,h . K_g^T) V_g with g = h /
+/// (heads / kvHeads) the key/value head of query head h, row i seeing keys
+/// [0, past + i] when causal (the last `window` of them if window > 0).
+/// Pointers are to row 0; *Stride are row strides in floats.
 struct Attention {
   const float *q;
   int64_t qStride;
@@ -248,6 +250,8 @@ struct Attention {
   int64_t t, past, heads, headDim;
   float scale;
   bool causal;
+  int64_t kvHeads = 0; ///< 0: heads
+  int64_t window = 0;  ///< 0: every earlier key
 };
 void attend(const Attention &a, unsigned threads);
 
@@ -256,10 +260,11 @@ void toBf16(const float *src, uint16_t *dst, int64_t n);
 
 /// Layer normalization of `rows` rows of width n (row strides in floats):
 /// dst = (src - mean) / sqrt(var + eps) * scale + shift (scale, shift may be
-/// null); f32 partial sums, totals in double.
+/// null); with `rms`, RMS normalization: the same with mean taken as 0 (var
+/// is then mean(src^2)). f32 partial sums, totals in double.
 void layerNorm(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
                int64_t rows, int64_t n, const float *scale, const float *shift, float eps,
-               unsigned threads);
+               bool rms, unsigned threads);
 
 } // namespace tfm::kernels
 
@@ -270,31 +275,35 @@ namespace tfm::kernels {
 //===----------------------------------------------------------------------===//
 
 TFM_INLINE void softmaxRowsImpl(float *scores, int64_t begin, int64_t end, int64_t t, int64_t s,
-                                int64_t past, bool causal, float scale) {
+                                int64_t past, bool causal, float scale, int64_t window) {
   for (int64_t r = begin; r < end; ++r) {
     int64_t i = r % t;
     int64_t count = causal ? std::min(s, past + i + 1) : s;
-    softmaxRow(scores + r * s, count, s, scale);
+    int64_t first = causal && window > 0 ? std::max<int64_t>(0, past + i + 1 - window) : 0;
+    float *row = scores + r * s;
+    for (int64_t j = 0; j < first; ++j)
+      row[j] = 0;
+    softmaxRow(row + first, count - first, s - first, scale);
   }
 }
 TFM_AVX512 void softmaxRowsAvx512(float *scores, int64_t begin, int64_t end, int64_t t,
-                                  int64_t s, int64_t past, bool causal, float scale) {
-  softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale);
+                                  int64_t s, int64_t past, bool causal, float scale, int64_t window) {
+  softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale, window);
 }
 TFM_AVX2_FMA void softmaxRowsAvx2(float *scores, int64_t begin, int64_t end, int64_t t,
-                                  int64_t s, int64_t past, bool causal, float scale) {
-  softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale);
+                                  int64_t s, int64_t past, bool causal, float scale, int64_t window) {
+  softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale, window);
 }
 void softmaxRowsGeneric(float *scores, int64_t begin, int64_t end, int64_t t, int64_t s,
-                        int64_t past, bool causal, float scale) {
-  softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale);
+                        int64_t past, bool causal, float scale, int64_t window) {
+  softmaxRowsImpl(scores, begin, end, t, s, past, causal, scale, window);
 }
 
 void maskedSoftmax(float *scores, int64_t heads, int64_t t, int64_t s, int64_t past,
-                   bool causal, float scale, unsigned threads) {
+                   bool causal, float scale, unsigned threads, int64_t window) {
   auto rows = pick(softmaxRowsAvx512, softmaxRowsAvx2, softmaxRowsGeneric);
   parallelFor(heads * t, threads, [&](int64_t begin, int64_t end) {
-    rows(scores, begin, end, t, s, past, causal, scale);
+    rows(scores, begin, end, t, s, past, causal, scale, window);
   });
 }
 
@@ -304,18 +313,22 @@ void maskedSoftmax(float *scores, int64_t heads, int64_t t, int64_t s, int64_t p
 
 TFM_INLINE void attendHeadsImpl(const Attention &a, int64_t hBegin, int64_t hEnd, float *p) {
   int64_t dh = a.headDim, s = a.past + a.t;
+  int64_t group = a.kvHeads > 0 ? a.heads / a.kvHeads : 1;
   for (int64_t h = hBegin; h < hEnd; ++h)
     for (int64_t i = 0; i < a.t; ++i) {
       const float *q = a.q + i * a.qStride + h * dh;
+      int64_t kvOffset = (h / group) * dh;
       int64_t count = a.causal ? std::min(s, a.past + i + 1) : s;
-      for (int64_t j = 0; j < count; ++j)
-        p[j] = dot(q, a.k + j * a.kStride + h * dh, dh);
-      softmaxRow(p, count, count, a.scale);
+      int64_t first =
+          a.causal && a.window > 0 ? std::max<int64_t>(0, a.past + i + 1 - a.window) : 0;
+      for (int64_t j = first; j < count; ++j)
+        p[j] = dot(q, a.k + j * a.kStride + kvOffset, dh);
+      softmaxRow(p + first, count - first, count - first, a.scale);
       float *o = a.out + i * a.outStride + h * dh;
       for (int64_t e = 0; e < dh; ++e)
         o[e] = 0;
-      for (int64_t j = 0; j < count; ++j) {
-        const float *vj = a.v + j * a.vStride + h * dh;
+      for (int64_t j = first; j < count; ++j) {
+        const float *vj = a.v + j * a.vStride + kvOffset;
         float w = p[j];
         for (int64_t e = 0; e < dh; ++e)
           o[e] += w * vj[e];
@@ -376,22 +389,25 @@ void toBf16(const float *src, uint16_t *dst, int64_t n) {
 
 TFM_INLINE void layerNormImpl(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
                               int64_t begin, int64_t end, int64_t n, const float *scale,
-                              const float *shift, float eps) {
+                              const float *shift, float eps, bool rms) {
   for (int64_t r = begin; r < end; ++r) {
     const float *x = src + r * srcStride;
     float *y = dst + r * dstStride;
     // Mean, then the variance around it: two passes over an L1-resident row,
     // f32 lanes summed in double.
+    // (RMS normalization: no centring, the mean is taken as 0.)
     float lanes[kLanes] = {};
     int64_t j = 0;
-    for (; j + kLanes <= n; j += kLanes)
-      for (int c = 0; c < kLanes; ++c)
-        lanes[c] += x[j + c];
     double sum = 0;
-    for (; j < n; ++j)
-      sum += x[j];
-    for (float l : lanes)
-      sum += l;
+    if (!rms) {
+      for (; j + kLanes <= n; j += kLanes)
+        for (int c = 0; c < kLanes; ++c)
+          lanes[c] += x[j + c];
+      for (; j < n; ++j)
+        sum += x[j];
+      for (float l : lanes)
+        sum += l;
+    }
     float mean = static_cast<float>(sum / n);
     for (float &l : lanes)
       l = 0;
@@ -416,28 +432,28 @@ TFM_INLINE void layerNormImpl(const float *src, int64_t srcStride, float *dst, i
 }
 TFM_AVX512 void layerNormAvx512(const float *src, int64_t srcStride, float *dst,
                                 int64_t dstStride, int64_t begin, int64_t end, int64_t n,
-                                const float *scale, const float *shift, float eps) {
-  layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps);
+                                const float *scale, const float *shift, float eps, bool rms) {
+  layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps, rms);
 }
 TFM_AVX2_FMA void layerNormAvx2(const float *src, int64_t srcStride, float *dst,
                                 int64_t dstStride, int64_t begin, int64_t end, int64_t n,
-                                const float *scale, const float *shift, float eps) {
-  layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps);
+                                const float *scale, const float *shift, float eps, bool rms) {
+  layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps, rms);
 }
 void layerNormGeneric(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
                       int64_t begin, int64_t end, int64_t n, const float *scale,
-                      const float *shift, float eps) {
-  layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps);
+                      const float *shift, float eps, bool rms) {
+  layerNormImpl(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps, rms);
 }
 
 void layerNorm(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
                int64_t rows, int64_t n, const float *scale, const float *shift, float eps,
-               unsigned threads) {
+               bool rms, unsigned threads) {
   auto norm = pick(layerNormAvx512, layerNormAvx2, layerNormGeneric);
   if (rows * n < (1 << 15))
     threads = 1;
   parallelFor(rows, threads, [&](int64_t begin, int64_t end) {
-    norm(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps);
+    norm(src, srcStride, dst, dstStride, begin, end, n, scale, shift, eps, rms);
   });
 }
 

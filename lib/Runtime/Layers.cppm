@@ -112,17 +112,29 @@ export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &t
 }
 
 export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer &pastK,
-                 const Buffer &pastV, const Buffer &positions, const Buffer &dst,
-                 const Buffer &presentK, const Buffer &presentV, int64_t heads, double scale,
-                 bool causal, int64_t ropeDim, double ropeTheta) {
+                 const Buffer &pastV, const Buffer &positions, const Buffer &invFreq,
+                 const Buffer &dst, const Buffer &presentK, const Buffer &presentV,
+                 int64_t heads, int64_t kvHeads, double scale, bool causal, int64_t window) {
   for (const Buffer *b : {&q, &k, &v, &dst})
     requireF32(*b, "sdpa");
   for (const Buffer *b : {&q, &k, &v, &dst, &pastK, &pastV, &presentK, &presentV})
     if (b->present() && b->strides.back() != 1)
       throw std::runtime_error("sdpa: rows must be contiguous");
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
+    throw std::runtime_error("sdpa: " + std::to_string(kvHeads) +
+                             " key/value heads do not divide " + std::to_string(heads) +
+                             " heads");
   Runtime &rt = Runtime::get();
-  int64_t t = q.dims[0], width = q.dims[1], dh = width / heads;
+  int64_t t = q.dims[0], width = q.dims[1], dh = width / heads, kvWidth = kvHeads * dh;
+  int64_t group = heads / kvHeads;
   int64_t past = pastK.present() ? pastK.dims[0] : 0, s = past + t;
+  int64_t ropeHalf = invFreq.present() ? invFreq.dims[0] : 0;
+  if (invFreq.present()) {
+    requireF32(invFreq, "sdpa");
+    if (2 * ropeHalf > dh)
+      throw std::runtime_error("sdpa: a RoPE table of " + std::to_string(ropeHalf) +
+                               " frequencies for heads of " + std::to_string(dh));
+  }
   // Keys and values of all S positions: past rows, then the new ones (rotated
   // keys). With a cache they go to the present buffers (in place when the
   // caller passes the cache as both past and present); without one, the new
@@ -132,6 +144,7 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
   float *keys, *vals;
   int64_t ks, vs;
   bool copyNew = true;
+  size_t rowBytes = static_cast<size_t>(kvWidth) * sizeof(float);
   if (presentK.present()) {
     keys = reinterpret_cast<float *>(presentK.data);
     vals = reinterpret_cast<float *>(presentV.data);
@@ -139,17 +152,17 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
     vs = presentV.strides[0];
     if (presentK.data != pastK.data || ks != pastK.strides[0])
       for (int64_t r = 0; r < past; ++r)
-        std::memcpy(keys + r * ks, row(pastK, r), width * sizeof(float));
+        std::memcpy(keys + r * ks, row(pastK, r), rowBytes);
     if (presentV.data != pastV.data || vs != pastV.strides[0])
       for (int64_t r = 0; r < past; ++r)
-        std::memcpy(vals + r * vs, row(pastV, r), width * sizeof(float));
-  } else if (past > 0 || ropeDim > 0) {
-    keys = rt.scratch(0, static_cast<size_t>(s * width));
-    vals = rt.scratch(1, static_cast<size_t>(s * width));
-    ks = vs = width;
+        std::memcpy(vals + r * vs, row(pastV, r), rowBytes);
+  } else if (past > 0 || ropeHalf > 0) {
+    keys = rt.scratch(0, static_cast<size_t>(s * kvWidth));
+    vals = rt.scratch(1, static_cast<size_t>(s * kvWidth));
+    ks = vs = kvWidth;
     for (int64_t r = 0; r < past; ++r) {
-      std::memcpy(keys + r * ks, row(pastK, r), width * sizeof(float));
-      std::memcpy(vals + r * vs, row(pastV, r), width * sizeof(float));
+      std::memcpy(keys + r * ks, row(pastK, r), rowBytes);
+      std::memcpy(vals + r * vs, row(pastV, r), rowBytes);
     }
   } else {
     keys = reinterpret_cast<float *>(k.data);
@@ -160,34 +173,38 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
   }
   if (copyNew)
     for (int64_t r = 0; r < t; ++r) {
-      std::memcpy(keys + (past + r) * ks, row(k, r), width * sizeof(float));
-      std::memcpy(vals + (past + r) * vs, row(v, r), width * sizeof(float));
+      std::memcpy(keys + (past + r) * ks, row(k, r), rowBytes);
+      std::memcpy(vals + (past + r) * vs, row(v, r), rowBytes);
     }
-  if (ropeDim > 0) {
+  if (ropeHalf > 0) {
     // Rotate q (into scratch) and the new keys (in place); the angles of a
-    // position are computed once for all heads.
+    // position are computed once for all heads: pos * inv_freq[i], in double
+    // (as the reference evaluator), rounded to f32 cos and sin.
     float *qRot = rt.scratch(2, static_cast<size_t>(t * width));
     for (int64_t r = 0; r < t; ++r)
       std::memcpy(qRot + r * width, row(q, r), width * sizeof(float));
     qRows = qRot;
     qs = width;
-    int64_t half = ropeDim / 2;
-    std::vector<float> cs(static_cast<size_t>(half)), sn(static_cast<size_t>(half));
+    std::vector<double> inv(static_cast<size_t>(ropeHalf));
+    for (int64_t i = 0; i < ropeHalf; ++i)
+      inv[i] = reinterpret_cast<const float *>(invFreq.data)[i * invFreq.strides[0]];
+    std::vector<float> cs(static_cast<size_t>(ropeHalf)), sn(static_cast<size_t>(ropeHalf));
     for (int64_t r = 0; r < t; ++r) {
       double pos = positions.present() ? static_cast<double>(indexAt(positions, r))
                                        : static_cast<double>(past + r);
-      for (int64_t i = 0; i < half; ++i) {
-        double angle = pos * std::pow(ropeTheta, -2.0 * i / ropeDim);
+      for (int64_t i = 0; i < ropeHalf; ++i) {
+        double angle = pos * inv[i];
         cs[i] = static_cast<float>(std::cos(angle));
         sn[i] = static_cast<float>(std::sin(angle));
       }
-      for (float *base : {qRot + r * width, keys + (past + r) * ks})
-        for (int64_t h = 0; h < heads; ++h) {
+      for (auto [base, n] : {std::pair{qRot + r * width, heads},
+                             std::pair{keys + (past + r) * ks, kvHeads}})
+        for (int64_t h = 0; h < n; ++h) {
           float *x = base + h * dh;
-          for (int64_t i = 0; i < half; ++i) {
-            float x1 = x[i], x2 = x[i + half];
+          for (int64_t i = 0; i < ropeHalf; ++i) {
+            float x1 = x[i], x2 = x[i + ropeHalf];
             x[i] = x1 * cs[i] - x2 * sn[i];
-            x[i + half] = x2 * cs[i] + x1 * sn[i];
+            x[i + ropeHalf] = x2 * cs[i] + x1 * sn[i];
           }
         }
     }
@@ -200,32 +217,53 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
   // heads (scores of a group kept to a few MiB), the masked softmax between.
   if (t < 16) {
     rt.noteKernel("sdpa", "direct");
-    kernels::attend({qRows, qs, keys, ks, vals, vs, out, os, t, past, heads, dh,
-                     static_cast<float>(scale), causal},
-                    threads);
+    kernels::Attention a{qRows, qs, keys, ks, vals, vs, out, os, t, past, heads, dh,
+                         static_cast<float>(scale), causal};
+    a.kvHeads = kvHeads;
+    a.window = window;
+    kernels::attend(a, threads);
     return;
   }
   rt.noteKernel("sdpa", "gemm+masked-softmax");
   // Causal: query block [r0, r1) sees keys [0, past + r1) only, so blocks of
-  // 128 queries skip most of the masked upper triangle.
+  // 128 queries skip most of the masked upper triangle (and, with a window,
+  // keys before past + r0 + 1 - window).
   constexpr int64_t kBlock = 128;
   for (int64_t r0 = 0; r0 < t; r0 += kBlock) {
     int64_t rows = std::min(kBlock, t - r0);
-    int64_t keysSeen = causal ? past + r0 + rows : s;
-    int64_t group = std::clamp<int64_t>((4 << 20) / (rows * keysSeen * 4), 1, heads);
-    float *scores = rt.scratch(3, static_cast<size_t>(group * rows * keysSeen));
+    int64_t keysEnd = causal ? past + r0 + rows : s;
+    int64_t keysBegin =
+        causal && window > 0 ? std::max<int64_t>(0, past + r0 + 1 - window) : 0;
+    int64_t keysSeen = keysEnd - keysBegin;
+    // Heads of one group share their key/value head: a batch of query heads
+    // against one K (a broadcast batch dimension of oneDNN's matmul).
+    int64_t batch = std::clamp<int64_t>((4 << 20) / (rows * keysSeen * 4), 1, group);
+    if (group == 1)
+      batch = std::clamp<int64_t>((4 << 20) / (rows * keysSeen * 4), 1, heads);
+    float *scores = rt.scratch(3, static_cast<size_t>(batch * rows * keysSeen));
     const float *qBlock = qRows + r0 * qs;
     float *outBlock = out + r0 * os;
-    for (int64_t h0 = 0; h0 < heads; h0 += group) {
-      int64_t g = std::min(group, heads - h0);
-      rt.batchedMatmul(qBlock + h0 * dh, {g, rows, dh}, {dh, qs, 1}, keys + h0 * dh,
-                       {g, dh, keysSeen}, {dh, 1, ks}, scores, {g, rows, keysSeen},
+    const float *kBlock0 = keys + keysBegin * ks;
+    const float *vBlock0 = vals + keysBegin * vs;
+    for (int64_t h0 = 0; h0 < heads;) {
+      // MHA: a batch of heads with their own keys; GQA: a batch within a group.
+      int64_t g = group == 1 ? std::min(batch, heads - h0)
+                             : std::min(batch, group - h0 % group);
+      int64_t kvh = h0 / group;
+      dnnl::memory::dims kDims = group == 1 ? dnnl::memory::dims{g, dh, keysSeen} : dnnl::memory::dims{1, dh, keysSeen};
+      dnnl::memory::dims vDims = group == 1 ? dnnl::memory::dims{g, keysSeen, dh} : dnnl::memory::dims{1, keysSeen, dh};
+      rt.batchedMatmul(qBlock + h0 * dh, {g, rows, dh}, {dh, qs, 1}, kBlock0 + kvh * dh, kDims,
+                       {dh, 1, ks}, scores, {g, rows, keysSeen},
                        {rows * keysSeen, keysSeen, 1});
-      kernels::maskedSoftmax(scores, g, rows, keysSeen, past + r0, causal,
-                             static_cast<float>(scale), threads);
+      // Rows of this block: query r0 + i sees keys up to past + r0 + i, that
+      // is (with keys counted from keysBegin) past + r0 - keysBegin earlier.
+      kernels::maskedSoftmax(scores, g, rows, keysSeen, past + r0 - keysBegin, causal,
+                             static_cast<float>(scale), threads,
+                             window > 0 ? window : 0);
       rt.batchedMatmul(scores, {g, rows, keysSeen}, {rows * keysSeen, keysSeen, 1},
-                       vals + h0 * dh, {g, keysSeen, dh}, {dh, vs, 1}, outBlock + h0 * dh,
+                       vBlock0 + kvh * dh, vDims, {dh, vs, 1}, outBlock + h0 * dh,
                        {g, rows, dh}, {dh, os, 1});
+      h0 += g;
     }
   }
 }

@@ -51,7 +51,7 @@ public:
               const Buffer &residual, const Buffer &dst, int32_t activation,
               bool transposeB);
   void layerNorm(const Buffer &src, const Buffer &scale, const Buffer &shift,
-                 const Buffer &dst, double epsilon);
+                 const Buffer &dst, double epsilon, bool rms);
   void eltwise(const Buffer &src, const Buffer &dst, int32_t kind, double alpha,
                double beta);
   void binary(const Buffer &lhs, const Buffer &rhs, const Buffer &dst, int32_t kind);
@@ -473,10 +473,10 @@ void Runtime::batchedMatmul(const float *a, const memory::dims &aDims,
 }
 
 void Runtime::layerNorm(const Buffer &src, const Buffer &scale, const Buffer &shift,
-                        const Buffer &dst, double epsilon) {
+                        const Buffer &dst, double epsilon, bool rms) {
   if (src.dims != dst.dims || src.strides != dst.strides) {
     reorder(src, dst);
-    return layerNorm(dst, scale, shift, dst, epsilon);
+    return layerNorm(dst, scale, shift, dst, epsilon, rms);
   }
   size_t rank = src.dims.size();
   // f32 rows of contiguous elements: the runtime's own kernel (oneDNN 2.6's
@@ -494,9 +494,12 @@ void Runtime::layerNorm(const Buffer &src, const Buffer &scale, const Buffer &sh
                        reinterpret_cast<float *>(dst.data), stride, rows, n,
                        scale.present() ? reinterpret_cast<const float *>(scale.data) : nullptr,
                        shift.present() ? reinterpret_cast<const float *>(shift.data) : nullptr,
-                       static_cast<float>(epsilon), threads());
+                       static_cast<float>(epsilon), rms, threads());
     return;
   }
+  if (rms) // oneDNN 2.6 has no RMS normalization
+    throw std::runtime_error("layer_norm: RMS normalization needs f32 rows of contiguous "
+                             "elements");
   std::string key = "layer_norm";
   for (const Buffer *x : {&src, &scale, &shift})
     keyOf(key, *x);

@@ -153,7 +153,7 @@ def main():
     bad_config(out, "bad-rotary-odd-head", cfg(position_embedding_type="rope", n_embd=12, n_head=4))
     bad_config(out, "bad-rotary-null-odd-head",
                cfg(position_embedding_type="rope", n_embd=12, n_head=4, rotary_dim=None))
-    bad_config(out, "bad-model-type", cfg(model_type="llama"))
+    bad_config(out, "bad-model-type", cfg(model_type="t5"))
     bad_config(out, "bad-not-object", "[1, 2, 3]")
 
     # Bad weights files (a valid config, a broken model.safetensors).

@@ -194,8 +194,10 @@ static inline tfm_record_memref tfm_record_ref(tfm_buffer *record) {
 /* activation: a tfm_activation. */
 void _mlir_ciface_tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(residual),
                                 TFM_BUF(dst), int32_t activation, int32_t transpose_b);
+/* Layer normalization over the last axis; rms != 0: RMS normalization
+   (src / sqrt(mean(src^2) + epsilon) * scale + shift, no centring). */
 void _mlir_ciface_tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift),
-                                    TFM_BUF(dst), double epsilon);
+                                    TFM_BUF(dst), double epsilon, int32_t rms);
 /* kind: a tfm_eltwise_kind. */
 void _mlir_ciface_tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, double alpha,
                                  double beta);
@@ -234,11 +236,16 @@ void _mlir_ciface_tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales
 void _mlir_ciface_tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(table_scales),
                                    TFM_BUF(position_table), TFM_BUF(positions), TFM_BUF(dst),
                                    int32_t position, int32_t bits, int64_t group);
+/* q [T, H*Dh], k and v [T, KVH*Dh] (H = num_heads, KVH = num_kv_heads, a
+   divisor of H); past/present [P, KVH*Dh] / [P+T, KVH*Dh]; inv_freq (f32
+   [r/2], optional) turns on rotate-half RoPE of the first r dims of each
+   head; window > 0 keeps only the `window` most recent keys of a causal
+   query (0: all). */
 void _mlir_ciface_tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k),
-                              TFM_BUF(past_v), TFM_BUF(positions), TFM_BUF(dst),
-                              TFM_BUF(present_k), TFM_BUF(present_v), int64_t num_heads,
-                              double scale, int32_t causal, int64_t rope_dim,
-                              double rope_theta);
+                              TFM_BUF(past_v), TFM_BUF(positions), TFM_BUF(inv_freq),
+                              TFM_BUF(dst), TFM_BUF(present_k), TFM_BUF(present_v),
+                              int64_t num_heads, int64_t num_kv_heads, double scale,
+                              int32_t causal, int64_t window);
 
 /* Where weights come from: "file:PATH" (a safetensors file, memory-mapped)
    or "random:SEED" (deterministic random values). Returns 0 on success. */

@@ -56,7 +56,7 @@ static_assert(sizeof(tfm_buffer) == kRecordSize * sizeof(int64_t),
 using RecordSlots = llvm::DenseMap<Operation *, SmallVector<Value>>;
 
 /// The most buffer operands of any call in the table (onednn.sdpa).
-constexpr unsigned kMaxBuffers = 9;
+constexpr unsigned kMaxBuffers = 10;
 
 /// Builds the operand list of one runtime call: buffer records, then scalars.
 class CallBuilder {
@@ -439,6 +439,7 @@ void tfm::populateOneDNNToFuncPatterns(RewritePatternSet &patterns, const Record
   addCall<LayerNormOp>(patterns, slots, "tfm_rt_layer_norm", 4,
                        [](LayerNormOp op, CallBuilder &c) { // src, scale, shift, dst
                          c.f64(op.getEpsilon().convertToDouble());
+                         c.i32(op.getRms() ? 1 : 0);
                        });
   addCall<EltwiseOp>(patterns, slots, "tfm_rt_eltwise", 2,
                      [](EltwiseOp op, CallBuilder &c) { // src, dst
@@ -471,13 +472,14 @@ void tfm::populateOneDNNToFuncPatterns(RewritePatternSet &patterns, const Record
                          c.i32(static_cast<int32_t>(op.getBits().value_or(0)));
                          c.i64(op.getGroup().value_or(0));
                        });
-  addCall<SdpaOp>(patterns, slots, "tfm_rt_sdpa", 9, [](SdpaOp op, CallBuilder &c) {
-    // q, k, v, past_k, past_v, positions, dst, present_k, present_v
+  addCall<SdpaOp>(patterns, slots, "tfm_rt_sdpa", 10, [](SdpaOp op, CallBuilder &c) {
+    // q, k, v, past_k, past_v, positions, inv_freq, dst, present_k, present_v
     c.i64(op.getNumHeadsAttr().getInt());
+    c.i64(op.getNumKvHeads() ? static_cast<int64_t>(*op.getNumKvHeads())
+                             : op.getNumHeadsAttr().getInt());
     c.f64(op.getScale().convertToDouble());
     c.i32(op.getCausal() ? 1 : 0);
-    c.i64(op.getRopeDimAttr().getInt());
-    c.f64(op.getRopeTheta().convertToDouble());
+    c.i64(op.getWindow() ? static_cast<int64_t>(*op.getWindow()) : 0);
   });
   // The weights: the bytes the runtime returns, viewed as their types.
   patterns.add<WeightToCall, QuantizedWeightToCall>(patterns.getContext());

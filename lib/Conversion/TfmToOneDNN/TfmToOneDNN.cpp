@@ -272,7 +272,7 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
     }
     Value dst = allocFor(rewriter, loc, op.getOutput().getType(), src);
     onednn::LayerNormOp::create(rewriter, loc, src, adaptor.getScale(),
-                                adaptor.getBias(), dst, op.getEpsilonAttr());
+                                adaptor.getBias(), dst, op.getEpsilonAttr(), op.getRmsAttr());
     if (sum)
       rewriter.replaceOp(op, ValueRange{dst, sum});
     else
@@ -506,7 +506,7 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
   }
 };
 
-/// tfm.attention -> onednn.sdpa (present keys/values into [P+T, D] buffers).
+/// tfm.attention -> onednn.sdpa (present keys/values into [P+T, KVH*Dh] buffers).
 struct AttentionLowering : OpConversionPattern<AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
@@ -523,12 +523,10 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
       presentV = allocFor(rewriter, loc, op.getPresent()[1].getType(), Value(), sizeOf);
     }
     onednn::SdpaOp::create(rewriter, loc, adaptor.getQ(), adaptor.getK(), adaptor.getV(),
-                           adaptor.getPastK(), adaptor.getPastV(), adaptor.getPositions(), out,
-                           presentK, presentV, op.getNumHeadsAttr(), op.getScaleAttr(),
-                           op.getCausalAttr(),
-                           rewriter.getI64IntegerAttr(op.getRopeDim() ? op.getRopeDimAttr().getInt() : 0),
-                           rewriter.getF64FloatAttr(op.getRopeTheta() ? op.getRopeTheta()->convertToDouble()
-                                                                      : 10000.0));
+                           adaptor.getPastK(), adaptor.getPastV(), adaptor.getPositions(),
+                           adaptor.getInvFreq(), out, presentK, presentV, op.getNumHeadsAttr(),
+                           op.getNumKvHeadsAttr(), op.getScaleAttr(), op.getCausalAttr(),
+                           op.getWindowAttr());
     SmallVector<Value> results = {out};
     if (presentK)
       results.append({presentK, presentV});

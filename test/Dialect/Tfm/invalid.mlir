@@ -356,18 +356,50 @@ func.func @attention_heads(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
 
 // -----
 
-func.func @attention_rope_odd(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
-  // expected-error @+1 {{rope_dim must be even, positive and at most the head dim (8), got 3}}
-  %0 = tfm.attention %q, %q, %q heads = 2 scale = 1.0 rope(3, 10000.0) : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+func.func @attention_rope_too_wide(%q: tensor<4x16xf32>, %inv: tensor<5xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{expected an inv_freq table of shape [r/2] with 0 < r <= the head dim (8), got [5]}}
+  %0 = tfm.attention %q, %q, %q heads = 2 scale = 1.0 rope %inv : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<5xf32>) -> tensor<4x16xf32>
   return %0 : tensor<4x16xf32>
 }
 
 // -----
 
-func.func @attention_rope_too_wide(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
-  // expected-error @+1 {{rope_dim must be even, positive and at most the head dim (8), got 10}}
-  %0 = tfm.attention %q, %q, %q heads = 2 scale = 1.0 rope(10, 10000.0) : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+func.func @attention_rope_f16(%q: tensor<4x16xf32>, %inv: tensor<2xf16>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{expected an f32 inv_freq table}}
+  %0 = tfm.attention %q, %q, %q heads = 2 scale = 1.0 rope %inv : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<2xf16>) -> tensor<4x16xf32>
   return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @attention_kv_heads(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{kv_heads must be positive and divide heads (4), got 3}}
+  %0 = tfm.attention %q, %q, %q heads = 4 kv_heads = 3 scale = 1.0 : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @attention_kv_width(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{expected k and v of one type, shape [4, 8] (2 kv heads of 4), got k [4, 16] and v [4, 16]}}
+  %0 = tfm.attention %q, %q, %q heads = 4 kv_heads = 2 scale = 1.0 : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @attention_window_not_causal(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{a window needs causal attention}}
+  %0 = tfm.attention %q, %q, %q heads = 2 scale = 1.0 window = 2 : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @causal_mask_window(%s: tensor<4x4xf32>) -> tensor<4x4xi1> {
+  // expected-error @+1 {{window must be positive, got 0}}
+  %0 = tfm.causal_mask %s window = 0 : tensor<4x4xf32> -> tensor<4x4xi1>
+  return %0 : tensor<4x4xi1>
 }
 
 // -----
@@ -389,7 +421,7 @@ func.func @attention_present_shape(%q: tensor<4x16xf32>, %p: tensor<3x16xf32>) -
 // -----
 
 func.func @attention_mixed_qkv(%q: tensor<4x16xf32>, %k: tensor<5x16xf32>) -> tensor<4x16xf32> {
-  // expected-error @+1 {{q, k and v must have one type}}
+  // expected-error @+1 {{expected k and v of one type, shape [4, 16] (2 kv heads of 8), got k [5, 16] and v [4, 16]}}
   %0 = tfm.attention %q, %k, %q heads = 2 scale = 1.0 : (tensor<4x16xf32>, tensor<5x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
   return %0 : tensor<4x16xf32>
 }
@@ -408,14 +440,6 @@ func.func @layer_norm_nan_eps(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
 func.func @attention_inf_scale(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
   // expected-error @+1 {{'tfm.attention' op attribute 'scale' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
   %0 = tfm.attention %q, %q, %q heads = 2 scale = 0x7FF0000000000000 : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
-  return %0 : tensor<4x16xf32>
-}
-
-// -----
-
-func.func @attention_nan_rope_theta(%q: tensor<4x16xf32>) -> tensor<4x16xf32> {
-  // expected-error @+1 {{'tfm.attention' op attribute 'rope_theta' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
-  %0 = tfm.attention %q, %q, %q heads = 2 scale = 1.0 rope(4, 0x7FF8000000000000) : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
   return %0 : tensor<4x16xf32>
 }
 

@@ -126,9 +126,21 @@ func.func @fused(%ids: tensor<4xi64>, %wte: tensor<100x16xf32>, %wpe: tensor<32x
   %h = tfm.linear %n2, %w bias %bias activation = gelu_tanh residual %r : (tensor<4x16xf32>, tensor<16x64xf32>, tensor<64xf32>, tensor<4x64xf32>) -> tensor<4x64xf32>
   // CHECK: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} heads = 2 scale = 3.535530e-01 causal : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
   %o = tfm.attention %n2, %n2, %n2 heads = 2 scale = 0.353553 causal : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
-  // CHECK: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}}, %{{.*}}) heads = 2 scale = 3.535530e-01 causal rope(8, 1.000000e+04)
+  // CHECK: %[[INV:.*]] = tfm.constant dense<[1.000000e+00, 1.000000e-01, 0.00999999977, 1.000000e-03]> : tensor<4xf32>
+  %inv = tfm.constant dense<[1.0, 0.1, 0.01, 0.001]> : tensor<4xf32>
+  // CHECK: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}}, %{{.*}}) heads = 2 scale = 3.535530e-01 causal rope %[[INV]]
   // CHECK-SAME: -> (tensor<4x16xf32>, tensor<7x16xf32>, tensor<7x16xf32>)
-  %o2, %pk, %pv = tfm.attention %o, %o, %o past(%past, %past) heads = 2 scale = 0.353553 causal rope(8, 10000.0) : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<3x16xf32>, tensor<3x16xf32>) -> (tensor<4x16xf32>, tensor<7x16xf32>, tensor<7x16xf32>)
+  %o2, %pk, %pv = tfm.attention %o, %o, %o past(%past, %past) heads = 2 scale = 0.353553 causal rope %inv : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<3x16xf32>, tensor<3x16xf32>, tensor<4xf32>) -> (tensor<4x16xf32>, tensor<7x16xf32>, tensor<7x16xf32>)
+  // Grouped-query attention (4 query heads on 1 key/value head) with a
+  // sliding window, and RMS normalization.
+  // CHECK: tfm.attention %{{.*}}, %[[K4:.*]], %[[K4]] heads = 4 kv_heads = 1 scale = 5.000000e-01 causal window = 3 : (tensor<4x16xf32>, tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x16xf32>
+  %k4 = tfm.reshape %inv : tensor<4xf32> -> tensor<1x4xf32>
+  %k4b = tfm.concat(%k4, %k4, %k4, %k4) axis = 0 : tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32> -> tensor<4x4xf32>
+  %ga = tfm.attention %o2, %k4b, %k4b heads = 4 kv_heads = 1 scale = 0.5 causal window = 3 : (tensor<4x16xf32>, tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x16xf32>
+  // CHECK: tfm.layer_norm %{{.*}} scale %{{.*}} eps = {{.*}} rms : (tensor<4x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  %rn = tfm.layer_norm %ga scale %g eps = 1.0e-6 rms : (tensor<4x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  // CHECK: tfm.causal_mask %{{.*}} window = 2 : tensor<4x4xf32> -> tensor<4x4xi1>
+  %cm = tfm.causal_mask %k4b window = 2 : tensor<4x4xf32> -> tensor<4x4xi1>
   // CHECK: tfm.linear %{{.*}}, %{{.*}} weight_transposed activation = none : (tensor<4x16xf32>, tensor<100x16xf32>) -> tensor<4x100xf32>
   %logits = tfm.linear %o2, %wte weight_transposed activation = none : (tensor<4x16xf32>, tensor<100x16xf32>) -> tensor<4x100xf32>
   return %logits : tensor<4x100xf32>

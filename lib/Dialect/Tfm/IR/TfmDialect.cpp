@@ -272,6 +272,8 @@ LogicalResult CausalMaskOp::verify() {
     return emitOpError() << "without an offset the mask needs at least as many "
                             "keys as queries, got "
                          << shapeStr(expected);
+  if (auto w = getWindow(); w && static_cast<int64_t>(*w) <= 0)
+    return emitOpError() << "window must be positive, got " << static_cast<int64_t>(*w);
   return success();
 }
 

@@ -132,11 +132,21 @@ LogicalResult AttentionOp::verify() {
   int64_t width = q.getShape()[1];
   if (heads <= 0)
     return emitOpError() << "num_heads must be positive, got " << heads;
+  int64_t kvHeads = getKvHeads();
+  if (kvHeads <= 0 || heads % kvHeads != 0)
+    return emitOpError() << "kv_heads must be positive and divide heads (" << heads
+                         << "), got " << kvHeads;
   if (!ShapedType::isDynamic(width) && width % heads != 0)
     return emitOpError() << "width " << width << " is not divisible by "
                          << heads << " heads";
-  if (getK().getType() != q || getV().getType() != q)
-    return emitOpError() << "q, k and v must have one type";
+  int64_t headDim = ShapedType::isDynamic(width) ? ShapedType::kDynamic : width / heads;
+  int64_t kvWidth = ShapedType::isDynamic(width) ? ShapedType::kDynamic : headDim * kvHeads;
+  auto kt = getK().getType();
+  if (!shapesCompatible(kt.getShape(), {q.getShape()[0], kvWidth}) || getV().getType() != kt)
+    return emitOpError() << "expected k and v of one type, shape "
+                         << shapeStr({q.getShape()[0], kvWidth}) << " (" << kvHeads
+                         << " kv heads of " << headDim << "), got k " << shapeStr(kt.getShape())
+                         << " and v " << shapeStr(getV().getType().getShape());
   if (getOutput().getType() != q)
     return emitOpError() << "output must have q's type";
   if ((getPastK() != nullptr) != (getPastV() != nullptr))
@@ -148,39 +158,44 @@ LogicalResult AttentionOp::verify() {
                          << getPresent().size();
   if (hasPast) {
     auto pk = getPastK().getType();
-    if (pk.getRank() != 2 || !dimsCompatible(pk.getShape()[1], width) ||
+    if (pk.getRank() != 2 || !dimsCompatible(pk.getShape()[1], kvWidth) ||
         getPastV().getType() != pk)
       return emitOpError() << "expected past_k and past_v of shape [P, "
-                           << width << "]";
+                           << kvWidth << "]";
     int64_t p = pk.getShape()[0], t = q.getShape()[0];
     int64_t total = ShapedType::isDynamic(p) || ShapedType::isDynamic(t)
                         ? ShapedType::kDynamic
                         : p + t;
     for (Value pr : getPresent()) {
       auto prt = cast<RankedTensorType>(pr.getType());
-      if (!shapesCompatible(prt.getShape(), {total, width}))
+      if (!shapesCompatible(prt.getShape(), {total, kvWidth}))
         return emitOpError() << "expected present results of shape "
-                             << shapeStr({total, width});
+                             << shapeStr({total, kvWidth});
     }
   }
-  if (getRopeDim().has_value() != getRopeTheta().has_value())
-    return emitOpError() << "rope_dim and rope_theta come together";
+  if (auto w = getWindow()) {
+    if (!getCausal())
+      return emitOpError() << "a window needs causal attention";
+    if (static_cast<int64_t>(*w) <= 0)
+      return emitOpError() << "window must be positive, got " << static_cast<int64_t>(*w);
+  }
   if (auto p = getPositions()) {
-    if (!getRopeDim())
+    if (!getInvFreq())
       return emitOpError() << "positions are only used by rope";
     if (p.getType().getRank() != 1 || !dimsCompatible(p.getType().getShape()[0], q.getShape()[0]))
       return emitOpError() << "expected one position per query, got positions "
                            << shapeStr(p.getType().getShape());
   }
-  if (getRopeDim()) {
-    int64_t r = getRopeDimAttr().getInt(); // signed: I64Attr's accessor is unsigned
-    int64_t headDim = ShapedType::isDynamic(width) ? 0 : width / heads;
-    if (r <= 0 || r % 2 != 0 || (headDim && r > headDim))
-      return emitOpError() << "rope_dim must be even, positive and at most "
-                              "the head dim ("
-                           << headDim << "), got " << r;
-    if (getRopeTheta()->convertToDouble() <= 0)
-      return emitOpError() << "rope_theta must be positive";
+  if (auto inv = getInvFreq()) {
+    auto it = inv.getType();
+    if (!it.getElementType().isF32())
+      return emitOpError() << "expected an f32 inv_freq table";
+    if (it.getRank() != 1 || ShapedType::isDynamic(it.getShape()[0]) ||
+        it.getShape()[0] <= 0 ||
+        (!ShapedType::isDynamic(headDim) && 2 * it.getShape()[0] > headDim))
+      return emitOpError() << "expected an inv_freq table of shape [r/2] with 0 < r <= the "
+                              "head dim ("
+                           << headDim << "), got " << shapeStr(it.getShape());
   }
   return success();
 }

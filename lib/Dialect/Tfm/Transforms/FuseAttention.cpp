@@ -29,9 +29,10 @@ struct AttentionMatch {
   Value q, k, v;            ///< [T, H*Dh] new queries, keys, values
   Value pastK, pastV;       ///< [P, H*Dh] or null
   Value keysAll, valuesAll; ///< concat(past, new) values the presents replace
-  int64_t heads = 0, headDim = 0;
+  int64_t heads = 0, kvHeads = 0, headDim = 0;
   double scale = 1.0;
   bool causal = false;
+  IntegerAttr window;       ///< the causal mask's sliding window, or null
   Value output;             ///< the [T, H*Dh] head-merged result
 };
 
@@ -43,7 +44,12 @@ bool isMaskingValue(Value v) {
 
 /// Matches `transpose(reshape(x, [N, H, Dh]), perm)` and returns x, H, Dh.
 /// `perm` is [1, 0, 2] (heads first) or [1, 2, 0] (heads first, transposed).
-bool matchHeads(Value v, ArrayRef<int64_t> perm, Value &x, int64_t &heads, int64_t &headDim) {
+/// With `kvHeads`, keys and values may also come grouped (transformers'
+/// repeat_kv): x is [N, KVH*Dh], reshaped to [N, KVH, 1, Dh], concatenated
+/// G = H / KVH times along axis 2 and reshaped to [N, H, Dh]; *kvHeads is
+/// KVH (H when not grouped).
+bool matchHeads(Value v, ArrayRef<int64_t> perm, Value &x, int64_t &heads, int64_t &headDim,
+                int64_t *kvHeads = nullptr) {
   auto t = def<TransposeOp>(v);
   if (!t)
     return false;
@@ -57,6 +63,8 @@ bool matchHeads(Value v, ArrayRef<int64_t> perm, Value &x, int64_t &heads, int64
     return false;
   heads = hs[1];
   headDim = hs[2];
+  if (kvHeads)
+    *kvHeads = heads;
   // Usually reshape([T, H*Dh] -> [T, H, Dh]); canonicalization may have folded
   // that reshape into the producer, leaving the [T, H, Dh] value itself (the
   // rewrite flattens it again).
@@ -65,6 +73,19 @@ bool matchHeads(Value v, ArrayRef<int64_t> perm, Value &x, int64_t &heads, int64
     if (xs.size() == 2 && xs[1] == heads * headDim) {
       x = r.getInput();
       return true;
+    }
+    auto cat = def<ConcatOp>(r.getInput());
+    if (kvHeads && cat && xs.size() == 4 && xs[3] == headDim && xs[1] * xs[2] == heads &&
+        cat.getNormalizedAxis() == 2 &&
+        static_cast<int64_t>(cat.getInputs().size()) == xs[2] &&
+        llvm::all_equal(cat.getInputs())) {
+      auto one = def<ReshapeOp>(cat.getInputs()[0]);
+      if (one && shape(one).size() == 4 && shape(one)[2] == 1 &&
+          shape(one.getInput()).size() == 2 && shape(one.getInput())[1] == xs[1] * headDim) {
+        x = one.getInput();
+        *kvHeads = xs[1];
+        return true;
+      }
     }
   }
   x = in;
@@ -122,6 +143,7 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
     auto cm = def<CausalMaskOp>(sel.getCond());
     if (!cm || cm.getOffset())
       return refuse("the select condition is not a causal_mask without offset");
+    m.window = cm.getWindowAttr();
     if (isMaskingValue(sel.getTrueValue()) && !isMaskingValue(sel.getFalseValue()))
       return refuse("the mask keeps future positions (select arms are swapped)");
     if (!isMaskingValue(sel.getFalseValue()))
@@ -138,6 +160,7 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
         return false;
       if (!isSplat(sel.getTrueValue(), 0.0) || !isMaskingValue(sel.getFalseValue()))
         return false;
+      m.window = cm.getWindowAttr();
       raw = a;
       return true;
     });
@@ -151,11 +174,11 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
   if (!qk)
     return refuse("the softmax input is not a (scaled, masked) matmul");
   Value qAll, kAll, vAll;
-  int64_t hq, dq, hk, dk, hv, dv;
+  int64_t hq, dq, hk, dk, hv, dv, kvk, kvv;
   Value qh = peelScale(qk.getLhs(), m.scale);
   if (!matchHeads(qh, {1, 0, 2}, qAll, hq, dq))
     return refuse("Q is not reshaped and transposed into [heads, queries, head_dim]");
-  if (!matchHeads(qk.getRhs(), {1, 2, 0}, kAll, hk, dk))
+  if (!matchHeads(qk.getRhs(), {1, 2, 0}, kAll, hk, dk, &kvk))
     return refuse("K is not reshaped and transposed into [heads, head_dim, keys]");
   qAll = peelScale(qAll, m.scale);
   // The weighted sum and the head merge.
@@ -164,12 +187,14 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
     return refuse("the probabilities are not multiplied with V");
   double vScale = 1.0;
   Value vh = peelScale(pv.getRhs(), vScale);
-  if (!matchHeads(vh, {1, 0, 2}, vAll, hv, dv))
+  if (!matchHeads(vh, {1, 0, 2}, vAll, hv, dv, &kvv))
     return refuse("V is not reshaped and transposed into [heads, keys, head_dim]");
   if (vScale != 1.0 || peelScale(vAll, vScale) != vAll)
     return refuse("a scale is applied to V");
   if (hq != hk || hq != hv || dq != dk || dq != dv)
     return refuse("Q, K and V are split into different heads");
+  if (kvk != kvv)
+    return refuse("K and V are grouped into different key/value heads");
   auto merge = dyn_cast_or_null<TransposeOp>(singleUser(pv));
   if (!merge || merge.getPermutation() != ArrayRef<int64_t>{1, 0, 2})
     return refuse("the context is not transposed back to [queries, heads, head_dim]");
@@ -177,6 +202,7 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
   if (!flat || shape(flat).size() != 2 || shape(flat)[1] != hq * dq)
     return refuse("the heads are not merged back into [queries, heads * head_dim]");
   m.heads = hq;
+  m.kvHeads = kvk;
   m.headDim = dq;
   m.output = flat;
   m.q = qAll;
@@ -192,6 +218,8 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
   if (shape(m.k) != shape(m.v) || cast<RankedTensorType>(m.k.getType()).getElementType() !=
                                       cast<RankedTensorType>(m.q.getType()).getElementType())
     return refuse("Q, K and V differ in type");
+  if (m.window && !m.causal)
+    return refuse("a sliding window without a causal mask");
   return m;
 }
 
@@ -212,7 +240,12 @@ struct FuseAttentionPattern : FusionPattern<SoftmaxOp> {
     auto m = matchAttention(root, refuse);
     if (failed(m))
       return this->notFused(rewriter, root, refuse.reason);
-    if (flatType(m->q) != m->k.getType())
+    auto qFlat = cast<RankedTensorType>(flatType(m->q));
+    auto kType = cast<RankedTensorType>(m->k.getType());
+    if (qFlat.getElementType() != kType.getElementType() ||
+        qFlat.getShape()[0] != kType.getShape()[0] ||
+        qFlat.getShape()[1] != m->heads * m->headDim ||
+        kType.getShape()[1] != m->kvHeads * m->headDim)
       return rewriter.notifyMatchFailure(root, "Q, K and V differ in type");
     SmallVector<Value> replaced = {m->output};
     if (m->pastK)
@@ -222,22 +255,27 @@ struct FuseAttentionPattern : FusionPattern<SoftmaxOp> {
       return rewriter.notifyMatchFailure(
           root, "the cache concatenation is used before all of Q, K and V exist");
     Value q = m->q;
-    if (q.getType() != m->k.getType())
-      q = ReshapeOp::create(rewriter, root.getLoc(), m->k.getType(), q);
+    if (q.getType() != qFlat)
+      q = ReshapeOp::create(rewriter, root.getLoc(), qFlat, q);
     SmallVector<Type> presents;
     if (m->pastK)
       presents = {m->keysAll.getType(), m->valuesAll.getType()};
     auto attn = AttentionOp::create(
         rewriter, root.getLoc(), m->output.getType(), presents, q, m->k, m->v, m->pastK,
-        m->pastV, Value(), rewriter.getI64IntegerAttr(m->heads),
+        m->pastV, /*positions=*/Value(), /*inv_freq=*/Value(),
+        rewriter.getI64IntegerAttr(m->heads),
+        m->kvHeads != m->heads ? rewriter.getI64IntegerAttr(m->kvHeads) : IntegerAttr(),
         rewriter.getF64FloatAttr(m->scale), m->causal ? rewriter.getUnitAttr() : nullptr,
-        IntegerAttr(), FloatAttr());
+        m->window);
     SmallVector<Value> results = {attn.getOutput()};
     if (m->pastK)
       results.append({attn.getPresent()[0], attn.getPresent()[1]});
     replaceSubgraph(rewriter, replaced, results);
     fused(attn, "fused " + Twine(m->heads) + " heads of " + Twine(m->headDim) +
+                    (m->kvHeads != m->heads ? " on " + Twine(m->kvHeads) + " key/value heads"
+                                            : Twine()) +
                     (m->causal ? ", causal" : ", bidirectional") +
+                    (m->window ? ", window " + Twine(m->window.getInt()) : Twine()) +
                     (m->pastK ? ", with a KV cache" : ""));
     return success();
   }

@@ -255,7 +255,7 @@ struct FuseResidualLayerNormPattern : FusionPattern<LayerNormOp> {
       return failure();
     auto fusedLn = LayerNormOp::create(rewriter, ln.getLoc(), ln.getType(0), add.getType(),
                                        add.getLhs(), add.getRhs(), ln.getScale(), ln.getBias(),
-                                       ln.getEpsilonAttr());
+                                       ln.getEpsilonAttr(), ln.getRmsAttr());
     rewriter.replaceAllUsesWith(ln.getOutput(), fusedLn.getOutput());
     // Other users of the sum that come after the layer norm read its second result.
     rewriter.replaceUsesWithIf(add, fusedLn.getSum(), [&](OpOperand &use) {

@@ -1,8 +1,9 @@
 //===- FuseLayerNorm.cpp - Fuse layer normalization arithmetic ------------===//
 //
 // Recognizes layer normalization written as mean / centre / variance /
-// epsilon / rsqrt (or sqrt) / scale / shift and replaces it with one
-// tfm.layer_norm. The match starts at each tfm.rsqrt or tfm.sqrt and walks
+// epsilon / rsqrt (or sqrt) / scale / shift, and RMS normalization (mean of
+// squares / epsilon / rsqrt / scale), and replaces it with one
+// tfm.layer_norm (`rms` for the latter). The match starts at each tfm.rsqrt or tfm.sqrt and walks
 // outwards; see Passes.td for the accepted forms.
 //
 //===----------------------------------------------------------------------===//
@@ -24,11 +25,13 @@ using namespace tfm::match;
 
 namespace {
 
-/// A recognized layer norm: y = (x - mean) / sqrt(var + eps) [* scale] [+ bias].
+/// A recognized layer norm: y = (x - mean) / sqrt(var + eps) [* scale] [+ bias],
+/// or RMS norm: y = x / sqrt(mean(x^2) + eps) [* scale] [+ bias].
 struct LayerNormMatch {
   Value input, scale, bias;
   double epsilon;
   Value result; ///< the value the fused op replaces
+  bool rms = false;
 };
 
 /// `v` is the mean over the last axis of `x`: returns x.
@@ -113,23 +116,33 @@ FailureOr<LayerNormMatch> matchLayerNorm(Operation *root, Refusal &refuse) {
     normalized = div;
   }
   auto sub = def<SubOp>(centred);
-  if (!sub)
-    return refuse("the normalized value is not `x - mean(x)`");
-  Value x = sub.getLhs(), mu = sub.getRhs();
-  auto mean = def<ReduceMeanOp>(mu);
-  if (!mean)
-    return refuse("the centre is not a reduce_mean");
-  if (!overLastAxis(mean))
-    return refuse("the mean is over axis " + llvm::Twine(mean.getNormalizedAxis()) +
-                  ", not the last axis");
-  if (mean.getInput() != x)
-    return refuse("the mean is taken of another tensor than the one centred");
-  if (normalized.getType() != x.getType())
-    return refuse("the normalized value broadcasts to another shape than the input");
-  if (failed(matchVariance(var, x, mu, centred, refuse)))
-    return failure();
-
-  LayerNormMatch m{x, {}, {}, eps, normalized};
+  LayerNormMatch m{centred, {}, {}, eps, normalized};
+  if (!sub) {
+    // RMS norm: x * rsqrt(mean(x^2) + eps), the mean of squares of x itself.
+    Value sq = meanOf(var);
+    if (!sq || squareOf(sq) != centred)
+      return refuse("the normalized value is neither `x - mean(x)` (layer norm) nor the "
+                    "tensor whose mean square is taken (RMS norm)");
+    if (normalized.getType() != centred.getType())
+      return refuse("the normalized value broadcasts to another shape than the input");
+    m.rms = true;
+  } else {
+    Value x = sub.getLhs(), mu = sub.getRhs();
+    auto mean = def<ReduceMeanOp>(mu);
+    if (!mean)
+      return refuse("the centre is not a reduce_mean");
+    if (!overLastAxis(mean))
+      return refuse("the mean is over axis " + llvm::Twine(mean.getNormalizedAxis()) +
+                    ", not the last axis");
+    if (mean.getInput() != x)
+      return refuse("the mean is taken of another tensor than the one centred");
+    if (normalized.getType() != x.getType())
+      return refuse("the normalized value broadcasts to another shape than the input");
+    if (failed(matchVariance(var, x, mu, centred, refuse)))
+      return failure();
+    m.input = x;
+  }
+  Value x = m.input;
   int64_t c = shape(x).back();
   auto isChannelVector = [&](Value v) {
     auto s = shape(v);
@@ -170,10 +183,11 @@ struct FuseLayerNormPattern : FusionPattern<OpTy> {
       return failure(); // cannot happen: the operands dominate the matched result
     auto ln = LayerNormOp::create(rewriter, m->result.getLoc(), m->input.getType(), Type(),
                                   m->input, Value(), m->scale, m->bias,
-                                  rewriter.getF64FloatAttr(m->epsilon));
+                                  rewriter.getF64FloatAttr(m->epsilon),
+                                  m->rms ? rewriter.getUnitAttr() : nullptr);
     replaceSubgraph(rewriter, m->result, ln.getOutput());
-    this->fused(ln, Twine("fused into tfm.layer_norm") + (m->scale ? " with scale" : "") +
-                        (m->bias ? " with bias" : ""));
+    this->fused(ln, Twine("fused into tfm.layer_norm") + (m->rms ? " (rms)" : "") +
+                        (m->scale ? " with scale" : "") + (m->bias ? " with bias" : ""));
     return success();
   }
 };

@@ -4,10 +4,11 @@
 //  * token gather (+ learned position gather | + sinusoidal table) =>
 //    tfm.embedding {position = learned | sinusoidal | none};
 //  * the rotate-half RoPE rotation of the q and k operands of a
-//    tfm.attention => its rope(rotary_dim, theta) attribute and positions.
+//    tfm.attention => its `rope %inv_freq` operand and positions.
 // The sinusoidal and rotary tables are recognized from their arithmetic on
-// the positions (cast, reshape, multiply by a frequency constant, sin/cos),
-// and the frequencies are checked against the formula.
+// the positions (cast, reshape, multiply by a frequency constant, sin/cos);
+// sinusoidal frequencies are checked against the formula, rotary ones are
+// carried as data (any RoPE scaling is a table).
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,8 +30,9 @@ using namespace tfm::match;
 namespace {
 
 /// Matches `reshape(cast(positions), [T, 1]) * freqs` and returns the
-/// positions and the frequency constants.
-bool matchAngles(Value v, Value &positions, SmallVectorImpl<double> &freqs) {
+/// positions, the frequency constants and (if given) the constant's value.
+bool matchAngles(Value v, Value &positions, SmallVectorImpl<double> &freqs,
+                 Value *table = nullptr) {
   return commuted(def<MulOp>(v), [&](Value a, Value b) {
     auto r = def<ReshapeOp>(a);
     auto c = r ? def<CastOp>(r.getInput()) : CastOp();
@@ -40,6 +42,8 @@ bool matchAngles(Value v, Value &positions, SmallVectorImpl<double> &freqs) {
         !matchPattern(b, m_Constant(&attr)) || attr.getType().getRank() != 1)
       return false;
     positions = c.getInput();
+    if (table)
+      *table = b;
     freqs.clear();
     for (APFloat f : attr.getValues<APFloat>())
       freqs.push_back(f.convertToDouble());
@@ -149,12 +153,13 @@ FailureOr<EmbeddingOp> fuseEmbedding(Operation *root, RewriterBase &rewriter,
 struct RopeMatch {
   Value input, positions;
   int64_t dim;
-  double theta;
+  Value invFreq;  ///< the [r/2] f32 constant of inverse frequencies
   Value cosTable; ///< shared by q and k
 };
 
-/// Matches cos/sin(reshape(concat(A, A, 1), [T, 1, r])) and returns A's
-/// positions, r and theta.
+/// Matches cos/sin(reshape(concat(A, A, 1), [T, 1, r])) with A =
+/// positions x inv_freq, and returns the positions, r and the table. Any
+/// table is accepted (plain, linear, Llama 3 or YaRN scaled): it is data.
 bool matchTable(Value table, bool isCos, RopeMatch &m) {
   Value arg = isCos ? (def<CosOp>(table) ? def<CosOp>(table).getInput() : Value())
                     : (def<SinOp>(table) ? def<SinOp>(table).getInput() : Value());
@@ -164,16 +169,14 @@ bool matchTable(Value table, bool isCos, RopeMatch &m) {
       cat.getNormalizedAxis() != 1 || shape(r).size() != 3 || shape(r)[1] != 1)
     return false;
   SmallVector<double> freqs;
-  if (!matchAngles(cat.getInputs()[0], m.positions, freqs))
+  Value inv;
+  if (!matchAngles(cat.getInputs()[0], m.positions, freqs, &inv) || freqs.empty() ||
+      !cast<RankedTensorType>(inv.getType()).getElementType().isF32())
     return false;
+  if (m.invFreq && m.invFreq != inv)
+    return false; // cos and sin of different angles
   m.dim = 2 * static_cast<int64_t>(freqs.size());
-  // freqs[i] = theta^(-2i/r): theta from freqs[1] (any theta if r == 2).
-  m.theta = freqs.size() > 1 ? std::pow(freqs[1], -m.dim / 2.0) : 10000.0;
-  // The constants are f32: snap to the integer base they were made from.
-  if (std::fabs(m.theta - std::round(m.theta)) < 1e-5 * m.theta)
-    m.theta = std::round(m.theta);
-  if (freqs.empty() || !frequenciesMatch(freqs, m.theta, m.dim))
-    return false;
+  m.invFreq = inv;
   if (isCos)
     m.cosTable = table;
   return true;
@@ -209,7 +212,7 @@ LogicalResult matchRope(Value v, RopeMatch &m, Refusal &refuse) {
   if (!ok)
     return refuse("not x * cos + rotate_half(x) * sin");
   if (!matchTable(cosT, true, m) || !matchTable(sinT, false, m))
-    return refuse("the cos/sin tables are not of positions times theta^(-2i/r)");
+    return refuse("the cos/sin tables are not of positions times one f32 frequency table");
   // rotate_half(rot) = concat(-rot[r/2:], rot[:r/2]) along the head dim.
   auto cat = def<ConcatOp>(rotated);
   if (!cat || cat.getInputs().size() != 2 || cat.getNormalizedAxis() != 2)
@@ -249,8 +252,10 @@ LogicalResult fuseRope(AttentionOp attn, RewriterBase &rewriter, Refusal &refuse
   RopeMatch qm, km;
   if (failed(matchRope(attn.getQ(), qm, refuse)) || failed(matchRope(attn.getK(), km, refuse)))
     return failure();
+  DenseElementsAttr qInv, kInv;
   if (qm.positions != km.positions || qm.dim != km.dim ||
-      std::fabs(qm.theta - km.theta) > 1e-3 * qm.theta)
+      !matchPattern(qm.invFreq, m_Constant(&qInv)) ||
+      !matchPattern(km.invFreq, m_Constant(&kInv)) || qInv != kInv)
     return refuse("q and k are rotated differently");
   int64_t headDim = shape(attn.getQ())[1] / attn.getNumHeadsAttr().getInt();
   if (qm.dim > headDim)
@@ -259,9 +264,9 @@ LogicalResult fuseRope(AttentionOp attn, RewriterBase &rewriter, Refusal &refuse
   SmallVector<Type> results(attn->getResultTypes().begin(), attn->getResultTypes().end());
   auto fused = AttentionOp::create(
       rewriter, attn.getLoc(), results[0], ArrayRef(results).drop_front(), qm.input, km.input,
-      attn.getV(), attn.getPastK(), attn.getPastV(), qm.positions, attn.getNumHeadsAttr(),
-      attn.getScaleAttr(), attn.getCausalAttr(), rewriter.getI64IntegerAttr(qm.dim),
-      rewriter.getF64FloatAttr(qm.theta));
+      attn.getV(), attn.getPastK(), attn.getPastV(), qm.positions, qm.invFreq,
+      attn.getNumHeadsAttr(), attn.getNumKvHeadsAttr(), attn.getScaleAttr(),
+      attn.getCausalAttr(), attn.getWindowAttr());
   rewriter.replaceOp(attn, fused->getResults());
   return success();
 }
@@ -291,7 +296,7 @@ struct FuseRopePattern : FusionPattern<AttentionOp> {
   using FusionPattern::FusionPattern;
 
   LogicalResult matchAndRewrite(AttentionOp attn, PatternRewriter &rewriter) const override {
-    if (attn.getRopeDim())
+    if (attn.getInvFreq())
       return failure(); // already has rope
     Refusal refuse;
     Location loc = attn.getLoc();

@@ -73,7 +73,9 @@ func.func @wrong_frequencies(%tok: tensor<?xi64>, %pos: tensor<?xi64>, %wte: ten
   return %x : tensor<?x8xf32>
 }
 
-// RoPE (rotary_dim 4 of head_dim 8, theta 500) folds into both attentions.
-// ROPE-COUNT-2: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}}, %{{.*}}) heads = 2 scale = {{.*}} causal rope(4, 5.000000e+02) positions %arg1
+// RoPE (rotary_dim 4 of head_dim 8, theta 500) folds into both attentions:
+// the inverse frequencies 500^(-2i/4) = [1, 0.0447] are their table.
+// ROPE: %[[INV:.*]] = tfm.constant dense<[1.000000e+00, 0.0447213612]> : tensor<2xf32>
+// ROPE-COUNT-2: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}}, %{{.*}}) heads = 2 scale = {{.*}} causal rope %[[INV]] positions %arg1
 // ROPE-NOT: tfm.sin
 // ROPE-NOT: tfm.cos

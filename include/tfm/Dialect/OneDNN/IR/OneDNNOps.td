@@ -136,6 +136,8 @@ def OneDNN_LayerNormOp : OneDNN_Op<"layer_norm", [AttrSizedOperandSegments]> {
   let description = [{
     `dst = (src - mean) / sqrt(var + epsilon) * scale + shift` over the last
     axis, with optional `[C]` scale and shift (oneDNN's use_scale / use_shift).
+    With `rms`, RMS normalization: `dst = src / sqrt(mean(src^2) + epsilon) *
+    scale + shift` (oneDNN 2.6 has no RMS flag: the runtime's own kernel).
 
     ```mlir
     onednn.layer_norm %x scale %g shift %b into %y eps = 1.000000e-05
@@ -146,10 +148,10 @@ def OneDNN_LayerNormOp : OneDNN_Op<"layer_norm", [AttrSizedOperandSegments]> {
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$scale,
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$shift,
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
-                       OneDNN_FiniteF64Attr:$epsilon);
+                       OneDNN_FiniteF64Attr:$epsilon, UnitAttr:$rms);
   let assemblyFormat = [{
     $src (`scale` $scale^)? (`shift` $shift^)? `into` $dst `eps` `=` $epsilon
-    attr-dict `:` type(operands)
+    (`rms` $rms^)? attr-dict `:` type(operands)
   }];
   let hasVerifier = 1;
 }
@@ -380,10 +382,13 @@ def OneDNN_EmbeddingOp : OneDNN_Op<"embedding", [AttrSizedOperandSegments]> {
 def OneDNN_SdpaOp : OneDNN_Op<"sdpa", [AttrSizedOperandSegments]> {
   let summary = "multi-head scaled dot-product attention with a KV cache (tfm runtime kernel)";
   let description = [{
-    The semantics of `tfm.attention` on buffers: `q`, `k`, `v` are
-    `[T, H*Dh]`; with `past_k`/`past_v` (`[P, H*Dh]`) the present keys and
-    values (`[P+T, H*Dh]`, keys after RoPE) are written to `present_k` /
-    `present_v`. oneDNN 2.6 has no SDPA primitive: the runtime implements it.
+    The semantics of `tfm.attention` on buffers: `q` is `[T, H*Dh]`, `k` and
+    `v` are `[T, KVH*Dh]` (KVH = `kv_heads`, default H); with
+    `past_k`/`past_v` (`[P, KVH*Dh]`) the present keys and values
+    (`[P+T, KVH*Dh]`, keys after RoPE) are written to `present_k` /
+    `present_v`. `inv_freq` (`[r/2]` f32) turns on RoPE of the first r dims of
+    every head; `window` bounds the keys a causal query sees. oneDNN 2.6 has
+    no SDPA primitive: the runtime implements it.
 
     ```mlir
     onednn.sdpa %q, %k, %v past(%pk, %pv) into %o present(%nk, %nv) heads = 2
@@ -398,16 +403,18 @@ def OneDNN_SdpaOp : OneDNN_Op<"sdpa", [AttrSizedOperandSegments]> {
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$past_k,
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$past_v,
                        Arg<Optional<OneDNN_IndexBuffer>, "", [MemRead]>:$positions,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$inv_freq,
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
                        Arg<Optional<OneDNN_Buffer>, "", [MemWrite]>:$present_k,
                        Arg<Optional<OneDNN_Buffer>, "", [MemWrite]>:$present_v,
-                       I64Attr:$num_heads, OneDNN_FiniteF64Attr:$scale, UnitAttr:$causal,
-                       DefaultValuedAttr<I64Attr, "0">:$rope_dim,
-                       DefaultValuedAttr<OneDNN_FiniteF64Attr, "10000.0">:$rope_theta);
+                       I64Attr:$num_heads, OptionalAttr<I64Attr>:$num_kv_heads,
+                       OneDNN_FiniteF64Attr:$scale, UnitAttr:$causal,
+                       OptionalAttr<I64Attr>:$window);
   let assemblyFormat = [{
     $q `,` $k `,` $v (`past` `(` $past_k^ `,` $past_v `)`)? (`positions` $positions^)?
-    `into` $dst (`present` `(` $present_k^ `,` $present_v `)`)?
-    `heads` `=` $num_heads `scale` `=` $scale (`causal` $causal^)? attr-dict `:` type(operands)
+    (`rope` $inv_freq^)? `into` $dst (`present` `(` $present_k^ `,` $present_v `)`)?
+    `heads` `=` $num_heads (`kv_heads` `=` $num_kv_heads^)? `scale` `=` $scale
+    (`causal` $causal^)? (`window` `=` $window^)? attr-dict `:` type(operands)
   }];
 }
 

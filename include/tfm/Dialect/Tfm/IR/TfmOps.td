@@ -183,15 +183,21 @@ def Tfm_CausalMaskOp : Tfm_Op<"causal_mask", [Pure]> {
     queries that follow S - T cached keys. Only the shape of `scores` is read,
     so the mask works for any (also dynamic) sequence length.
 
+    With `window = W` (a sliding window, as Mistral's `sliding_window`) a
+    query also sees only the W most recent keys, its own included:
+    `mask[i, j] = i + offset - W < j <= i + offset`.
+
     ```mlir
     %m = tfm.causal_mask %scores : tensor<2x4x4xf32> -> tensor<4x4xi1>
     %m2 = tfm.causal_mask %s offset %pos : tensor<2x?x?xf32> -> tensor<?x?xi1>
+    %m3 = tfm.causal_mask %scores window = 3 : tensor<2x4x4xf32> -> tensor<4x4xi1>
     ```
   }];
-  let arguments = (ins Tfm_FloatTensor:$scores, Optional<Tfm_ScalarIndex>:$offset);
+  let arguments = (ins Tfm_FloatTensor:$scores, Optional<Tfm_ScalarIndex>:$offset,
+                       OptionalAttr<I64Attr>:$window);
   let results = (outs Tfm_BoolTensor:$result);
   let assemblyFormat = [{
-    $scores (`offset` $offset^)? attr-dict `:` type($scores) `->` type($result)
+    $scores (`offset` $offset^)? (`window` `=` $window^)? attr-dict `:` type($scores) `->` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -434,13 +440,16 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure, AttrSizedOperandSegments]> {
 }
 
 def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
-  let summary = "layer normalization over the last axis, with an optional residual add";
+  let summary = "layer or RMS normalization over the last axis, with an optional residual add";
   let description = [{
     With `s = input + residual` (or `s = input` without a residual):
     `output = (s - mean(s)) / sqrt(var(s) + epsilon) * scale + bias` over the
-    last axis, where `scale` and `bias` are optional `[C]` vectors. With a
-    residual operand the op has a second result, the sum `s`, which is the
-    residual stream a pre-norm transformer carries on.
+    last axis, where `scale` and `bias` are optional `[C]` vectors (var is the
+    biased variance, as torch.nn.LayerNorm's). With `rms` the op is RMS
+    normalization (Zhang & Sennrich 2019; transformers' LlamaRMSNorm):
+    `output = s / sqrt(mean(s^2) + epsilon) * scale (+ bias)`, no centring.
+    With a residual operand the op has a second result, the sum `s`, which is
+    the residual stream a pre-norm transformer carries on.
 
     ```mlir
     %y = tfm.layer_norm %x scale %g bias %b eps = 1.000000e-05
@@ -448,17 +457,20 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
     %y2, %sum = tfm.layer_norm %x residual %r scale %g bias %b eps = 1.000000e-05
         : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<16xf32>, tensor<16xf32>)
           -> (tensor<4x16xf32>, tensor<4x16xf32>)
+    %z = tfm.layer_norm %x scale %g eps = 1.000000e-06 rms
+        : (tensor<4x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
     ```
   }];
   let arguments = (ins Tfm_FloatTensor:$input,
                        Optional<Tfm_FloatTensor>:$residual,
                        Optional<Tfm_FloatTensor>:$scale,
                        Optional<Tfm_FloatTensor>:$bias,
-                       Tfm_FiniteF64Attr:$epsilon);
+                       Tfm_FiniteF64Attr:$epsilon,
+                       UnitAttr:$rms);
   let results = (outs Tfm_FloatTensor:$output, Optional<Tfm_FloatTensor>:$sum);
   let assemblyFormat = [{
     $input (`residual` $residual^)? (`scale` $scale^)? (`bias` $bias^)?
-    `eps` `=` $epsilon attr-dict `:` functional-type(operands, results)
+    `eps` `=` $epsilon (`rms` $rms^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -496,39 +508,54 @@ def Tfm_LinearOp : Tfm_Op<"linear", [Pure, AttrSizedOperandSegments]> {
 def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let summary = "multi-head scaled dot-product attention with an optional KV cache";
   let description = [{
-    `q`, `k` and `v` are `[T, H*Dh]` (heads side by side, as the projections
-    produce them). For each head h:
-    `out_h = softmax(scale * q_h k_h^T + mask) v_h`, and the heads are merged
-    back into `[T, H*Dh]`.
+    `q` is `[T, H*Dh]`, `k` and `v` are `[T, KVH*Dh]` (heads side by side, as
+    the projections produce them), H = `heads`, KVH = `kv_heads` (default H;
+    H must be a multiple of KVH: grouped-query attention, multi-query with
+    KVH = 1). Query head h uses key/value head `h / (H / KVH)`:
+    `out_h = softmax(scale * q_h k_{h/G}^T + mask) v_{h/G}`, and the heads
+    are merged back into `[T, H*Dh]`.
 
-    * `causal`: query t attends to keys at positions up to its own.
-    * `rope_dim` (even, at most Dh) and `rope_theta`: rotary position
-      embedding on q and k before the product, rotate-half convention (element
-      i pairs with i + r/2 for i < r/2), angle `pos * theta^(-2i/r)`, where
-      pos is `positions[t]` if given, else P + t.
-    * `past_k`, `past_v` (`[P, H*Dh]`, both or neither): keys and values of P
-      earlier positions; queries then sit at positions P..P+T-1, and the op
-      returns the present keys and values (`[P+T, H*Dh]`, rotated keys) as two
-      more results.
+    * `causal`: query t attends to keys at positions up to its own;
+      `window = W` (with causal) keeps only the W most recent of them.
+    * `rope %inv_freq` (`[r/2]` f32, r even and at most Dh): rotary position
+      embedding of the first r dims of each q and k head before the product,
+      rotate-half convention (element i pairs with i + r/2 for i < r/2),
+      angle `pos * inv_freq[i]`, where pos is `positions[t]` if given, else
+      P + t. The inverse frequencies are data, so every RoPE scaling
+      (linear, Llama 3, YaRN, ...) is a table the frontend computes.
+    * `past_k`, `past_v` (`[P, KVH*Dh]`, both or neither): keys and values of
+      P earlier positions; queries then sit at positions P..P+T-1, and the op
+      returns the present keys and values (`[P+T, KVH*Dh]`, rotated keys) as
+      two more results.
 
     ```mlir
     %o = tfm.attention %q, %k, %v heads = 2 scale = 3.535534e-01 causal
         : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+    %g = tfm.attention %q, %k4, %v4 heads = 4 kv_heads = 1 scale = 0.5 causal rope %inv
+        : (tensor<4x16xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<2xf32>) -> tensor<4x16xf32>
     ```
   }];
   let arguments = (ins Tfm_FloatTensor:$q, Tfm_FloatTensor:$k, Tfm_FloatTensor:$v,
                        Optional<Tfm_FloatTensor>:$past_k,
                        Optional<Tfm_FloatTensor>:$past_v,
                        Optional<Tfm_IndexTensor>:$positions,
-                       I64Attr:$num_heads, Tfm_FiniteF64Attr:$scale, UnitAttr:$causal,
-                       OptionalAttr<I64Attr>:$rope_dim,
-                       OptionalAttr<Tfm_FiniteF64Attr>:$rope_theta);
+                       Optional<Tfm_FloatTensor>:$inv_freq,
+                       I64Attr:$num_heads, OptionalAttr<I64Attr>:$num_kv_heads,
+                       Tfm_FiniteF64Attr:$scale, UnitAttr:$causal,
+                       OptionalAttr<I64Attr>:$window);
   let results = (outs Tfm_FloatTensor:$output, Variadic<Tfm_FloatTensor>:$present);
   let assemblyFormat = [{
     $q `,` $k `,` $v (`past` `(` $past_k^ `,` $past_v `)`)?
-    `heads` `=` $num_heads `scale` `=` $scale (`causal` $causal^)?
-    (`rope` `(` $rope_dim^ `,` $rope_theta `)`)? (`positions` $positions^)?
+    `heads` `=` $num_heads (`kv_heads` `=` $num_kv_heads^)? `scale` `=` $scale
+    (`causal` $causal^)? (`window` `=` $window^)?
+    (`rope` $inv_freq^)? (`positions` $positions^)?
     attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// Key/value heads: `kv_heads`, or `heads` when absent.
+    int64_t getKvHeads() {
+      return getNumKvHeads() ? static_cast<int64_t>(*getNumKvHeads()) : getNumHeadsAttr().getInt();
+    }
   }];
   let hasVerifier = 1;
 }
