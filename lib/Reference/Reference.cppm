@@ -212,7 +212,10 @@ private:
           for (int64_t i = 0; i < shape[0]; ++i)
             for (int64_t j = 0; j < shape[1]; ++j)
               m.data[i * shape[1] + j] =
-                  j <= i + offset && (!o.getWindow() || j > i + offset - *o.getWindow()) ? 1 : 0;
+                  j <= i + offset &&
+                          (!o.getWindow() || j > i + offset - static_cast<int64_t>(*o.getWindow()))
+                      ? 1
+                      : 0;
           set(o, std::move(m));
           return success();
         })

@@ -28,7 +28,13 @@ def main():
     model, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
     cfg = json.load(open(os.path.join(model, "config.json")))
-    d, layers = cfg["n_embd"], cfg["n_layer"]
+    if cfg["model_type"] == "gpt2":
+        d, layers = cfg["n_embd"], cfg["n_layer"]
+    else:  # the cache holds the key/value heads only
+        heads = cfg["num_attention_heads"]
+        head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
+        d = cfg.get("num_key_value_heads", heads) * head_dim
+        layers = cfg["num_hidden_layers"]
     tokens = np.load(os.path.join(model, "tokens.npy"))
     golden = os.path.join(model, "logits.npy")
     T = len(tokens)
