@@ -156,6 +156,29 @@ def main():
     bad_config(out, "bad-model-type", cfg(model_type="t5"))
     bad_config(out, "bad-not-object", "[1, 2, 3]")
 
+    # Llama-family configs (transformers' LlamaConfig keys).
+    llama = dict(model_type="llama", vocab_size=64, hidden_size=16, intermediate_size=24,
+                 num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                 max_position_embeddings=64)
+
+    def lcfg(**kw):
+        return json.dumps({**llama, **kw}, indent=2)
+
+    bad_config(out, "llama-kv-heads", lcfg(num_key_value_heads=3))
+    bad_config(out, "llama-head-divisible", lcfg(hidden_size=18))
+    bad_config(out, "llama-dynamic", lcfg(rope_scaling=dict(rope_type="dynamic", factor=2.0)))
+    bad_config(out, "llama-longrope", lcfg(rope_scaling=dict(type="longrope", factor=2.0)))
+    bad_config(out, "llama-rope-unknown", lcfg(rope_scaling=dict(rope_type="ntk-by-parts")))
+    bad_config(out, "llama-llama3-missing", lcfg(rope_scaling=dict(
+        rope_type="llama3", factor=8.0, high_freq_factor=4.0,
+        original_max_position_embeddings=64)))
+    bad_config(out, "llama-rope-parameters-list", lcfg(rope_parameters=[1, 2]))
+    bad_config(out, "llama-rope-theta", lcfg(rope_theta=-1.0))
+    bad_config(out, "llama-layer-types", lcfg(layer_types=["full_attention"]))
+    bad_config(out, "llama-window-zero", lcfg(model_type="mistral", sliding_window=0))
+    bad_config(out, "llama-activation", lcfg(hidden_act="mish"))
+    bad_config(out, "llama-huge-heads", lcfg(num_attention_heads=8192))
+
     # Bad weights files (a valid config, a broken model.safetensors).
     def bad_weights(name, **kw):
         directory = os.path.join(out, name)

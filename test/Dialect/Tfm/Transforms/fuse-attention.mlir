@@ -194,3 +194,61 @@ func.func @cache_presents_unused(%qkv: tensor<?x48xf32>, %pk: tensor<?x16xf32>, 
   %out = tfm.reshape %ot : tensor<?x2x8xf32> -> tensor<?x16xf32>
   return %out : tensor<?x16xf32>
 }
+
+// -----
+
+// Grouped-query attention as transformers' repeat_kv writes it: 4 query heads
+// on 2 key/value heads, each repeated twice; a sliding window of 3 on the
+// causal mask.
+// CHECK-LABEL: func @grouped_query_window
+// CHECK-NEXT: %[[O:.*]] = tfm.attention %arg0, %arg1, %arg2 heads = 4 kv_heads = 2 scale = 5.000000e-01 causal window = 3 :
+// CHECK-SAME: (tensor<5x16xf32>, tensor<5x8xf32>, tensor<5x8xf32>) -> tensor<5x16xf32>
+// CHECK-NEXT: return %[[O]]
+func.func @grouped_query_window(%q: tensor<5x16xf32>, %k: tensor<5x8xf32>, %v: tensor<5x8xf32>) -> tensor<5x16xf32> {
+  %q3 = tfm.reshape %q : tensor<5x16xf32> -> tensor<5x4x4xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<5x4x4xf32> -> tensor<4x5x4xf32>
+  %k1 = tfm.reshape %k : tensor<5x8xf32> -> tensor<5x2x1x4xf32>
+  %k2 = tfm.concat(%k1, %k1) axis = 2 : tensor<5x2x1x4xf32>, tensor<5x2x1x4xf32> -> tensor<5x2x2x4xf32>
+  %k3 = tfm.reshape %k2 : tensor<5x2x2x4xf32> -> tensor<5x4x4xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<5x4x4xf32> -> tensor<4x4x5xf32>
+  %v1 = tfm.reshape %v : tensor<5x8xf32> -> tensor<5x2x1x4xf32>
+  %v2 = tfm.concat(%v1, %v1) axis = 2 : tensor<5x2x1x4xf32>, tensor<5x2x1x4xf32> -> tensor<5x2x2x4xf32>
+  %v3 = tfm.reshape %v2 : tensor<5x2x2x4xf32> -> tensor<5x4x4xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<5x4x4xf32> -> tensor<4x5x4xf32>
+  %s = tfm.matmul %qh, %kh : tensor<4x5x4xf32>, tensor<4x4x5xf32> -> tensor<4x5x5xf32>
+  %two = tfm.constant dense<2.0> : tensor<f32>
+  %ss = tfm.div %s, %two : tensor<4x5x5xf32>, tensor<f32> -> tensor<4x5x5xf32>
+  %m = tfm.causal_mask %ss window = 3 : tensor<4x5x5xf32> -> tensor<5x5xi1>
+  %ninf = tfm.constant dense<-3.40282347E+38> : tensor<f32>
+  %sm = tfm.select %m, %ss, %ninf : tensor<5x5xi1>, tensor<4x5x5xf32>, tensor<f32> -> tensor<4x5x5xf32>
+  // expected-remark @+1 {{fused 4 heads of 4 on 2 key/value heads, causal, window 3}}
+  %p = tfm.softmax %sm, axis = -1 : tensor<4x5x5xf32>
+  %o = tfm.matmul %p, %vh : tensor<4x5x5xf32>, tensor<4x5x4xf32> -> tensor<4x5x4xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<4x5x4xf32> -> tensor<5x4x4xf32>
+  %out = tfm.reshape %ot : tensor<5x4x4xf32> -> tensor<5x16xf32>
+  return %out : tensor<5x16xf32>
+}
+
+// -----
+
+// Near miss: K and V repeat different key/value heads (K grouped in twos, V
+// not grouped at all): not one grouped attention.
+// CHECK-LABEL: func @grouped_k_only
+// CHECK-NOT: tfm.attention
+func.func @grouped_k_only(%q: tensor<5x16xf32>, %k: tensor<5x8xf32>, %v: tensor<5x16xf32>) -> tensor<5x16xf32> {
+  %q3 = tfm.reshape %q : tensor<5x16xf32> -> tensor<5x4x4xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<5x4x4xf32> -> tensor<4x5x4xf32>
+  %k1 = tfm.reshape %k : tensor<5x8xf32> -> tensor<5x2x1x4xf32>
+  %k2 = tfm.concat(%k1, %k1) axis = 2 : tensor<5x2x1x4xf32>, tensor<5x2x1x4xf32> -> tensor<5x2x2x4xf32>
+  %k3 = tfm.reshape %k2 : tensor<5x2x2x4xf32> -> tensor<5x4x4xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<5x4x4xf32> -> tensor<4x4x5xf32>
+  %v3 = tfm.reshape %v : tensor<5x16xf32> -> tensor<5x4x4xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<5x4x4xf32> -> tensor<4x5x4xf32>
+  %s = tfm.matmul %qh, %kh : tensor<4x5x4xf32>, tensor<4x4x5xf32> -> tensor<4x5x5xf32>
+  // expected-remark @+1 {{not fused: K and V are grouped into different key/value heads}}
+  %p = tfm.softmax %s, axis = -1 : tensor<4x5x5xf32>
+  %o = tfm.matmul %p, %vh : tensor<4x5x5xf32>, tensor<4x5x4xf32> -> tensor<4x5x4xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<4x5x4xf32> -> tensor<5x4x4xf32>
+  %out = tfm.reshape %ot : tensor<5x4x4xf32> -> tensor<5x16xf32>
+  return %out : tensor<5x16xf32>
+}

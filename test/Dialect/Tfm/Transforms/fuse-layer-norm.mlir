@@ -134,3 +134,54 @@ func.func @uncentred_variance(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %y = tfm.mul %c, %r : tensor<4x8xf32>, tensor<4x1xf32> -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// -----
+
+// RMS norm as transformers' LlamaRMSNorm writes it: x * rsqrt(mean(x^2) + eps) * weight.
+// CHECK-LABEL: func @rms_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<?x16xf32>, %[[G:.*]]: tensor<16xf32>)
+// CHECK-NEXT: %[[Y:.*]] = tfm.layer_norm %[[X]] scale %[[G]] eps = 9.9999999747524271E-7 rms
+// CHECK-NEXT: return %[[Y]]
+func.func @rms_norm(%x: tensor<?x16xf32>, %g: tensor<16xf32>) -> tensor<?x16xf32> {
+  %sq = tfm.mul %x, %x : tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+  %ms = tfm.reduce_mean %sq, axis = -1 : tensor<?x16xf32> -> tensor<?x1xf32>
+  %eps = tfm.constant dense<1.0e-6> : tensor<f32>
+  %ve = tfm.add %ms, %eps : tensor<?x1xf32>, tensor<f32> -> tensor<?x1xf32>
+  %r = tfm.rsqrt %ve : tensor<?x1xf32>
+  %n = tfm.mul %x, %r : tensor<?x16xf32>, tensor<?x1xf32> -> tensor<?x16xf32>
+  // expected-remark @+1 {{fused into tfm.layer_norm (rms) with scale}}
+  %y = tfm.mul %n, %g : tensor<?x16xf32>, tensor<16xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// Near miss: the mean of squares of one tensor normalizes another.
+// CHECK-LABEL: func @rms_of_another
+// CHECK-NOT: tfm.layer_norm
+func.func @rms_of_another(%x: tensor<4x16xf32>, %z: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %sq = tfm.mul %z, %z : tensor<4x16xf32>, tensor<4x16xf32> -> tensor<4x16xf32>
+  %ms = tfm.reduce_mean %sq, axis = -1 : tensor<4x16xf32> -> tensor<4x1xf32>
+  %eps = tfm.constant dense<1.0e-6> : tensor<f32>
+  %ve = tfm.add %ms, %eps : tensor<4x1xf32>, tensor<f32> -> tensor<4x1xf32>
+  // expected-remark @+1 {{not fused: the normalized value is neither `x - mean(x)` (layer norm) nor the tensor whose mean square is taken (RMS norm)}}
+  %r = tfm.rsqrt %ve : tensor<4x1xf32>
+  %n = tfm.mul %x, %r : tensor<4x16xf32>, tensor<4x1xf32> -> tensor<4x16xf32>
+  return %n : tensor<4x16xf32>
+}
+
+// -----
+
+// Near miss: the mean of squares over the first axis is not a per-row RMS.
+// CHECK-LABEL: func @rms_wrong_axis
+// CHECK-NOT: tfm.layer_norm
+func.func @rms_wrong_axis(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %sq = tfm.mul %x, %x : tensor<4x16xf32>, tensor<4x16xf32> -> tensor<4x16xf32>
+  %ms = tfm.reduce_mean %sq, axis = 0 : tensor<4x16xf32> -> tensor<1x16xf32>
+  %eps = tfm.constant dense<1.0e-6> : tensor<f32>
+  %ve = tfm.add %ms, %eps : tensor<1x16xf32>, tensor<f32> -> tensor<1x16xf32>
+  // expected-remark @+1 {{not fused: the normalized value is neither `x - mean(x)` (layer norm) nor the tensor whose mean square is taken (RMS norm)}}
+  %r = tfm.rsqrt %ve : tensor<1x16xf32>
+  %n = tfm.mul %x, %r : tensor<4x16xf32>, tensor<1x16xf32> -> tensor<4x16xf32>
+  return %n : tensor<4x16xf32>
+}
