@@ -101,6 +101,10 @@ void _mlir_ciface_tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift)
   });
 }
 
+void _mlir_ciface_tfm_rt_causal_fill(TFM_BUF(src), TFM_BUF(dst), double fill, int64_t window) {
+  guarded("causal_fill", [&] { Runtime::get().causalFill(BUF(src), BUF(dst), fill, window); });
+}
+
 void _mlir_ciface_tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, double alpha,
                                  double beta) {
   guarded("eltwise", [&] { Runtime::get().eltwise(BUF(src), BUF(dst), kind, alpha, beta); });

@@ -52,6 +52,8 @@ public:
               bool transposeB);
   void layerNorm(const Buffer &src, const Buffer &scale, const Buffer &shift,
                  const Buffer &dst, double epsilon, bool rms);
+  /// dst = src with the causal (and window) mask's masked entries = fill.
+  void causalFill(const Buffer &src, const Buffer &dst, double fill, int64_t window);
   void eltwise(const Buffer &src, const Buffer &dst, int32_t kind, double alpha,
                double beta);
   void binary(const Buffer &lhs, const Buffer &rhs, const Buffer &dst, int32_t kind);
@@ -294,7 +296,9 @@ algorithm eltwiseAlgorithm(int32_t kind) {
   case TFM_ELTWISE_SQRT: return algorithm::eltwise_sqrt;
   case TFM_ELTWISE_POW: return algorithm::eltwise_pow;
   case TFM_ELTWISE_LINEAR: return algorithm::eltwise_linear;
-  case TFM_ELTWISE_ERF: return algorithm::undef;
+  case TFM_ELTWISE_ERF:
+  case TFM_ELTWISE_SIN:
+  case TFM_ELTWISE_COS: return algorithm::undef;
   }
   throw std::runtime_error("unknown eltwise kind " + std::to_string(kind));
 }
@@ -528,12 +532,16 @@ void Runtime::eltwise(const Buffer &src, const Buffer &dst, int32_t kind, double
     return eltwise(dst, dst, kind, alpha, beta);
   }
   algorithm alg = eltwiseAlgorithm(kind);
-  if (kind == TFM_ELTWISE_ERF) { // no oneDNN algorithm in 2.6
-    requireF32(src, "erf");
+  if (kind == TFM_ELTWISE_ERF || kind == TFM_ELTWISE_SIN || kind == TFM_ELTWISE_COS) {
+    // No oneDNN algorithm in 2.6: plain loops (in double, rounded once).
+    requireF32(src, kind == TFM_ELTWISE_ERF ? "erf" : kind == TFM_ELTWISE_SIN ? "sin" : "cos");
     auto *s = reinterpret_cast<const float *>(src.data);
     auto *d = reinterpret_cast<float *>(dst.data);
+    double (*f)(double) = kind == TFM_ELTWISE_ERF   ? static_cast<double (*)(double)>(std::erf)
+                          : kind == TFM_ELTWISE_SIN ? static_cast<double (*)(double)>(std::sin)
+                                                    : static_cast<double (*)(double)>(std::cos);
     forEachBroadcast(dst, src, Buffer{}, [&](int64_t od, int64_t os, int64_t) {
-      d[od] = std::erf(s[os]);
+      d[od] = static_cast<float>(f(s[os]));
     });
     return;
   }
@@ -606,6 +614,22 @@ void Runtime::softmax(const Buffer &src, const Buffer &dst, int64_t axis) {
 
 void Runtime::reorder(const Buffer &src, const Buffer &dst) {
   size_t rank = dst.dims.size();
+  if ((src.dtype == TFM_DTYPE_I64 || src.dtype == TFM_DTYPE_I32) && dst.dtype == TFM_DTYPE_F32) {
+    // Integer to f32 (tfm.cast of positions): oneDNN 2.6 has no s64.
+    auto *d = reinterpret_cast<float *>(dst.data);
+    forEachBroadcast(dst, src, Buffer{}, [&](int64_t od, int64_t os, int64_t) {
+      int64_t v;
+      if (src.dtype == TFM_DTYPE_I64) {
+        std::memcpy(&v, src.data + os * 8, 8);
+      } else {
+        int32_t w;
+        std::memcpy(&w, src.data + os * 4, 4);
+        v = w;
+      }
+      d[od] = static_cast<float>(v);
+    });
+    return;
+  }
   std::string key = "reorder";
   keyOf(key, src);
   keyOf(key, dst);
@@ -615,6 +639,34 @@ void Runtime::reorder(const Buffer &src, const Buffer &dst) {
   });
   prim.execute(stream_, {{DNNL_ARG_FROM, mem(sMd, src)}, {DNNL_ARG_TO, mem(dMd, dst)}});
   stream_.wait();
+}
+
+void Runtime::causalFill(const Buffer &src, const Buffer &dst, double fill, int64_t window) {
+  requireF32(src, "causal_fill");
+  requireF32(dst, "causal_fill");
+  size_t rank = dst.dims.size();
+  if (rank < 2 || src.dims != dst.dims)
+    throw std::runtime_error("causal_fill: src and dst must be [..., queries, keys] of one shape");
+  int64_t t = dst.dims[rank - 2], s = dst.dims[rank - 1], offset = s - t;
+  auto *in = reinterpret_cast<const float *>(src.data);
+  auto *out = reinterpret_cast<float *>(dst.data);
+  std::vector<int64_t> idx(rank, 0);
+  int64_t n = dst.numElements();
+  for (int64_t e = 0; e < n; ++e) {
+    int64_t os = 0, od = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      os += idx[d] * src.strides[d];
+      od += idx[d] * dst.strides[d];
+    }
+    int64_t i = idx[rank - 2], j = idx[rank - 1];
+    bool keep = j <= i + offset && (window <= 0 || j > i + offset - window);
+    out[od] = keep ? in[os] : static_cast<float>(fill);
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < dst.dims[d])
+        break;
+      idx[d] = 0;
+    }
+  }
 }
 
 void Runtime::reduction(const Buffer &src, const Buffer &dst, int32_t kind) {

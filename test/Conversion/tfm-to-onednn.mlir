@@ -176,10 +176,71 @@ func.func @dynamic(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
 
 // -----
 
+// A dynamic reshape: the leading size is the input's element count over the
+// static result dims (here ?x4 -> ?x2x2: the same count of rows).
+// CHECK-LABEL: func @dynamic_reshape
+// CHECK: %[[N:.*]] = memref.dim %arg0, %c0
+// CHECK: memref.reinterpret_cast %arg0 to offset: [0], sizes: [%[[N]], 2, 2], strides: [4, 2, 1]
 func.func @dynamic_reshape(%x: tensor<?x4xf32>) -> tensor<?x2x2xf32> {
-  // expected-error @+1 {{failed to legalize operation 'tfm.reshape'}}
   %0 = tfm.reshape %x : tensor<?x4xf32> -> tensor<?x2x2xf32>
   return %0 : tensor<?x2x2xf32>
+}
+
+// -----
+
+// A dynamic reshape whose dynamic size is not the leading one is refused.
+func.func @dynamic_reshape_inner(%x: tensor<?x4xf32>) -> tensor<2x?xf32> {
+  // expected-error @+1 {{failed to legalize operation 'tfm.reshape'}}
+  %0 = tfm.reshape %x : tensor<?x4xf32> -> tensor<2x?xf32>
+  return %0 : tensor<2x?xf32>
+}
+
+// -----
+
+// A dynamic concatenation (the KV cache): the sizes add up along the axis and
+// each input lands at the running offset.
+// CHECK-LABEL: func @dynamic_concat
+// CHECK: %[[P:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[K:.*]] = memref.dim %arg1, %c0
+// CHECK: %[[S:.*]] = arith.addi %[[P]], %[[K]]
+// CHECK: %[[B:.*]] = memref.alloc(%[[S]]) {alignment = 64 : i64} : memref<?x8xf32>
+// CHECK: %[[V0:.*]] = memref.subview %[[B]][0, 0] [%{{.*}}, 8] [1, 1]
+// CHECK: onednn.reorder %arg0 into %[[V0]]
+// CHECK: %[[V1:.*]] = memref.subview %[[B]][%{{.*}}, 0] [%{{.*}}, 8] [1, 1]
+// CHECK: onednn.reorder %arg1 into %[[V1]]
+func.func @dynamic_concat(%p: tensor<?x8xf32>, %k: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = tfm.concat(%p, %k) axis = 0 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// The unfused causal mask (select of causal_mask) becomes onednn.causal_fill;
+// positions cast from i64 and their sin/cos run on the runtime's loops.
+// CHECK-LABEL: func @unfused_attention_pieces
+// CHECK-NOT: tfm.causal_mask
+// CHECK: onednn.causal_fill %arg0 into %{{.*}} fill = -3.4028234663852886E+38 window = 3 : memref<2x4x4xf32>, memref<2x4x4xf32>
+// CHECK: onednn.reorder %arg1 into %[[P:.*]] : memref<4xi64>, memref<4xf32>
+// CHECK: onednn.eltwise sin %[[P]]
+// CHECK: onednn.eltwise cos %[[P]]
+func.func @unfused_attention_pieces(%s: tensor<2x4x4xf32>, %pos: tensor<4xi64>)
+    -> (tensor<2x4x4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %m = tfm.causal_mask %s window = 3 : tensor<2x4x4xf32> -> tensor<4x4xi1>
+  %ninf = tfm.constant dense<-3.40282347E+38> : tensor<f32>
+  %0 = tfm.select %m, %s, %ninf : tensor<4x4xi1>, tensor<2x4x4xf32>, tensor<f32> -> tensor<2x4x4xf32>
+  %p = tfm.cast %pos : tensor<4xi64> -> tensor<4xf32>
+  %1 = tfm.sin %p : tensor<4xf32>
+  %2 = tfm.cos %p : tensor<4xf32>
+  return %0, %1, %2 : tensor<2x4x4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// A causal mask used other than by a select is not lowered (and says so).
+func.func @mask_alone(%s: tensor<4x4xf32>) -> tensor<4x4xi1> {
+  // expected-error @+1 {{failed to legalize operation 'tfm.causal_mask'}}
+  %m = tfm.causal_mask %s : tensor<4x4xf32> -> tensor<4x4xi1>
+  return %m : tensor<4x4xi1>
 }
 
 // -----

@@ -59,6 +59,8 @@ typedef enum tfm_eltwise_kind {
   TFM_ELTWISE_POW = 6,
   TFM_ELTWISE_LINEAR = 7,
   TFM_ELTWISE_ERF = 8,
+  TFM_ELTWISE_SIN = 9,
+  TFM_ELTWISE_COS = 10,
 } tfm_eltwise_kind;
 
 /* Algorithm of tfm_rt_binary (onednn::BinaryKind). */
@@ -205,6 +207,9 @@ void _mlir_ciface_tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, doubl
 void _mlir_ciface_tfm_rt_binary(TFM_BUF(lhs), TFM_BUF(rhs), TFM_BUF(dst), int32_t kind);
 void _mlir_ciface_tfm_rt_softmax(TFM_BUF(src), TFM_BUF(dst), int64_t axis);
 void _mlir_ciface_tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst));
+/* src, dst [..., T, S]: dst = src where key j <= query i + S - T (and
+   j > i + S - T - window when window > 0), else fill. */
+void _mlir_ciface_tfm_rt_causal_fill(TFM_BUF(src), TFM_BUF(dst), double fill, int64_t window);
 /* kind: a tfm_reduction_kind. */
 void _mlir_ciface_tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind);
 

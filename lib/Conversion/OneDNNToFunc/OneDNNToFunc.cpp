@@ -441,6 +441,11 @@ void tfm::populateOneDNNToFuncPatterns(RewritePatternSet &patterns, const Record
                          c.f64(op.getEpsilon().convertToDouble());
                          c.i32(op.getRms() ? 1 : 0);
                        });
+  addCall<CausalFillOp>(patterns, slots, "tfm_rt_causal_fill", 2,
+                        [](CausalFillOp op, CallBuilder &c) { // src, dst
+                          c.f64(op.getFill().convertToDouble());
+                          c.i64(op.getWindowAttr().getInt());
+                        });
   addCall<EltwiseOp>(patterns, slots, "tfm_rt_eltwise", 2,
                      [](EltwiseOp op, CallBuilder &c) { // src, dst
                        c.i32(static_cast<int32_t>(op.getKind()));

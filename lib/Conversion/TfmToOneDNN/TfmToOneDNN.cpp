@@ -107,13 +107,18 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
                                 ConversionPatternRewriter &rewriter) const override {
     // [..., M, K] x [..., K, N]: M from the lhs, N from the rhs, batch from the lhs.
     auto rt = op.getType();
+    int64_t rank = rt.getRank(), lhsRank = op.getLhs().getType().getRank(),
+            rhsRank = op.getRhs().getType().getRank();
     if (!rt.hasStaticShape() &&
-        (rt.isDynamicDim(rt.getRank() - 1) ||
-         !dynamicDimsFollow(RankedTensorType::get(rt.getShape().drop_back(), rt.getElementType()),
-                            RankedTensorType::get(op.getLhs().getType().getShape().drop_back(),
-                                                  rt.getElementType()))))
+        !dynamicDimsFollow(RankedTensorType::get(rt.getShape().drop_back(), rt.getElementType()),
+                           RankedTensorType::get(op.getLhs().getType().getShape().drop_back(),
+                                                 rt.getElementType())))
       return rewriter.notifyMatchFailure(op, "dynamic dimensions the backend cannot size yet");
-    Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getLhs());
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType(), Value(), [&](int64_t i) -> Value {
+      if (i == rank - 1)
+        return dimOf(rewriter, op.getLoc(), adaptor.getRhs(), rhsRank - 1);
+      return dimOf(rewriter, op.getLoc(), adaptor.getLhs(), i - (rank - lhsRank));
+    });
     onednn::MatmulOp::create(rewriter, op.getLoc(), adaptor.getLhs(),
                              adaptor.getRhs(), Value(), Value(), dst,
                              onednn::Activation::none, false);
@@ -311,20 +316,57 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
 };
 
 /// tfm.reshape -> memref.reinterpret_cast of the contiguous buffer (no copy).
+/// A dynamic result dimension (the leading one: token counts) takes the
+/// input's element count divided by the static result dimensions.
 struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     auto t = op.getType();
-    if (!t.hasStaticShape() || !op.getInput().getType().hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic reshapes are not lowered yet");
+    for (int64_t i = 1; i < t.getRank(); ++i)
+      if (t.isDynamicDim(i))
+        return rewriter.notifyMatchFailure(op, "a dynamic reshape with a dynamic dimension "
+                                               "other than the leading one");
+    Location loc = op.getLoc();
     auto memrefType = MemRefType::get(t.getShape(), t.getElementType());
     SmallVector<int64_t> strides(t.getRank(), 1);
     for (int64_t i = t.getRank() - 2; i >= 0; --i)
       strides[i] = strides[i + 1] * t.getShape()[i + 1];
-    Value view = memref::ReinterpretCastOp::create(
-        rewriter, op.getLoc(), memrefType, adaptor.getInput(), /*offset=*/0,
-        t.getShape(), strides);
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : t.getShape())
+      sizes.push_back(rewriter.getIndexAttr(d));
+    if (t.getRank() > 0 && t.isDynamicDim(0)) {
+      // leading = (elements of the input) / (product of the static dims)
+      auto in = op.getInput().getType();
+      int64_t staticIn = 1;
+      Value count;
+      for (int64_t i = 0; i < in.getRank(); ++i) {
+        if (!in.isDynamicDim(i)) {
+          staticIn *= in.getDimSize(i);
+          continue;
+        }
+        Value d = dimOf(rewriter, loc, adaptor.getInput(), i);
+        count = count ? arith::MulIOp::create(rewriter, loc, count, d).getResult() : d;
+      }
+      int64_t staticOut = 1;
+      for (int64_t i = 1; i < t.getRank(); ++i)
+        staticOut *= t.getDimSize(i);
+      if (!count || staticOut == 0 || staticIn % staticOut != 0)
+        return rewriter.notifyMatchFailure(op, "the leading dimension is not a whole number "
+                                               "of rows");
+      if (staticIn != staticOut) {
+        Value scale = arith::ConstantIndexOp::create(rewriter, loc, staticIn / staticOut);
+        count = arith::MulIOp::create(rewriter, loc, count, scale);
+      }
+      sizes[0] = count;
+    } else if (!op.getInput().getType().hasStaticShape()) {
+      return rewriter.notifyMatchFailure(op, "a static reshape of a dynamic tensor");
+    }
+    SmallVector<OpFoldResult> strideAttrs;
+    for (int64_t s : strides)
+      strideAttrs.push_back(rewriter.getIndexAttr(s));
+    Value view = memref::ReinterpretCastOp::create(rewriter, loc, memrefType, adaptor.getInput(),
+                                                   rewriter.getIndexAttr(0), sizes, strideAttrs);
     rewriter.replaceOp(op, view);
     return success();
   }
@@ -379,24 +421,103 @@ struct SplitLowering : OpConversionPattern<SplitOp> {
   }
 };
 
-/// tfm.concat -> reorders of each input into a subview of one buffer.
+/// tfm.concat -> reorders of each input into a subview of one buffer. Along
+/// the axis a dynamic size is the sum of the inputs' (memref.dim), and the
+/// offsets follow it; other dynamic dims take the first input's.
 struct ConcatLowering : OpConversionPattern<ConcatOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
     int64_t rank = op.getType().getRank();
     int64_t axis = op.getNormalizedAxis();
-    if (!op.getType().hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic concatenations are not lowered yet");
-    Value dst = allocFor(rewriter, op.getLoc(), op.getType());
-    SmallVector<int64_t> offsets(rank, 0);
-    for (auto [orig, in] : llvm::zip(op.getInputs(), adaptor.getInputs())) {
-      auto t = cast<RankedTensorType>(orig.getType());
-      Value view = subview(rewriter, op.getLoc(), dst, offsets, t.getShape());
-      onednn::ReorderOp::create(rewriter, op.getLoc(), in, view);
-      offsets[axis] += t.getShape()[axis];
+    auto sizeAlong = [&](Value in, int64_t d) -> OpFoldResult {
+      auto t = cast<MemRefType>(in.getType());
+      if (!t.isDynamicDim(d))
+        return rewriter.getIndexAttr(t.getDimSize(d));
+      return dimOf(rewriter, loc, in, d);
+    };
+    auto asValue = [&](OpFoldResult r) -> Value {
+      if (auto v = dyn_cast<Value>(r))
+        return v;
+      return arith::ConstantIndexOp::create(rewriter, loc,
+                                            cast<IntegerAttr>(cast<Attribute>(r)).getInt());
+    };
+    Value dst = allocFor(rewriter, loc, op.getType(), Value(), [&](int64_t d) -> Value {
+      if (d != axis)
+        return asValue(sizeAlong(adaptor.getInputs().front(), d));
+      Value total;
+      for (Value in : adaptor.getInputs()) {
+        Value n = asValue(sizeAlong(in, d));
+        total = total ? arith::AddIOp::create(rewriter, loc, total, n).getResult() : n;
+      }
+      return total;
+    });
+    OpFoldResult offset = rewriter.getIndexAttr(0); // static while the sizes are
+    for (Value in : adaptor.getInputs()) {
+      SmallVector<OpFoldResult> offs(rank, rewriter.getIndexAttr(0)), szs, strides;
+      offs[axis] = offset;
+      for (int64_t d = 0; d < rank; ++d) {
+        szs.push_back(sizeAlong(in, d));
+        strides.push_back(rewriter.getIndexAttr(1));
+      }
+      Value view = memref::SubViewOp::create(rewriter, loc, dst, offs, szs, strides);
+      onednn::ReorderOp::create(rewriter, loc, in, view);
+      auto constant = [](OpFoldResult r) -> std::optional<int64_t> {
+        if (auto a = dyn_cast<Attribute>(r))
+          return cast<IntegerAttr>(a).getInt();
+        return std::nullopt;
+      };
+      if (auto o = constant(offset), n = constant(szs[axis]); o && n)
+        offset = rewriter.getIndexAttr(*o + *n);
+      else
+        offset = arith::AddIOp::create(rewriter, loc, asValue(offset), asValue(szs[axis]))
+                     .getResult();
     }
     rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// tfm.select(tfm.causal_mask(scores), x, fill) with a splat fill and x of
+/// the scores' shape -> onednn.causal_fill (the unfused form of the mask a
+/// fused tfm.attention applies itself).
+struct CausalSelectLowering : OpConversionPattern<SelectOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SelectOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto mask = op.getCond().getDefiningOp<CausalMaskOp>();
+    if (!mask || mask.getOffset())
+      return rewriter.notifyMatchFailure(op, "the condition is not a causal_mask without "
+                                             "offset (only that select is lowered)");
+    auto fill = splatConstant(op.getFalseValue());
+    if (!fill || op.getTrueValue().getType() != op.getType() ||
+        cast<RankedTensorType>(mask.getScores().getType()).getShape() !=
+            op.getType().getShape())
+      return rewriter.notifyMatchFailure(op, "not select(causal_mask(x), x-shaped, splat)");
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getTrueValue());
+    int64_t window = mask.getWindow() ? static_cast<int64_t>(*mask.getWindow()) : 0;
+    onednn::CausalFillOp::create(rewriter, op.getLoc(), adaptor.getTrueValue(), dst,
+                                 rewriter.getF64FloatAttr(*fill),
+                                 rewriter.getI64IntegerAttr(window));
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// tfm.causal_mask, used only by selects that lower to onednn.causal_fill
+/// (which compute the mask themselves) -> nothing.
+struct CausalMaskLowering : OpConversionPattern<CausalMaskOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(CausalMaskOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    if (op.getOffset() || !llvm::all_of(op->getUsers(), [&](Operation *u) {
+          auto s = dyn_cast<SelectOp>(u);
+          return s && s.getCond() == op.getResult();
+        }))
+      return rewriter.notifyMatchFailure(op, "a causal_mask used other than as a select's "
+                                             "condition is not lowered");
+    rewriter.eraseOp(op);
     return success();
   }
 };
@@ -454,14 +575,17 @@ struct ParamLowering : OpConversionPattern<ParamOp> {
   }
 };
 
-/// tfm.cast between float types -> onednn.reorder (which converts).
+/// tfm.cast between float types, or from i32/i64 to f32 -> onednn.reorder
+/// (which converts).
 struct CastLowering : OpConversionPattern<CastOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(CastOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    if (!isa<FloatType>(op.getType().getElementType()) ||
-        !isa<FloatType>(op.getInput().getType().getElementType()))
-      return rewriter.notifyMatchFailure(op, "only float-to-float casts are lowered");
+    Type from = op.getInput().getType().getElementType(), to = op.getType().getElementType();
+    bool intToF32 = from.isInteger(64) || from.isInteger(32);
+    if (!isa<FloatType>(to) || (!isa<FloatType>(from) && !(intToF32 && to.isF32())))
+      return rewriter.notifyMatchFailure(op, "only float-to-float and integer-to-f32 casts are "
+                                             "lowered");
     Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getInput());
     onednn::ReorderOp::create(rewriter, op.getLoc(), adaptor.getInput(), dst);
     rewriter.replaceOp(op, dst);
@@ -599,7 +723,8 @@ void tfm::populateTfmToOneDNNPatterns(TypeConverter &converter,
                BinaryLowering<PowOp>, UnaryLowering<RsqrtOp, K::pow>,
                UnaryLowering<SqrtOp, K::sqrt>, UnaryLowering<TanhOp, K::tanh>,
                UnaryLowering<ExpOp, K::exp>, UnaryLowering<ErfOp, K::erf>,
-               UnaryLowering<ReluOp, K::relu>,
+               UnaryLowering<ReluOp, K::relu>, UnaryLowering<SinOp, K::sin>,
+               UnaryLowering<CosOp, K::cos>, CausalSelectLowering, CausalMaskLowering,
                ReduceLowering<ReduceMeanOp, R::mean>,
                ReduceLowering<ReduceMaxOp, R::max>,
                ReduceLowering<ReduceSumOp, R::sum>>(converter, ctx);

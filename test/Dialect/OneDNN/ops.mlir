@@ -16,6 +16,10 @@ func.func @primitives(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %bias: memref<1
       : memref<4x16xf32>, memref<16xf32>, memref<16xf32>, memref<4x16xf32>
   // CHECK: onednn.layer_norm %{{.*}} into %{{.*}} eps = 0.000000e+00 : memref<4x16xf32>, memref<4x16xf32>
   onednn.layer_norm %r into %c eps = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  // CHECK: onednn.layer_norm %{{.*}} scale %{{.*}} into %{{.*}} eps = {{.*}} rms : memref<4x16xf32>, memref<16xf32>, memref<4x16xf32>
+  onednn.layer_norm %r scale %bias into %c eps = 1.0e-6 rms : memref<4x16xf32>, memref<16xf32>, memref<4x16xf32>
+  // CHECK: onednn.causal_fill %{{.*}} into %{{.*}} fill = -1.000000e+09 window = 2 : memref<4x16xf32>, memref<4x16xf32>
+  onednn.causal_fill %r into %c fill = -1.0e9 window = 2 : memref<4x16xf32>, memref<4x16xf32>
   // CHECK: onednn.eltwise pow %{{.*}} into %{{.*}} alpha = 1.000000e+00 beta = -5.000000e-01 : memref<4x16xf32>, memref<4x16xf32>
   onednn.eltwise pow %r into %c alpha = 1.0 beta = -0.5 : memref<4x16xf32>, memref<4x16xf32>
   // CHECK: onednn.eltwise erf
@@ -38,7 +42,8 @@ func.func @primitives(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %bias: memref<1
 // CHECK-LABEL: func @runtime_ops
 func.func @runtime_ops(%tok: memref<?xi64>, %pos: memref<?xi64>, %x: memref<?x16xf32>,
                        %pk: memref<?x16xf32>, %pv: memref<?x16xf32>,
-                       %nk: memref<?x16xf32>, %nv: memref<?x16xf32>, %o: memref<?x16xf32>) {
+                       %nk: memref<?x16xf32>, %nv: memref<?x16xf32>, %o: memref<?x16xf32>,
+                       %inv: memref<2xf32>, %k8: memref<?x8xf32>) {
   // CHECK: %[[W:.*]] = onednn.weight "wte.weight" : memref<64x16xf32>
   %w = onednn.weight "wte.weight" : memref<64x16xf32>
   // CHECK: %[[P:.*]] = onednn.weight "wpe.weight" : memref<32x16xbf16>
@@ -46,11 +51,14 @@ func.func @runtime_ops(%tok: memref<?xi64>, %pos: memref<?xi64>, %x: memref<?x16
   // CHECK: onednn.embedding %{{.*}}, %[[W]] positions %{{.*}} into %{{.*}} position = sinusoidal : memref<?xi64>, memref<64x16xf32>, memref<?xi64>, memref<?x16xf32>
   onednn.embedding %tok, %w positions %pos into %x position = sinusoidal
       : memref<?xi64>, memref<64x16xf32>, memref<?xi64>, memref<?x16xf32>
-  // CHECK: onednn.sdpa %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}}, %{{.*}}) positions %{{.*}} into %{{.*}} present(%{{.*}}, %{{.*}}) heads = 2 scale = 3.535530e-01 causal {rope_dim = 4 : i64, rope_theta = 5.000000e+02 : f64}
-  onednn.sdpa %x, %x, %x past(%pk, %pv) positions %pos into %o present(%nk, %nv) heads = 2
-      scale = 0.353553 causal {rope_dim = 4 : i64, rope_theta = 500.0 : f64}
+  // CHECK: onednn.sdpa %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}}, %{{.*}}) positions %{{.*}} rope %{{.*}} into %{{.*}} present(%{{.*}}, %{{.*}}) heads = 2 scale = 3.535530e-01 causal :
+  onednn.sdpa %x, %x, %x past(%pk, %pv) positions %pos rope %inv into %o present(%nk, %nv) heads = 2
+      scale = 0.353553 causal
       : memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>,
-        memref<?xi64>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>
+        memref<?xi64>, memref<2xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>
+  // CHECK: onednn.sdpa %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} heads = 4 kv_heads = 2 scale = 5.000000e-01 causal window = 3 :
+  onednn.sdpa %x, %k8, %k8 into %o heads = 4 kv_heads = 2 scale = 0.5 causal window = 3
+      : memref<?x16xf32>, memref<?x8xf32>, memref<?x8xf32>, memref<?x16xf32>
   // CHECK: onednn.sdpa %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} heads = 2 scale = 1.000000e+00 :
   onednn.sdpa %x, %x, %x into %o heads = 2 scale = 1.0
       : memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>

@@ -41,7 +41,9 @@ TFM_SAME_CODE(EltwiseKind::sqrt, TFM_ELTWISE_SQRT);
 TFM_SAME_CODE(EltwiseKind::pow, TFM_ELTWISE_POW);
 TFM_SAME_CODE(EltwiseKind::linear, TFM_ELTWISE_LINEAR);
 TFM_SAME_CODE(EltwiseKind::erf, TFM_ELTWISE_ERF);
-TFM_SAME_CODE(getMaxEnumValForEltwiseKind(), TFM_ELTWISE_ERF);
+TFM_SAME_CODE(EltwiseKind::sin, TFM_ELTWISE_SIN);
+TFM_SAME_CODE(EltwiseKind::cos, TFM_ELTWISE_COS);
+TFM_SAME_CODE(getMaxEnumValForEltwiseKind(), TFM_ELTWISE_COS);
 TFM_SAME_CODE(BinaryKind::add, TFM_BINARY_ADD);
 TFM_SAME_CODE(BinaryKind::sub, TFM_BINARY_SUB);
 TFM_SAME_CODE(BinaryKind::mul, TFM_BINARY_MUL);
@@ -151,6 +153,16 @@ LogicalResult ReorderOp::verify() {
   if (!shapesCompatible(shapeOf(getSrc()), shapeOf(getDst())))
     return emitOpError() << "src " << shapeStr(shapeOf(getSrc())) << " and dst "
                          << shapeStr(shapeOf(getDst())) << " differ in shape";
+  return success();
+}
+
+LogicalResult CausalFillOp::verify() {
+  auto s = shapeOf(getSrc());
+  if (s.size() < 2 || !shapesCompatible(s, shapeOf(getDst())))
+    return emitOpError() << "expected src and dst of one shape [..., queries, keys], got "
+                         << shapeStr(s) << " and " << shapeStr(shapeOf(getDst()));
+  if (static_cast<int64_t>(getWindowAttr().getInt()) < 0)
+    return emitOpError() << "window must be non-negative";
   return success();
 }
 

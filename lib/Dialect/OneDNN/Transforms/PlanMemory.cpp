@@ -114,8 +114,22 @@ struct PlanMemoryPass : tfm::impl::OneDNNPlanMemoryBase<PlanMemoryPass> {
         aliases.push_back({alloc.getResult()});
         continue;
       }
-      if (auto view = dyn_cast<ViewLikeOpInterface>(op)) {
-        auto it = rootOf.find(view.getViewSource());
+      // Views alias their source: ViewLikeOpInterface, and ops that return a
+      // memref of a planned operand without implementing it (memref.transpose:
+      // the transposed lm head of a tied embedding cast from F16 was reused
+      // while the transpose still read it). Any memref result of an op with a
+      // planned operand counts as a view of it (conservative).
+      Value source;
+      if (auto view = dyn_cast<ViewLikeOpInterface>(op))
+        source = view.getViewSource();
+      else if (llvm::any_of(op.getResultTypes(), llvm::IsaPred<BaseMemRefType>))
+        for (Value operand : op.getOperands())
+          if (rootOf.count(operand)) {
+            source = operand;
+            break;
+          }
+      if (source) {
+        auto it = rootOf.find(source);
         if (it != rootOf.end()) {
           size_t root = it->second; // `it` dies when rootOf grows
           for (Value r : op.getResults()) {

@@ -38,6 +38,23 @@ func.func @views(%x: memref<4x16xf32>, %out: memref<4x16xf32>) {
   return
 }
 
+// memref.transpose is no ViewLikeOpInterface, but its result aliases the
+// buffer: b0 stays live until the transposed read (a tied lm head cast from
+// F16 at -O0 was overwritten by the copy that read it).
+// CHECK-LABEL: func @transposed_view
+// CHECK-SAME: onednn.arena_bytes = 512
+// CHECK: memref.view %{{.*}}[%c0][] : memref<512xi8> to memref<4x16xf32>
+// CHECK: memref.view %{{.*}}[%c256][] : memref<512xi8> to memref<16x4xf32>
+func.func @transposed_view(%x: memref<4x16xf32>, %out: memref<16x4xf32>) {
+  %b0 = memref.alloc() {alignment = 64 : i64} : memref<4x16xf32>
+  onednn.eltwise tanh %x into %b0 alpha = 0.0 beta = 0.0 : memref<4x16xf32>, memref<4x16xf32>
+  %t = memref.transpose %b0 (d0, d1) -> (d1, d0) : memref<4x16xf32> to memref<16x4xf32, strided<[1, 16]>>
+  %b1 = memref.alloc() {alignment = 64 : i64} : memref<16x4xf32>
+  onednn.reorder %t into %b1 : memref<16x4xf32, strided<[1, 16]>>, memref<16x4xf32>
+  onednn.reorder %b1 into %out : memref<16x4xf32>, memref<16x4xf32>
+  return
+}
+
 // Buffers sized by one dynamic value n share an arena of (bytes per unit) * n,
 // at offsets that are multiples of n: the packing holds for every n.
 // CHECK-LABEL: func @dynamic

@@ -50,7 +50,9 @@ def OneDNN_EltwiseKind : I32EnumAttr<"EltwiseKind", "eltwise algorithm", [
     I32EnumAttrCase<"sqrt", 5>,
     I32EnumAttrCase<"pow", 6>,
     I32EnumAttrCase<"linear", 7>,
-    I32EnumAttrCase<"erf", 8>
+    I32EnumAttrCase<"erf", 8>,
+    I32EnumAttrCase<"sin", 9>,
+    I32EnumAttrCase<"cos", 10>
   ]> {
   let cppNamespace = "::tfm::onednn";
 }
@@ -161,8 +163,8 @@ def OneDNN_EltwiseOp : OneDNN_Op<"eltwise"> {
   let description = [{
     Applies `kind` elementwise with oneDNN's conventions for `alpha` and
     `beta`: `linear` is `alpha * x + beta`, `pow` is `alpha * x^beta`,
-    `relu` uses `alpha` as the negative slope. `erf` is computed by the tfm
-    runtime (oneDNN 2.6 has no erf algorithm).
+    `relu` uses `alpha` as the negative slope. `erf`, `sin` and `cos` are
+    computed by the tfm runtime (oneDNN 2.6 has no such algorithm).
 
     ```mlir
     onednn.eltwise pow %v into %r alpha = 1.000000e+00 beta = -5.000000e-01
@@ -231,10 +233,37 @@ def OneDNN_ReorderOp : OneDNN_Op<"reorder"> {
         : memref<4x8xf32> to memref<8x4xf32, strided<[1, 8]>>
     onednn.reorder %t into %y : memref<8x4xf32, strided<[1, 8]>>, memref<8x4xf32>
     ```
+
+    An integer `src` (i32 or i64) converts to f32 (the tfm runtime's loop:
+    oneDNN 2.6 has no s64).
   }];
-  let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$src,
+  let arguments = (ins Arg<AnyTypeOf<[OneDNN_Buffer, OneDNN_IndexBuffer]>, "", [MemRead]>:$src,
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst);
   let assemblyFormat = "$src `into` $dst attr-dict `:` type($src) `,` type($dst)";
+  let hasVerifier = 1;
+}
+
+def OneDNN_CausalFillOp : OneDNN_Op<"causal_fill"> {
+  let summary = "causal masking of scores: masked entries set to a value (tfm runtime kernel)";
+  let description = [{
+    For `src` of shape `[..., T, S]` (T queries over S keys):
+    `dst[..., i, j] = src[..., i, j]` where `j <= i + S - T` (and, with
+    `window = W > 0`, `j > i + S - T - W`), else `fill`. The lowering of
+    `tfm.select(tfm.causal_mask(...), scores, fill)`: the unfused (-O0)
+    form of the mask a fused `tfm.attention` applies itself. oneDNN 2.6
+    has no such primitive: the runtime implements it.
+
+    ```mlir
+    onednn.causal_fill %s into %m fill = -3.402823e+38 window = 0
+        : memref<2x4x4xf32>, memref<2x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$src,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
+                       F64Attr:$fill, I64Attr:$window);
+  let assemblyFormat = [{
+    $src `into` $dst `fill` `=` $fill `window` `=` $window attr-dict `:` type($src) `,` type($dst)
+  }];
   let hasVerifier = 1;
 }
 
