@@ -301,7 +301,11 @@ INSTANTIATE_TEST_SUITE_P(
                       SdpaCase{1, 30, 4, 16, true, 8, true, true, 2, 5},
                       SdpaCase{6, 10, 4, 16, true, 0, true, false, 4, 3},
                       SdpaCase{150, 20, 4, 16, true, 8, true, true, 2, 37},
-                      SdpaCase{20, 0, 3, 8, true, 0, false, false, 3, 1}));
+                      SdpaCase{20, 0, 3, 8, true, 0, false, false, 3, 1},
+                      // decode long enough for threads: grouped by query head
+                      // (2 kv heads) and by key/value head (4 kv heads)
+                      SdpaCase{1, 2000, 8, 64, true, 0, true, false, 2},
+                      SdpaCase{2, 600, 8, 32, true, 16, true, true, 4, 300}));
 
 TEST(Runtime, LayerNormMatchesNaiveLoop) {
   // 3 rows of 37 (not a multiple of the 16 lanes), the middle row strided.
@@ -331,6 +335,50 @@ TEST(Runtime, LayerNormMatchesNaiveLoop) {
     }
     EXPECT_EQ(dst[r * stride + n], -5) << "wrote into the row padding";
   }
+}
+
+TEST(Runtime, RmsNormMatchesNaiveLoop) {
+  // RMS normalization (transformers' LlamaRMSNorm): no centring; 37-wide rows
+  // with a large offset that a centring norm would remove.
+  const int64_t rows = 3, n = 37;
+  std::vector<float> src(rows * n), dst(rows * n, -5), scale(n);
+  for (int64_t i = 0; i < rows * n; ++i)
+    src[i] = std::sin(0.37f * i) * 3 + (i / n == 1 ? 100 : 0);
+  for (int64_t j = 0; j < n; ++j)
+    scale[j] = 0.5f + 0.01f * j;
+  auto s = contiguous<2>(src, {rows, n}), d = contiguous<2>(dst, {rows, n});
+  auto dscale = contiguous<1>(scale, {n});
+  _mlir_ciface_tfm_rt_layer_norm(arg(s, TFM_DTYPE_F32), arg(dscale, TFM_DTYPE_F32), Arg(),
+                                 arg(d, TFM_DTYPE_F32), 1e-6, 1);
+  ASSERT_EQ(tfm_rt_last_error(), nullptr);
+  for (int64_t r = 0; r < rows; ++r) {
+    double ms = 0;
+    for (int64_t j = 0; j < n; ++j)
+      ms += static_cast<double>(src[r * n + j]) * src[r * n + j] / n;
+    for (int64_t j = 0; j < n; ++j) {
+      double want = src[r * n + j] / std::sqrt(ms + 1e-6) * scale[j];
+      EXPECT_NEAR(dst[r * n + j], want, 1e-5 * std::max(1.0, std::abs(want))) << r << "," << j;
+    }
+  }
+}
+
+// The unfused causal mask (-O0): entries after the query's position, and
+// with a window before its last `window` keys, become the fill value.
+TEST(Runtime, CausalFillMatchesMask) {
+  const int64_t h = 2, t = 3, keys = 5, window = 2; // 2 cached keys, then 3 queries
+  std::vector<float> src(h * t * keys), dst(h * t * keys, -5);
+  for (size_t i = 0; i < src.size(); ++i)
+    src[i] = static_cast<float>(i);
+  auto ds = contiguous<3>(src, {h, t, keys}), dd = contiguous<3>(dst, {h, t, keys});
+  _mlir_ciface_tfm_rt_causal_fill(arg(ds, TFM_DTYPE_F32), arg(dd, TFM_DTYPE_F32), -1e9, window);
+  ASSERT_EQ(tfm_rt_last_error(), nullptr);
+  for (int64_t b = 0; b < h; ++b)
+    for (int64_t i = 0; i < t; ++i)
+      for (int64_t j = 0; j < keys; ++j) {
+        int64_t at = (b * t + i) * keys + j, pos = keys - t + i;
+        bool keep = j <= pos && j > pos - window;
+        EXPECT_EQ(dst[at], keep ? src[at] : -1e9f) << b << "," << i << "," << j;
+      }
 }
 
 // A NaN score (NaN weights) makes its row NaN and leaves the other rows

@@ -345,6 +345,50 @@ void attendHeadsGeneric(const Attention &a, int64_t hBegin, int64_t hEnd, float 
   attendHeadsImpl(a, hBegin, hEnd, p);
 }
 
+/// Grouped-query attention, key/value heads [kvBegin, kvEnd): the G query
+/// heads of a key/value head go through its cache together, so each key and
+/// value row is read from memory once per group (not G times). p holds G
+/// score rows of the cache length.
+TFM_INLINE void attendGroupsImpl(const Attention &a, int64_t kvBegin, int64_t kvEnd, float *p) {
+  int64_t dh = a.headDim, s = a.past + a.t, group = a.heads / a.kvHeads;
+  for (int64_t kh = kvBegin; kh < kvEnd; ++kh)
+    for (int64_t i = 0; i < a.t; ++i) {
+      int64_t count = a.causal ? std::min(s, a.past + i + 1) : s;
+      int64_t first =
+          a.causal && a.window > 0 ? std::max<int64_t>(0, a.past + i + 1 - a.window) : 0;
+      const float *q = a.q + i * a.qStride + kh * group * dh;
+      for (int64_t j = first; j < count; ++j) {
+        const float *k = a.k + j * a.kStride + kh * dh;
+        for (int64_t g = 0; g < group; ++g)
+          p[g * s + j] = dot(q + g * dh, k, dh);
+      }
+      float *o = a.out + i * a.outStride + kh * group * dh;
+      for (int64_t g = 0; g < group; ++g) {
+        softmaxRow(p + g * s + first, count - first, count - first, a.scale);
+        for (int64_t e = 0; e < dh; ++e)
+          o[g * dh + e] = 0;
+      }
+      for (int64_t j = first; j < count; ++j) {
+        const float *vj = a.v + j * a.vStride + kh * dh;
+        for (int64_t g = 0; g < group; ++g) {
+          float w = p[g * s + j];
+          float *og = o + g * dh;
+          for (int64_t e = 0; e < dh; ++e)
+            og[e] += w * vj[e];
+        }
+      }
+    }
+}
+TFM_AVX512 void attendGroupsAvx512(const Attention &a, int64_t kvBegin, int64_t kvEnd, float *p) {
+  attendGroupsImpl(a, kvBegin, kvEnd, p);
+}
+TFM_AVX2_FMA void attendGroupsAvx2(const Attention &a, int64_t kvBegin, int64_t kvEnd, float *p) {
+  attendGroupsImpl(a, kvBegin, kvEnd, p);
+}
+void attendGroupsGeneric(const Attention &a, int64_t kvBegin, int64_t kvEnd, float *p) {
+  attendGroupsImpl(a, kvBegin, kvEnd, p);
+}
+
 void attend(const Attention &a, unsigned threads) {
   auto heads = pick(attendHeadsAvx512, attendHeadsAvx2, attendHeadsGeneric);
   int64_t s = a.past + a.t;
@@ -352,6 +396,20 @@ void attend(const Attention &a, unsigned threads) {
   // attention over 128 decode steps of GPT-2 124M).
   if (a.t * s * a.heads * a.headDim < (1 << 15))
     threads = 1;
+  int64_t group = a.kvHeads > 0 ? a.heads / a.kvHeads : 1;
+  // Grouped heads: by key/value head (each cache row read once per group)
+  // when there are enough of them to keep the threads busy; else by query
+  // head, which parallelizes G times wider but reads the cache G times.
+  if (group > 1 && (threads == 1 || a.kvHeads >= 2 * static_cast<int64_t>(threads))) {
+    auto groups = pick(attendGroupsAvx512, attendGroupsAvx2, attendGroupsGeneric);
+    parallelFor(a.kvHeads, threads, [&](int64_t begin, int64_t end) {
+      thread_local std::vector<float> p;
+      if (p.size() < static_cast<size_t>(group * s))
+        p.resize(static_cast<size_t>(group * s));
+      groups(a, begin, end, p.data());
+    });
+    return;
+  }
   parallelFor(a.heads, threads, [&](int64_t begin, int64_t end) {
     thread_local std::vector<float> p;
     if (p.size() < static_cast<size_t>(s))

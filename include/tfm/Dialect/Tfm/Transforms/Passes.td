@@ -31,7 +31,7 @@ class TfmFusionPass<string arg> : Pass<arg, "mlir::func::FuncOp"> {
 }
 
 def FuseLayerNorm : TfmFusionPass<"tfm-fuse-layer-norm"> {
-  let summary = "Fuse mean/variance/rsqrt arithmetic into tfm.layer_norm";
+  let summary = "Fuse layer and RMS normalization arithmetic into tfm.layer_norm";
   let description = [{
     Starting from each `tfm.rsqrt` (or `tfm.sqrt`), recognizes
 
@@ -42,10 +42,19 @@ def FuseLayerNorm : TfmFusionPass<"tfm-fuse-layer-norm"> {
     [y = y * gamma] [y = y + beta]          (gamma, beta of shape [C])
     ```
 
-    and replaces it with `tfm.layer_norm %x [scale %gamma] [bias %beta] eps`.
+    and replaces it with `tfm.layer_norm %x [scale %gamma] [bias %beta] eps`;
+    and RMS normalization (transformers' LlamaRMSNorm)
+
+    ```
+    y = x * rsqrt(reduce_mean(x * x | x ^ 2, last) + eps)  or  x / sqrt(...)
+    [y = y * gamma] [y = y + beta]
+    ```
+
+    with `tfm.layer_norm %x [scale %gamma] eps rms`.
     Patterns: `populateFuseLayerNormPatterns` (roots `tfm.rsqrt`, `tfm.sqrt`).
     Not fused: reductions over another axis, a centre taken from another
-    tensor, a non-constant epsilon.
+    tensor, a mean square of another tensor than the one normalized, a
+    non-constant epsilon.
 
     Before:
     ```mlir
@@ -76,15 +85,19 @@ def FuseAttention : TfmFusionPass<"tfm-fuse-attention"> {
     constants, also folded into Q), the causal mask (`tfm.select` with a
     `tfm.causal_mask`, or the additive form with a large negative), softmax
     over the key axis, ·V, and the head merge; keys and values may be
-    concatenated after a KV cache (`tfm.concat(past, new)`). Replaces it with
-    `tfm.attention {heads, scale, causal}` whose present results replace the
-    concatenations. K is expected as one `[1, 2, 0]` transpose of the heads:
+    concatenated after a KV cache (`tfm.concat(past, new)`). Grouped-query
+    attention is recognized in transformers' repeat_kv form: each of KVH
+    key/value heads reshaped to `[S, KVH, 1, Dh]`, concatenated G = H / KVH
+    times along axis 2 and reshaped to `[S, H, Dh]`; a `window` on the causal
+    mask is a sliding window. Replaces it with
+    `tfm.attention {heads, kv_heads, scale, causal, window}` whose present
+    results replace the concatenations. K is expected as one `[1, 2, 0]` transpose of the heads:
     canonicalization composes a transpose of a transpose into one. Patterns:
     `populateFuseAttentionPatterns` (root `tfm.softmax`).
 
     Not fused (near misses): a mask that keeps the future (select arms
     swapped), softmax over another axis, a scale applied to V, heads that do
-    not line up.
+    not line up, K and V grouped into different key/value heads.
 
     Before (abridged; see test/Dialect/Tfm/Transforms/fuse-attention.mlir):
     ```mlir
@@ -112,8 +125,10 @@ def FusePositionalEncoding : TfmFusionPass<"tfm-fuse-positional-encoding"> {
       interleaved) => `tfm.embedding {position = learned | sinusoidal}`; a
       lone token gather => `tfm.embedding {position = none}`;
     * the rotary rotation of q and k (rotate-half with cos/sin tables of
-      position x theta^(-2i/r)) on the operands of a `tfm.attention` => its
-      `rope(rotary_dim, theta)` attribute and `positions` operand.
+      position x a constant f32 table of inverse frequencies, the first r
+      dims of each head) on the operands of a `tfm.attention` => its
+      `rope %inv_freq` operand (the same constant: every RoPE scaling is a
+      table; no theta is inferred back) and `positions` operand.
 
     Patterns, in two stages: `populateFusePositionalEmbeddingPatterns` (root
     `tfm.add`), then `populateFuseTokenEmbeddingAndRopePatterns` (roots
@@ -130,7 +145,7 @@ def FusePositionalEncoding : TfmFusionPass<"tfm-fuse-positional-encoding"> {
     ```
     and for RoPE, `tfm.attention %q', %k', %v ...` with `%q'`, `%k'` the
     rotated projections becomes
-    `tfm.attention %q, %k, %v ... rope(4, 5.000000e+02) positions %pos`.
+    `tfm.attention %q, %k, %v ... rope %inv_freq positions %pos`.
   }];
 }
 
