@@ -22,7 +22,9 @@ module;
 #include "llvm/Support/MemoryBuffer.h"
 #include <cmath>
 #include <initializer_list>
+#include <algorithm>
 #include <limits>
+#include <numbers>
 #include <memory>
 #include <optional>
 #include <string>
@@ -150,6 +152,21 @@ llvm::Error readSpecialTokenIds(const llvm::json::Object &root, const std::strin
 /// [0, vocabSize). Other keys (sampling defaults) are not read. Errors are one
 /// line: `path: key 'eos_token_id' ...`.
 llvm::Expected<GenerationConfig> parseGenerationConfig(const std::string &path, int64_t vocabSize);
+
+/// Reads a number of `object` (rope_scaling or rope_parameters, named
+/// `where` in errors) at `key`; absent or null: `fallback`, else an error.
+llvm::Expected<double> ropeNumber(const HfConfig &h, const llvm::json::Object &object,
+                                  llvm::StringRef where, llvm::StringRef key,
+                                  std::optional<double> fallback);
+
+/// Fills c.invFreq with the `c.rotaryDim / 2` inverse frequencies of base
+/// `c.ropeTheta` under the scaling `scaling` (rope_scaling or
+/// rope_parameters, named `where`; null: none), with the formulas of
+/// transformers' modeling_rope_utils.py: default, linear, llama3, yarn (whose
+/// attention factor is returned in `attentionFactor`, else 1); dynamic and
+/// longrope are refused (their tables change with the sequence length).
+llvm::Error ropeParameters(const HfConfig &h, const llvm::json::Object *scaling,
+                           llvm::StringRef where, ModelConfig &c, double &attentionFactor);
 
 } // namespace tfm::frontend
 
@@ -406,4 +423,147 @@ llvm::Expected<GenerationConfig> parseGenerationConfig(const std::string &path, 
   return g;
 }
 
+//===----------------------------------------------------------------------===//
+// Rotary positions
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<double> ropeNumber(const HfConfig &h, const llvm::json::Object &object,
+                                  llvm::StringRef where, llvm::StringRef key,
+                                  std::optional<double> fallback) {
+  const llvm::json::Value *v = object.get(key);
+  if (!v || v->kind() == llvm::json::Value::Null) {
+    if (!fallback)
+      return h.fail("key '" + where + "': missing '" + key + "'");
+    return *fallback;
+  }
+  auto d = v->getAsNumber();
+  if (!d || !std::isfinite(*d))
+    return h.fail("key '" + where + "': '" + key + "' must be a finite number");
+  return *d;
+}
+
+llvm::Error ropeParameters(const HfConfig &h, const llvm::json::Object *scaling,
+                           llvm::StringRef where, ModelConfig &c, double &attentionFactor) {
+  int64_t dim = c.rotaryDim;
+  double base = c.ropeTheta;
+  std::vector<double> inv(dim / 2);
+  for (int64_t i = 0; i < dim / 2; ++i)
+    inv[i] = 1.0 / std::pow(base, static_cast<double>(2 * i) / dim);
+  attentionFactor = 1.0;
+  std::string type = "default";
+  if (scaling) {
+    for (llvm::StringRef key : {"rope_type", "type"})
+      if (auto s = scaling->getString(key)) {
+        type = s->str();
+        break;
+      }
+  }
+  auto number = [&](llvm::StringRef key, std::optional<double> fallback) {
+    return ropeNumber(h, *scaling, where, key, fallback);
+  };
+  if (type == "default") {
+  } else if (type == "linear") {
+    // Position interpolation (Chen et al. 2023): positions / factor.
+    auto factor = number("factor", std::nullopt);
+    if (!factor)
+      return factor.takeError();
+    if (*factor <= 0)
+      return h.fail("key '" + where + "': 'factor' must be positive");
+    for (double &f : inv)
+      f /= *factor;
+  } else if (type == "llama3") {
+    // Llama 3.1: low frequencies divided by factor, high ones kept, a smooth
+    // ramp between (_compute_llama3_parameters).
+    auto factor = number("factor", std::nullopt);
+    auto low = number("low_freq_factor", std::nullopt);
+    auto high = number("high_freq_factor", std::nullopt);
+    auto old = number("original_max_position_embeddings", std::nullopt);
+    for (auto *e : {&factor, &low, &high, &old})
+      if (!*e)
+        return e->takeError();
+    if (*factor <= 0 || *low <= 0 || *high <= *low || *old <= 0)
+      return h.fail("key '" + where + "': llama3 scaling needs factor > 0, "
+                    "0 < low_freq_factor < high_freq_factor and "
+                    "original_max_position_embeddings > 0");
+    double lowWavelen = *old / *low, highWavelen = *old / *high;
+    for (double &f : inv) {
+      double wavelen = 2 * std::numbers::pi / f;
+      double scaled = wavelen > lowWavelen ? f / *factor : f;
+      if (!(wavelen < highWavelen) && !(wavelen > lowWavelen)) {
+        double smooth = (*old / wavelen - *low) / (*high - *low);
+        scaled = (1 - smooth) * scaled / *factor + smooth * scaled;
+      }
+      f = scaled;
+    }
+  } else if (type == "yarn") {
+    // YaRN (Peng et al. 2023; _compute_yarn_parameters): interpolated and
+    // extrapolated frequencies mixed by a ramp over the correction range,
+    // and an attention factor on cos and sin.
+    auto factor = number("factor", std::nullopt);
+    if (!factor)
+      return factor.takeError();
+    if (*factor <= 0)
+      return h.fail("key '" + where + "': 'factor' must be positive");
+    double f = *factor;
+    auto originalV = number("original_max_position_embeddings",
+                            static_cast<double>(c.contextLength));
+    if (!originalV)
+      return originalV.takeError();
+    double original = *originalV;
+    // DeepSeek-V3-style configs raise max_position_embeddings and keep the
+    // pretrained length: the ratio is the factor of the attention scaling.
+    if (scaling->get("original_max_position_embeddings"))
+      f = static_cast<double>(c.contextLength) / original;
+    auto mscaleOf = [](double scale, double m) {
+      return scale <= 1 ? 1.0 : 0.1 * m * std::log(scale) + 1.0;
+    };
+    auto af = number("attention_factor", -1.0);
+    auto ms = number("mscale", 0.0);
+    auto msAll = number("mscale_all_dim", 0.0);
+    auto betaFast = number("beta_fast", 32.0);
+    auto betaSlow = number("beta_slow", 1.0);
+    for (auto *e : {&af, &ms, &msAll, &betaFast, &betaSlow})
+      if (!*e)
+        return e->takeError();
+    if (*af >= 0)
+      attentionFactor = *af;
+    else if (*ms != 0 && *msAll != 0)
+      attentionFactor = mscaleOf(f, *ms) / mscaleOf(f, *msAll);
+    else
+      attentionFactor = mscaleOf(f, 1.0);
+    bool truncate = true;
+    if (auto t = scaling->getBoolean("truncate"))
+      truncate = *t;
+    auto correctionDim = [&](double rotations) {
+      return dim * std::log(original / (rotations * 2 * std::numbers::pi)) / (2 * std::log(base));
+    };
+    double lo = correctionDim(*betaFast), hi = correctionDim(*betaSlow);
+    if (truncate) {
+      lo = std::floor(lo);
+      hi = std::ceil(hi);
+    }
+    lo = std::max(lo, 0.0);
+    hi = std::min(hi, static_cast<double>(dim - 1));
+    if (lo == hi)
+      hi += 0.001;
+    for (int64_t i = 0; i < dim / 2; ++i) {
+      double posFreq = std::pow(base, static_cast<double>(2 * i) / dim);
+      double ramp = std::clamp((static_cast<double>(i) - lo) / (hi - lo), 0.0, 1.0);
+      double extrapolation = 1 - ramp;
+      inv[i] = 1.0 / (f * posFreq) * (1 - extrapolation) + 1.0 / posFreq * extrapolation;
+    }
+  } else if (type == "dynamic") {
+    return h.fail("key '" + where + "': rope_type \"dynamic\" (dynamic NTK) is not supported: "
+                  "its frequencies change with the sequence length at run time, and tfm's "
+                  "rotary table is fixed when compiling");
+  } else if (type == "longrope") {
+    return h.fail("key '" + where + "': rope_type \"longrope\" is not supported: it switches "
+                  "between two factor lists by the sequence length at run time");
+  } else {
+    return h.fail("key '" + where + "': unknown rope_type \"" + type +
+                  "\" (expected default, linear, llama3 or yarn)");
+  }
+  c.invFreq.assign(inv.begin(), inv.end());
+  return llvm::Error::success();
+}
 } // namespace tfm::frontend

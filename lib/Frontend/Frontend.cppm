@@ -21,6 +21,7 @@ export module tfm.frontend;
 
 export import tfm.frontend.blocks;
 import tfm.frontend.models.gpt2;
+import tfm.frontend.models.gpt_neox;
 import tfm.frontend.models.llama;
 
 export namespace tfm::frontend {
@@ -59,12 +60,16 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> buildGpt2(ModelBuilder &m, con
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> buildLlama(ModelBuilder &m, const Weights &) {
   return models::buildLlama(m);
 }
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> buildGptNeoX(ModelBuilder &m, const Weights &) {
+  return models::buildGptNeoX(m);
+}
 
 constexpr Family kFamilies[] = {
     {"gpt2", models::readGpt2, buildGpt2},
     {"llama", models::readLlama, buildLlama},
     {"mistral", models::readLlama, buildLlama},
     {"qwen2", models::readLlama, buildLlama},
+    {"gpt_neox", models::readGptNeoX, buildGptNeoX},
 };
 
 const Family *lookup(llvm::StringRef modelType) {

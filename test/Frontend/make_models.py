@@ -178,6 +178,10 @@ def main():
     bad_config(out, "llama-window-zero", lcfg(model_type="mistral", sliding_window=0))
     bad_config(out, "llama-activation", lcfg(hidden_act="mish"))
     bad_config(out, "llama-huge-heads", lcfg(num_attention_heads=8192))
+    neox = dict(model_type="gpt_neox", vocab_size=64, hidden_size=16, intermediate_size=32,
+                num_hidden_layers=2, num_attention_heads=2)
+    bad_config(out, "neox-rotary-pct", json.dumps({**neox, "rotary_pct": 0.1}))
+    bad_config(out, "neox-divisible", json.dumps({**neox, "num_attention_heads": 3}))
 
     # Bad weights files (a valid config, a broken model.safetensors).
     def bad_weights(name, **kw):

@@ -154,6 +154,7 @@ struct RopeMatch {
   Value input, positions;
   int64_t dim;
   Value invFreq;  ///< the [r/2] f32 constant of inverse frequencies
+  bool unitTable = false; ///< r = 2 with inv_freq [1.0]: the multiply folded away
   Value cosTable; ///< shared by q and k
 };
 
@@ -170,8 +171,26 @@ bool matchTable(Value table, bool isCos, RopeMatch &m) {
     return false;
   SmallVector<double> freqs;
   Value inv;
+  // One rotated pair whose frequency is 1 (r = 2, as GPT-NeoX's rotary_pct
+  // of a small head): canonicalization folded the multiply by [1.0] away, so
+  // the angles are the positions themselves.
+  auto pr = def<ReshapeOp>(cat.getInputs()[0]);
+  auto pc = pr ? def<CastOp>(pr.getInput()) : CastOp();
+  if (pc && shape(pr).size() == 2 && shape(pr)[1] == 1 &&
+      isa<IntegerType>(cast<RankedTensorType>(pc.getInput().getType()).getElementType())) {
+    if (m.invFreq || (m.positions && m.positions != pc.getInput()))
+      return false;
+    m.positions = pc.getInput();
+    m.dim = 2;
+    m.unitTable = true;
+    if (isCos)
+      m.cosTable = table;
+    return true;
+  }
   if (!matchAngles(cat.getInputs()[0], m.positions, freqs, &inv) || freqs.empty() ||
       !cast<RankedTensorType>(inv.getType()).getElementType().isF32())
+    return false;
+  if (m.unitTable)
     return false;
   if (m.invFreq && m.invFreq != inv)
     return false; // cos and sin of different angles
@@ -242,10 +261,21 @@ LogicalResult matchRope(Value v, RopeMatch &m, Refusal &refuse) {
     heads = parts.getInput();
   }
   auto r = def<ReshapeOp>(heads);
-  if (!r || shape(r).size() != 3 || r.getInput().getType() != flat.getType())
-    return refuse("the rotation is not applied per head of a [T, H*Dh] tensor");
-  m.input = r.getInput();
-  return success();
+  if (r && shape(r).size() == 3 && r.getInput().getType() == flat.getType()) {
+    m.input = r.getInput();
+    return success();
+  }
+  // Heads that never were [T, H*Dh] (a projection split per head, as
+  // GPT-NeoX's fused query_key_value; canonicalization folds the reshapes
+  // between): the rewrite flattens them.
+  auto hs = shape(heads);
+  auto fs = shape(flat);
+  if (hs.size() == 3 && !ShapedType::isDynamic(hs[1]) && !ShapedType::isDynamic(hs[2]) &&
+      fs[1] == hs[1] * hs[2] && !def<ReshapeOp>(heads)) {
+    m.input = heads;
+    return success();
+  }
+  return refuse("the rotation is not applied per head of a [T, H*Dh] tensor");
 }
 
 LogicalResult fuseRope(AttentionOp attn, RewriterBase &rewriter, Refusal &refuse) {
@@ -253,17 +283,29 @@ LogicalResult fuseRope(AttentionOp attn, RewriterBase &rewriter, Refusal &refuse
   if (failed(matchRope(attn.getQ(), qm, refuse)) || failed(matchRope(attn.getK(), km, refuse)))
     return failure();
   DenseElementsAttr qInv, kInv;
-  if (qm.positions != km.positions || qm.dim != km.dim ||
-      !matchPattern(qm.invFreq, m_Constant(&qInv)) ||
-      !matchPattern(km.invFreq, m_Constant(&kInv)) || qInv != kInv)
+  if (qm.positions != km.positions || qm.dim != km.dim || qm.unitTable != km.unitTable ||
+      (!qm.unitTable && (!matchPattern(qm.invFreq, m_Constant(&qInv)) ||
+                         !matchPattern(km.invFreq, m_Constant(&kInv)) || qInv != kInv)))
     return refuse("q and k are rotated differently");
   int64_t headDim = shape(attn.getQ())[1] / attn.getNumHeadsAttr().getInt();
   if (qm.dim > headDim)
     return refuse("the rotary width exceeds the head dim");
   rewriter.setInsertionPoint(attn);
+  // Rotated inputs given per head ([T, H, Dh]) are flattened to [T, H*Dh].
+  auto flatten = [&](Value x, Value like) -> Value {
+    if (x.getType() == like.getType())
+      return x;
+    return ReshapeOp::create(rewriter, attn.getLoc(), like.getType(), x);
+  };
+  Value qIn = flatten(qm.input, attn.getQ()), kIn = flatten(km.input, attn.getK());
+  if (qm.unitTable) {
+    auto type = RankedTensorType::get({1}, rewriter.getF32Type());
+    qm.invFreq = ConstantOp::create(rewriter, attn.getLoc(), type,
+                                    DenseElementsAttr::get(type, 1.0f));
+  }
   SmallVector<Type> results(attn->getResultTypes().begin(), attn->getResultTypes().end());
   auto fused = AttentionOp::create(
-      rewriter, attn.getLoc(), results[0], ArrayRef(results).drop_front(), qm.input, km.input,
+      rewriter, attn.getLoc(), results[0], ArrayRef(results).drop_front(), qIn, kIn,
       attn.getV(), attn.getPastK(), attn.getPastV(), qm.positions, qm.invFreq,
       attn.getNumHeadsAttr(), attn.getNumKvHeadsAttr(), attn.getScaleAttr(),
       attn.getCausalAttr(), attn.getWindowAttr());
