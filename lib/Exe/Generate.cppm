@@ -269,7 +269,13 @@ int generate(const GenerateOptions &o, const Signature &sig) {
     return fail("a prompt of " + std::to_string(t0) + " tokens and " + std::to_string(n) +
                 " new tokens need " + std::to_string(positionsUsed) + " positions; at most " +
                 std::to_string(kMaxPositions) + " without a fixed context");
-  int64_t capacity = sig.context > 0 ? sig.context : static_cast<int64_t>(positionsUsed);
+  // The cache holds what this run uses: the prompt and -n (a Llama 3.2's
+  // 131,072-position context would be 8.6 GB of cache allocated up front);
+  // --perplexity's windows are the whole context.
+  int64_t capacity = static_cast<int64_t>(
+      std::min<unsigned long long>(positionsUsed, static_cast<unsigned long long>(kMaxPositions)));
+  if (sig.context > 0 && (!perplexityPath.empty() || capacity > sig.context))
+    capacity = sig.context;
   if (capacity > kMaxPositions || width > (int64_t(1) << 20))
     return fail("a KV cache of " + std::to_string(capacity) + " positions x " +
                 std::to_string(width) + " is beyond what the driver allocates (at most " +
