@@ -262,25 +262,31 @@ def logits_of(cfg, w, tokens):
     return x @ head.T
 
 
-def main():
-    out = sys.argv[1]
+def write_models(out, base, variants, make_weights, logits_of):
+    """Writes each variant (seed, optional dtype, config keys over `base`) as
+    config.json + model.safetensors, with tokens.npy and the logits.npy of
+    `logits_of(cfg, weights as stored, TOKENS)`; null keys are left out."""
     torch.set_grad_enabled(False)
-    for name, spec in VARIANTS.items():
+    for name, spec in variants.items():
         spec = dict(spec)
         seed, dtype = spec.pop("seed"), spec.pop("dtype", "F32")
-        cfg = dict(BASE, **spec)
-        cfg = {k: v for k, v in cfg.items() if v is not None}
+        cfg = {k: v for k, v in dict(base, **spec).items() if v is not None}
         directory = os.path.join(out, name)
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
         w = make_weights(cfg, seed)
         save_safetensors(os.path.join(directory, "model.safetensors"), w, dtype)
+        # The model as stored: weights rounded to their dtype, computed in f32.
         w = {k: t.to(TORCH_DTYPE[dtype]).float() for k, t in w.items()}
         logits = logits_of(cfg, w, TOKENS)
         np.save(os.path.join(directory, "tokens.npy"), np.array(TOKENS, dtype=np.int64))
         np.save(os.path.join(directory, "logits.npy"), logits.numpy().astype(np.float32))
         print(f"{name}: seed {seed}, {dtype}, logits {tuple(logits.shape)}")
+
+
+def main():
+    write_models(sys.argv[1], BASE, VARIANTS, make_weights, logits_of)
 
 
 if __name__ == "__main__":

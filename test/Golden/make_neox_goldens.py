@@ -19,15 +19,12 @@ written out from transformers' modeling_gpt_neox.py (v4.5x):
     h = x + attn(ln1(x)); h + mlp(ln2(h)); MLP dense_4h_to_h(act(dense_h_to_4h));
   * final_layer_norm and the embed_out head (untied unless tie_word_embeddings).
 """
-import json
-import os
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from make_llama_goldens import TOKENS, TORCH_DTYPE, save_safetensors
+from make_llama_goldens import write_models
 
 BASE = dict(model_type="gpt_neox", vocab_size=64, hidden_size=16, intermediate_size=32,
             num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=64,
@@ -126,23 +123,7 @@ def logits_of(cfg, w, tokens):
 
 
 def main():
-    out = sys.argv[1]
-    torch.set_grad_enabled(False)
-    for name, spec in VARIANTS.items():
-        spec = dict(spec)
-        seed, dtype = spec.pop("seed"), spec.pop("dtype", "F32")
-        cfg = dict(BASE, **spec)
-        directory = os.path.join(out, name)
-        os.makedirs(directory, exist_ok=True)
-        with open(os.path.join(directory, "config.json"), "w") as f:
-            json.dump(cfg, f, indent=2)
-        w = make_weights(cfg, seed)
-        save_safetensors(os.path.join(directory, "model.safetensors"), w, dtype)
-        w = {k: t.to(TORCH_DTYPE[dtype]).float() for k, t in w.items()}
-        logits = logits_of(cfg, w, TOKENS)
-        np.save(os.path.join(directory, "tokens.npy"), np.array(TOKENS, dtype=np.int64))
-        np.save(os.path.join(directory, "logits.npy"), logits.numpy().astype(np.float32))
-        print(f"{name}: seed {seed}, {dtype}, logits {tuple(logits.shape)}")
+    write_models(sys.argv[1], BASE, VARIANTS, make_weights, logits_of)
 
 
 if __name__ == "__main__":
