@@ -178,6 +178,12 @@ def main():
     bad_config(out, "llama-window-zero", lcfg(model_type="mistral", sliding_window=0))
     bad_config(out, "llama-activation", lcfg(hidden_act="mish"))
     bad_config(out, "llama-huge-heads", lcfg(num_attention_heads=8192))
+    # Qwen2 windows (good configs): absent sliding_window is the class default
+    # 4096, null is none; layers from max_window_layers on use it.
+    bad_config(out, "qwen2-window-default", lcfg(model_type="qwen2", use_sliding_window=True,
+                                                 max_window_layers=1))
+    bad_config(out, "qwen2-window-null", lcfg(model_type="qwen2", use_sliding_window=True,
+                                              max_window_layers=0, sliding_window=None))
     neox = dict(model_type="gpt_neox", vocab_size=64, hidden_size=16, intermediate_size=32,
                 num_hidden_layers=2, num_attention_heads=2)
     bad_config(out, "neox-rotary-pct", json.dumps({**neox, "rotary_pct": 0.1}))

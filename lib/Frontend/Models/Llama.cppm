@@ -53,7 +53,7 @@ Defaults defaultsFor(llvm::StringRef type) {
   if (type == "mistral")
     return {32000, 4096, 14336, 32, 32, 4096 * 32, 8, false, false, 4096};
   if (type == "qwen2")
-    return {151936, 4096, 22016, 32, 32, 32768, 32, true, false, std::nullopt};
+    return {151936, 4096, 22016, 32, 32, 32768, 32, true, false, 4096};
   return {32000, 4096, 11008, 32, 32, 2048, std::nullopt, false, false, std::nullopt};
 }
 
@@ -181,7 +181,8 @@ llvm::Error readLlama(const HfConfig &h, ModelConfig &c) {
   }
 
   // Sliding windows: Mistral's sliding_window for every layer; Qwen2's with
-  // use_sliding_window from layer max_window_layers on; or layer_types.
+  // use_sliding_window from layer max_window_layers on; or layer_types. An
+  // absent sliding_window is the class default (4096), a null one none.
   c.windows.assign(c.layers, 0);
   int64_t window = 0;
   if (c.modelType != "llama") {
@@ -198,12 +199,12 @@ llvm::Error readLlama(const HfConfig &h, ModelConfig &c) {
     bool use = false;
     if (auto e = h.flag({"use_sliding_window"}, use))
       return e;
-    int64_t firstWindowed = 28;
-    if (h.get({"max_window_layers"}))
+    int64_t firstWindowed = 28; // 0 is valid too: every layer windowed
+    if (const llvm::json::Value *v = h.get({"max_window_layers"}); v && v->getAsInteger() != 0)
       if (auto e = h.size({"max_window_layers"}, kMaxLayers, firstWindowed))
         return e;
-    if (use && window == 0)
-      window = 4096;
+    if (const llvm::json::Value *v = h.get({"max_window_layers"}); v && v->getAsInteger() == 0)
+      firstWindowed = 0;
     for (int64_t l = 0; l < c.layers; ++l)
       c.windows[l] = use && l >= firstWindowed ? window : 0;
   }
