@@ -237,9 +237,8 @@ export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer
     int64_t keysSeen = keysEnd - keysBegin;
     // Heads of one group share their key/value head: a batch of query heads
     // against one K (a broadcast batch dimension of oneDNN's matmul).
-    int64_t batch = std::clamp<int64_t>((4 << 20) / (rows * keysSeen * 4), 1, group);
-    if (group == 1)
-      batch = std::clamp<int64_t>((4 << 20) / (rows * keysSeen * 4), 1, heads);
+    int64_t batch =
+        std::clamp<int64_t>((4 << 20) / (rows * keysSeen * 4), 1, group == 1 ? heads : group);
     float *scores = rt.scratch(3, static_cast<size_t>(batch * rows * keysSeen));
     const float *qBlock = qRows + r0 * qs;
     float *outBlock = out + r0 * os;

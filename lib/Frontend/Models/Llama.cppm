@@ -199,12 +199,13 @@ llvm::Error readLlama(const HfConfig &h, ModelConfig &c) {
     bool use = false;
     if (auto e = h.flag({"use_sliding_window"}, use))
       return e;
-    int64_t firstWindowed = 28; // 0 is valid too: every layer windowed
-    if (const llvm::json::Value *v = h.get({"max_window_layers"}); v && v->getAsInteger() != 0)
-      if (auto e = h.size({"max_window_layers"}, kMaxLayers, firstWindowed))
+    int64_t firstWindowed = 28;
+    if (const llvm::json::Value *v = h.get({"max_window_layers"})) {
+      if (v->getAsInteger() == 0) // valid too: every layer windowed
+        firstWindowed = 0;
+      else if (auto e = h.size({"max_window_layers"}, kMaxLayers, firstWindowed))
         return e;
-    if (const llvm::json::Value *v = h.get({"max_window_layers"}); v && v->getAsInteger() == 0)
-      firstWindowed = 0;
+    }
     for (int64_t l = 0; l < c.layers; ++l)
       c.windows[l] = use && l >= firstWindowed ? window : 0;
   }
