@@ -64,7 +64,7 @@ int quantized(int argc, char **argv) {
   for (int r = 0; r <= repeats; ++r) {
     auto start = std::chrono::steady_clock::now();
     _mlir_ciface_tfm_rt_quantized_matmul(arg(da, TFM_DTYPE_F32), arg(dq, TFM_DTYPE_I8),
-                                         arg(ds, TFM_DTYPE_F32), Arg(), Arg(),
+                                         arg(ds, TFM_DTYPE_F32), Arg(), Arg(), Arg(),
                                          arg(dy, TFM_DTYPE_F32), 0, bits, group);
     if (r > 0)
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start)

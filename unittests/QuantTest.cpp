@@ -146,8 +146,9 @@ struct Desc1 {
 class QuantizedMatmul
     : public ::testing::TestWithParam<std::tuple<int, int64_t, int64_t, int64_t>> {};
 
-/// y = gelu_tanh(x W + bias) + residual through the C ABI, M rows (1-4: the
-/// GEMV; more: dequantization into oneDNN), against (1) the kernel's
+/// y = act(x W + bias) * multiplier + residual through the C ABI, act GELU
+/// (tanh) for odd M and SiLU for even M, M rows (1-4: the GEMV; more:
+/// dequantization into oneDNN's matmul and its post-ops), against (1) the kernel's
 /// documented arithmetic in double (activations quantized per block of 32)
 /// for the GEMV, the dequantized weights in double for oneDNN, both within
 /// f32 rounding; and (2) the f32 product within the quantization error.
@@ -156,21 +157,24 @@ TEST_P(QuantizedMatmul, MatchesNaiveLoops) {
   Scheme s{bits, group};
   int64_t n = 67, lda = k + 3; // rows at a stride wider than K
   std::vector<float> w = values(k * n, 11), a = values(m * lda, 5), bias = values(n, 7),
-                     res = values(m * n, 9), y(m * n, 0);
+                     res = values(m * n, 9), mul = values(m * n, 13), y(m * n, 0);
   auto quant = tfm::quant::quantize("w", w.data(), tfm::quant::Source::F32, true, k, n, s);
   Naive ref = naiveQuantize(w, true, k, n, s);
   Desc2 da = desc(a.data(), m, k, lda), dq = desc(quant.q.data(), n, s.rowBytes(k), s.rowBytes(k)),
         ds = desc(quant.scales.data(), n, s.groups(k), s.groups(k)), dr = desc(res.data(), m, n, n),
-        dy = desc(y.data(), m, n, n);
+        dm = desc(mul.data(), m, n, n), dy = desc(y.data(), m, n, n);
+  bool silu = m % 2 == 0;
   Desc1 db{bias.data(), bias.data(), 0, {n}, {1}};
   _mlir_ciface_tfm_rt_quantized_matmul(
       tfm::runtime::recordOf(da, TFM_DTYPE_F32), tfm::runtime::recordOf(dq, TFM_DTYPE_I8),
       tfm::runtime::recordOf(ds, TFM_DTYPE_F32), tfm::runtime::recordOf(db, TFM_DTYPE_F32),
-      tfm::runtime::recordOf(dr, TFM_DTYPE_F32), tfm::runtime::recordOf(dy, TFM_DTYPE_F32),
-      /*gelu_tanh*/ 1, bits, group);
+      tfm::runtime::recordOf(dm, TFM_DTYPE_F32), tfm::runtime::recordOf(dr, TFM_DTYPE_F32),
+      tfm::runtime::recordOf(dy, TFM_DTYPE_F32), silu ? TFM_ACTIVATION_SILU : TFM_ACTIVATION_GELU_TANH,
+      bits, group);
   ASSERT_EQ(tfm_rt_last_error(), nullptr) << tfm_rt_last_error();
-  auto gelu = [](double x) {
-    return 0.5 * x * (1 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+  auto act = [silu](double x) {
+    return silu ? x / (1 + std::exp(-x))
+                : 0.5 * x * (1 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
   };
   bool gemv = tfm::runtime::integerMatmul(m, s); // activations quantized too
   for (int64_t i = 0; i < m; ++i) {
@@ -197,11 +201,12 @@ TEST_P(QuantizedMatmul, MatchesNaiveLoops) {
         // (GEMV) by half its block's step.
         bound += std::fabs(a[i * lda + j]) * step / 2 + (gemv ? std::fabs(wq) * xStep[j] / 2 : 0);
       }
-      double want = gelu(exact) + res[i * n + c], got = y[i * n + c];
+      double mu = mul[i * n + c];
+      double want = act(exact) * mu + res[i * n + c], got = y[i * n + c];
       EXPECT_NEAR(got, want, 2e-4 * (1 + std::fabs(want))) << "row " << i << " column " << c;
       // Against the unquantized f32 product: within the rounding bound
-      // (|gelu'| <= 1.13).
-      EXPECT_NEAR(got, gelu(f32) + res[i * n + c], 1.13 * bound + 1e-4)
+      // (|gelu'| <= 1.13, |silu'| <= 1.1), times the multiplier.
+      EXPECT_NEAR(got, act(f32) * mu + res[i * n + c], 1.13 * bound * std::fabs(mu) + 1e-4)
           << "row " << i << " column " << c;
     }
   }

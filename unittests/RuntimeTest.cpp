@@ -95,7 +95,7 @@ TEST(Runtime, MatmulWithEpilogue) {
   auto dres = contiguous<2>(res, {2, 2});
   auto dbias = contiguous<1>(bias, {2});
   _mlir_ciface_tfm_rt_matmul(arg(da, TFM_DTYPE_F32), arg(db, TFM_DTYPE_F32),
-                             arg(dbias, TFM_DTYPE_F32), arg(dres, TFM_DTYPE_F32),
+                             arg(dbias, TFM_DTYPE_F32), Arg(), arg(dres, TFM_DTYPE_F32),
                              arg(dc, TFM_DTYPE_F32), /*relu*/ 3, 0);
   ASSERT_EQ(tfm_rt_last_error(), nullptr);
   for (int i = 0; i < 2; ++i)
@@ -104,6 +104,29 @@ TEST(Runtime, MatmulWithEpilogue) {
       for (int k = 0; k < 3; ++k)
         acc += a[i * 3 + k] * b[k * 2 + j];
       EXPECT_NEAR(c[i * 2 + j], std::max(acc, 0.0) + res[i * 2 + j], 1e-5) << i << "," << j;
+    }
+}
+
+TEST(Runtime, MatmulWithGatedEpilogue) {
+  // A gated MLP's gate projection: silu(a x b^T + bias) * multiplier + residual,
+  // b stored [N, K] (nn.Linear), against a naive loop.
+  std::vector<float> a = {1, -2, 3, 0.5f, 1, -1}, b = {1, 0, 3, 2, -1, 1}, bias = {-1, 0.5f};
+  std::vector<float> mul = {2, -0.5f, 1.5f, 3}, res = {10, 20, 30, 40}, c(4);
+  auto da = contiguous<2>(a, {2, 3}), db = contiguous<2>(b, {2, 3}), dc = contiguous<2>(c, {2, 2});
+  auto dmul = contiguous<2>(mul, {2, 2}), dres = contiguous<2>(res, {2, 2});
+  auto dbias = contiguous<1>(bias, {2});
+  _mlir_ciface_tfm_rt_matmul(arg(da, TFM_DTYPE_F32), arg(db, TFM_DTYPE_F32),
+                             arg(dbias, TFM_DTYPE_F32), arg(dmul, TFM_DTYPE_F32),
+                             arg(dres, TFM_DTYPE_F32), arg(dc, TFM_DTYPE_F32),
+                             TFM_ACTIVATION_SILU, /*transpose_b*/ 1);
+  ASSERT_EQ(tfm_rt_last_error(), nullptr);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) {
+      double acc = bias[j];
+      for (int k = 0; k < 3; ++k)
+        acc += a[i * 3 + k] * b[j * 3 + k];
+      double want = acc / (1 + std::exp(-acc)) * mul[i * 2 + j] + res[i * 2 + j];
+      EXPECT_NEAR(c[i * 2 + j], want, 1e-5) << i << "," << j;
     }
 }
 
@@ -448,7 +471,7 @@ TEST(Runtime, Bf16ConversionRoundsToNearestEven) {
   auto da = contiguous<2>(a, {2, 3}), db = contiguous<2>(b, {2, 3});
   auto dc = contiguous<2>(c, {2, 2});
   // K mismatch (3 vs 2): oneDNN refuses to create the primitive.
-  _mlir_ciface_tfm_rt_matmul(arg(da, TFM_DTYPE_F32), arg(db, TFM_DTYPE_F32), Arg(), Arg(),
+  _mlir_ciface_tfm_rt_matmul(arg(da, TFM_DTYPE_F32), arg(db, TFM_DTYPE_F32), Arg(), Arg(), Arg(),
                              arg(dc, TFM_DTYPE_F32), 0, 0);
   const char *error = tfm_rt_last_error();
   bool reported = error && std::string(error).find("matmul: oneDNN error") != std::string::npos;

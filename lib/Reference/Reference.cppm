@@ -421,7 +421,9 @@ private:
               case Activation::gelu_tanh: v = geluTanh(v); break;
               case Activation::gelu_erf: v = geluErf(v); break;
               case Activation::relu: v = std::max(v, 0.0); break;
+              case Activation::silu: v = v / (1.0 + std::exp(-v)); break;
               }
+              if (o.getMultiplier()) v *= get(o.getMultiplier()).data[r * n + j];
               if (o.getResidual()) v += get(o.getResidual()).data[r * n + j];
             }
           set(o, std::move(y));

@@ -86,11 +86,12 @@ void guarded(const char *what, F body) {
 
 extern "C" {
 
-void _mlir_ciface_tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(residual),
-                                TFM_BUF(dst), int32_t activation, int32_t transpose_b) {
+void _mlir_ciface_tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(multiplier),
+                                TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
+                                int32_t transpose_b) {
   guarded("matmul", [&] {
-    Runtime::get().matmul(BUF(a), BUF(b), BUF(bias), BUF(residual), BUF(dst),
-                          activation, transpose_b != 0);
+    Runtime::get().matmul(BUF(a), BUF(b), BUF(bias), BUF(residual), BUF(dst), activation,
+                          transpose_b != 0, BUF(multiplier));
   });
 }
 
@@ -204,11 +205,11 @@ void _mlir_ciface_tfm_rt_quantized_weight(tfm_bytes_memref *result, const tfm_by
 }
 
 void _mlir_ciface_tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales), TFM_BUF(bias),
-                                          TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
-                                          int32_t bits, int64_t group) {
+                                          TFM_BUF(multiplier), TFM_BUF(residual), TFM_BUF(dst),
+                                          int32_t activation, int32_t bits, int64_t group) {
   guarded("quantized_matmul", [&] {
-    tfm::runtime::quantizedMatmul(BUF(a), BUF(q), BUF(scales), BUF(bias), BUF(residual),
-                                  BUF(dst), activation, bits, group);
+    tfm::runtime::quantizedMatmul(BUF(a), BUF(q), BUF(scales), BUF(bias), BUF(multiplier),
+                                  BUF(residual), BUF(dst), activation, bits, group);
   });
 }
 

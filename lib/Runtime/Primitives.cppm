@@ -47,9 +47,11 @@ public:
     return rt;
   }
 
+  /// dst = activation(a x b + bias) * multiplier + residual; bias,
+  /// multiplier and residual may be absent (Buffer{}).
   void matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
               const Buffer &residual, const Buffer &dst, int32_t activation,
-              bool transposeB);
+              bool transposeB, const Buffer &multiplier = Buffer{});
   void layerNorm(const Buffer &src, const Buffer &scale, const Buffer &shift,
                  const Buffer &dst, double epsilon, bool rms);
   /// dst = src with the causal (and window) mask's masked entries = fill.
@@ -280,6 +282,7 @@ algorithm activationAlgorithm(int32_t activation) {
   case TFM_ACTIVATION_GELU_TANH: return algorithm::eltwise_gelu_tanh;
   case TFM_ACTIVATION_GELU_ERF: return algorithm::eltwise_gelu_erf;
   case TFM_ACTIVATION_RELU: return algorithm::eltwise_relu;
+  case TFM_ACTIVATION_SILU: return algorithm::eltwise_swish; // x sigmoid(alpha x), alpha 1
   }
   throw std::runtime_error("unknown activation code " + std::to_string(activation));
 }
@@ -357,10 +360,10 @@ dnnl::primitive &Runtime::cached(const std::string &key,
 
 void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
                      const Buffer &residual, const Buffer &dst, int32_t activation,
-                     bool transposeB) {
+                     bool transposeB, const Buffer &multiplier) {
   size_t rank = dst.dims.size();
   std::string key = "matmul";
-  for (const Buffer *x : {&a, &b, &bias, &residual, &dst})
+  for (const Buffer *x : {&a, &b, &bias, &multiplier, &residual, &dst})
     keyOf(key, *x);
   key += "|" + std::to_string(activation) + (transposeB ? "t" : "n");
   memory::desc aUser = desc(a, rank), dMd = desc(dst, rank);
@@ -397,10 +400,14 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
     biasMd = desc(bi, rank);
   }
   memory::desc resMd = residual.present() ? desc(residual, rank) : memory::desc();
+  memory::desc mulMd = multiplier.present() ? desc(multiplier, rank) : memory::desc();
   auto &prim = cached<dnnl::matmul>(key, [&] {
     dnnl::post_ops po;
-    if (activation != TFM_ACTIVATION_NONE)
-      po.append_eltwise(1.f, activationAlgorithm(activation), 0.f, 0.f);
+    if (activation != TFM_ACTIVATION_NONE) // alpha: swish's beta (1); relu's slope (0)
+      po.append_eltwise(1.f, activationAlgorithm(activation),
+                        activation == TFM_ACTIVATION_SILU ? 1.f : 0.f, 0.f);
+    if (multiplier.present())
+      po.append_binary(algorithm::binary_mul, mulMd);
     if (residual.present())
       po.append_binary(algorithm::binary_add, resMd);
     dnnl::primitive_attr attr;
@@ -447,9 +454,11 @@ void Runtime::matmul(const Buffer &a, const Buffer &b, const Buffer &bias,
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, mem(dMd, dst)}};
   if (bias.present())
     args[DNNL_ARG_BIAS] = mem(biasMd, bias);
+  int postOp = activation != TFM_ACTIVATION_NONE ? 1 : 0;
+  if (multiplier.present())
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1] = mem(mulMd, multiplier);
   if (residual.present())
-    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(activation != 0 ? 1 : 0) | DNNL_ARG_SRC_1] =
-        mem(resMd, residual);
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp) | DNNL_ARG_SRC_1] = mem(resMd, residual);
   prim.execute(stream_, args);
   stream_.wait();
 }

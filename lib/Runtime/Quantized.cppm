@@ -65,6 +65,7 @@ float activate(int32_t activation, float x) {
            (1.0f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
   case TFM_ACTIVATION_GELU_ERF: return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
   case TFM_ACTIVATION_RELU: return x > 0 ? x : 0.0f;
+  case TFM_ACTIVATION_SILU: return x / (1.0f + std::exp(-x));
   default: return x;
   }
 }
@@ -143,16 +144,17 @@ export void *quantizedWeight(const std::string &name, int64_t d0, int64_t d1, in
   return copy;
 }
 
-/// dst = activation(a x W + bias) + residual for the quantized weight W =
-/// (q, scales) (onednn.quantized_matmul). Throws std::runtime_error.
+/// dst = activation(a x W + bias) * multiplier + residual for the quantized
+/// weight W = (q, scales) (onednn.quantized_matmul). Throws std::runtime_error.
 export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scales,
-                            const Buffer &bias, const Buffer &residual, const Buffer &dst,
-                            int32_t activation, int bits, int64_t group) {
+                            const Buffer &bias, const Buffer &multiplier,
+                            const Buffer &residual, const Buffer &dst, int32_t activation,
+                            int bits, int64_t group) {
   for (const Buffer *b : {&a, &dst})
     if (b->dtype != TFM_DTYPE_F32 || b->dims.size() < 2 || b->strides.back() != 1)
       throw std::runtime_error("quantized matmul: expected f32 activations with unit stride "
                                "along K");
-  if (activation < TFM_ACTIVATION_NONE || activation > TFM_ACTIVATION_RELU)
+  if (activation < TFM_ACTIVATION_NONE || activation > TFM_ACTIVATION_SILU)
     throw std::runtime_error("quantized matmul: unknown activation code " +
                              std::to_string(activation));
   quant::Scheme scheme{bits, group};
@@ -170,13 +172,15 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
                              "] and its scales do not fit " + std::to_string(k) +
                              " inputs and " + std::to_string(dst.dims.back()) + " outputs, int" +
                              std::to_string(bits) + " in groups of " + std::to_string(group));
-  for (const Buffer *b : {&bias, &residual})
+  for (const Buffer *b : {&bias, &multiplier, &residual})
     if (b->present() && b->dtype != TFM_DTYPE_F32)
-      throw std::runtime_error("quantized matmul: expected an f32 bias and residual");
-  if (residual.present() && residual.strides.back() != 1)
-    throw std::runtime_error("quantized matmul: expected a residual with unit stride along N");
+      throw std::runtime_error("quantized matmul: expected an f32 bias, multiplier and residual");
+  for (const Buffer *b : {&multiplier, &residual})
+    if (b->present() && b->strides.back() != 1)
+      throw std::runtime_error("quantized matmul: expected a multiplier and residual with unit "
+                               "stride along N");
   // Rows: rank 2 at any row stride; higher ranks must be dense row-major.
-  for (const Buffer *b : {&a, &dst, &residual})
+  for (const Buffer *b : {&a, &dst, &multiplier, &residual})
     if (b->present() && b->dims.size() > 2) {
       int64_t stride = 1;
       for (size_t i = b->dims.size(); i-- > 0; stride *= b->dims[i])
@@ -200,7 +204,7 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
     b.dtype = TFM_DTYPE_F32;
     b.dims = {k, n};
     b.strides = {n, 1};
-    rt.matmul(a, b, bias, residual, dst, activation, /*transposeB=*/false);
+    rt.matmul(a, b, bias, residual, dst, activation, /*transposeB=*/false, multiplier);
     return;
   }
   rt.noteKernel("quantized_matmul",
@@ -214,10 +218,12 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
   qkernels::gemv(x, reinterpret_cast<const uint8_t *>(q.data),
                  reinterpret_cast<const float *>(scales.data), scheme, k, n, out, ldd,
                  rt.threads());
-  // Epilogue: bias, activation, residual (a few rows: plain loops).
+  // Epilogue: bias, activation, multiplier, residual (a few rows: plain loops).
   const float *bi = reinterpret_cast<const float *>(bias.data);
+  const float *mul = reinterpret_cast<const float *>(multiplier.data);
   const float *res = reinterpret_cast<const float *>(residual.data);
   int64_t biasStride = bias.present() ? bias.strides.back() : 0;
+  int64_t ldm = multiplier.present() && multiplier.dims.size() == 2 ? multiplier.strides[0] : n;
   int64_t ldr = residual.present() && residual.dims.size() == 2 ? residual.strides[0] : n;
   // Rows split over the threads when there are many (prefill).
   kernels::parallelFor(m, m * n < (1 << 16) ? 1 : rt.threads(), [&](int64_t begin, int64_t end) {
@@ -225,6 +231,8 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
       for (int64_t c = 0; c < n; ++c) {
         float v = out[i * ldd + c] + (bi ? bi[c * biasStride] : 0.0f);
         v = activate(activation, v);
+        if (mul)
+          v *= mul[i * ldm + c];
         out[i * ldd + c] = v + (res ? res[i * ldr + c] : 0.0f);
       }
   });

@@ -8,7 +8,7 @@
 // [0] data address, [1] offset, [2] dtype, [3] rank, [4..12) sizes,
 // [12..20) strides. MLIR's own passes take the rest to LLVM.
 
-// CHECK-DAG: func.func private @tfm_rt_matmul(memref<20xi64>, memref<20xi64>, memref<20xi64>, memref<20xi64>, memref<20xi64>, i32, i32) attributes {llvm.emit_c_interface}
+// CHECK-DAG: func.func private @tfm_rt_matmul(memref<20xi64>, memref<20xi64>, memref<20xi64>, memref<20xi64>, memref<20xi64>, memref<20xi64>, i32, i32) attributes {llvm.emit_c_interface}
 // CHECK-DAG: func.func private @tfm_rt_eltwise(memref<20xi64>, memref<20xi64>, i32, f64, f64) attributes {llvm.emit_c_interface}
 // CHECK-DAG: func.func private @tfm_rt_weight(memref<?xi8>, i64, i64, i64, i64, i64, i32) -> memref<?xi8> attributes {llvm.emit_c_interface}
 // The weight's name: a NUL-terminated constant.
@@ -51,10 +51,11 @@
 // CHECK: memref.store %[[ROWS]], %[[A]][%[[C4]]]
 // CHECK: memref.store %[[EIGHT]], %[[A]][%[[C12]]]
 // CHECK: memref.store %[[EIGHT]], %[[A]][%[[C5]]]
-// The absent bias and residual: data 0.
+// The absent bias, multiplier and residual: data 0.
 // CHECK: memref.store %[[ZERO]], %[[BIAS:.*]][%[[C0]]] : memref<20xi64>
+// CHECK: memref.store %[[ZERO]], %[[MUL:.*]][%[[C0]]] : memref<20xi64>
 // CHECK: memref.store %[[ZERO]], %[[RES:.*]][%[[C0]]] : memref<20xi64>
-// CHECK: call @tfm_rt_matmul(%[[A]], %{{.*}}, %[[BIAS]], %[[RES]], %{{.*}}, %[[GELU]], %[[NOTRANS]])
+// CHECK: call @tfm_rt_matmul(%[[A]], %{{.*}}, %[[BIAS]], %[[MUL]], %[[RES]], %{{.*}}, %[[GELU]], %[[NOTRANS]])
 // CHECK: call @tfm_rt_eltwise
 // The transposed weight: strides 1 and 16, from its type.
 // CHECK: %[[T:.*]] = memref.transpose
@@ -69,7 +70,7 @@
 // LLVM-NOT: tfm.entry_types
 // The declarations are private wrappers of the C interface...
 // LLVM-DAG: llvm.func private @tfm_rt_matmul(
-// LLVM-DAG: llvm.func @_mlir_ciface_tfm_rt_matmul(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i32, i32)
+// LLVM-DAG: llvm.func @_mlir_ciface_tfm_rt_matmul(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i32, i32)
 // LLVM-DAG: llvm.func @_mlir_ciface_tfm_rt_weight(!llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, i32)
 // ... and tfm_entry reads both buffers' pointers and the one dynamic size each.
 // LLVM-LABEL: llvm.func @tfm_entry(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)

@@ -45,6 +45,7 @@ typedef enum tfm_activation {
   TFM_ACTIVATION_GELU_TANH = 1,
   TFM_ACTIVATION_GELU_ERF = 2,
   TFM_ACTIVATION_RELU = 3,
+  TFM_ACTIVATION_SILU = 4, /* x sigmoid(x): oneDNN's eltwise_swish, alpha 1 */
 } tfm_activation;
 
 /* Algorithm of tfm_rt_eltwise (onednn::EltwiseKind): y = f(x; alpha, beta)
@@ -193,9 +194,11 @@ static inline tfm_record_memref tfm_record_ref(tfm_buffer *record) {
   return ref;
 }
 
-/* activation: a tfm_activation. */
-void _mlir_ciface_tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(residual),
-                                TFM_BUF(dst), int32_t activation, int32_t transpose_b);
+/* dst = activation(a x b + bias) * multiplier + residual (onednn.matmul);
+   activation: a tfm_activation; bias, multiplier, residual may be absent. */
+void _mlir_ciface_tfm_rt_matmul(TFM_BUF(a), TFM_BUF(b), TFM_BUF(bias), TFM_BUF(multiplier),
+                                TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
+                                int32_t transpose_b);
 /* Layer normalization over the last axis; rms != 0: RMS normalization
    (src / sqrt(mean(src^2) + epsilon) * scale + shift, no centring). */
 void _mlir_ciface_tfm_rt_layer_norm(TFM_BUF(src), TFM_BUF(scale), TFM_BUF(shift),
@@ -230,11 +233,12 @@ void _mlir_ciface_tfm_rt_quantized_weight(tfm_bytes_memref *result,
                                           const tfm_bytes_memref *name, int64_t d0, int64_t d1,
                                           int32_t dtype, int32_t transposed, int32_t bits,
                                           int64_t group, int32_t part);
-/* dst = activation(a x dequantize(q, scales) + bias) + residual
+/* dst = activation(a x dequantize(q, scales) + bias) * multiplier + residual
    (onednn.quantized_matmul): a [..., M, K] f32, q/scales as above. */
 void _mlir_ciface_tfm_rt_quantized_matmul(TFM_BUF(a), TFM_BUF(q), TFM_BUF(scales),
-                                          TFM_BUF(bias), TFM_BUF(residual), TFM_BUF(dst),
-                                          int32_t activation, int32_t bits, int64_t group);
+                                          TFM_BUF(bias), TFM_BUF(multiplier),
+                                          TFM_BUF(residual), TFM_BUF(dst), int32_t activation,
+                                          int32_t bits, int64_t group);
 /* position: a tfm_position_kind. A quantized table (i8, with table_scales)
    has bits 8 or 4 and its group; otherwise bits and group are 0 and
    table_scales is absent. */

@@ -432,8 +432,8 @@ void tfm::populateOneDNNToFuncPatterns(RewritePatternSet &patterns, const Record
   using namespace onednn;
   // The call table: op, runtime function (tfm_runtime.h), number of buffer
   // operands, and the scalars that follow them.
-  addCall<MatmulOp>(patterns, slots, "tfm_rt_matmul", 5, [](MatmulOp op, CallBuilder &c) {
-    c.i32(static_cast<int32_t>(op.getActivation())); // a, b, bias, residual, dst
+  addCall<MatmulOp>(patterns, slots, "tfm_rt_matmul", 6, [](MatmulOp op, CallBuilder &c) {
+    c.i32(static_cast<int32_t>(op.getActivation())); // a, b, bias, multiplier, residual, dst
     c.i32(op.getTransposeB() ? 1 : 0);
   });
   addCall<LayerNormOp>(patterns, slots, "tfm_rt_layer_norm", 4,
@@ -463,9 +463,9 @@ void tfm::populateOneDNNToFuncPatterns(RewritePatternSet &patterns, const Record
                        [](ReductionOp op, CallBuilder &c) {
                          c.i32(static_cast<int32_t>(op.getKind()));
                        });
-  addCall<QuantizedMatmulOp>(patterns, slots, "tfm_rt_quantized_matmul", 6,
+  addCall<QuantizedMatmulOp>(patterns, slots, "tfm_rt_quantized_matmul", 7,
                              [](QuantizedMatmulOp op, CallBuilder &c) {
-                               // a, q, scales, bias, residual, dst
+                               // a, q, scales, bias, multiplier, residual, dst
                                c.i32(static_cast<int32_t>(op.getActivation()));
                                c.i32(static_cast<int32_t>(op.getBits()));
                                c.i64(op.getGroup());

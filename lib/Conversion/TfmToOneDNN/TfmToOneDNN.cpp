@@ -120,7 +120,7 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
       return dimOf(rewriter, op.getLoc(), adaptor.getLhs(), i - (rank - lhsRank));
     });
     onednn::MatmulOp::create(rewriter, op.getLoc(), adaptor.getLhs(),
-                             adaptor.getRhs(), Value(), Value(), dst,
+                             adaptor.getRhs(), Value(), Value(), Value(), dst,
                              onednn::Activation::none, false);
     rewriter.replaceOp(op, dst);
     return success();
@@ -134,11 +134,12 @@ onednn::Activation toOneDNN(Activation a) {
   case Activation::gelu_tanh: return onednn::Activation::gelu_tanh;
   case Activation::gelu_erf: return onednn::Activation::gelu_erf;
   case Activation::relu: return onednn::Activation::relu;
+  case Activation::silu: return onednn::Activation::silu;
   }
   llvm_unreachable("unknown activation");
 }
 
-/// tfm.linear -> onednn.matmul with bias / eltwise / residual post-ops.
+/// tfm.linear -> onednn.matmul with bias / eltwise / multiplier / residual post-ops.
 struct LinearLowering : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(LinearOp op, OpAdaptor adaptor,
@@ -147,7 +148,7 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
     Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getInput());
     onednn::MatmulOp::create(rewriter, op.getLoc(), adaptor.getInput(),
                              adaptor.getWeight(), adaptor.getBias(),
-                             adaptor.getResidual(), dst,
+                             adaptor.getMultiplier(), adaptor.getResidual(), dst,
                              toOneDNN(op.getActivation()),
                              op.getWeightTransposed());
     rewriter.replaceOp(op, dst);

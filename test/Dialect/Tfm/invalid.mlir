@@ -341,7 +341,7 @@ func.func @linear_bias(%x: tensor<4x16xf32>, %w: tensor<16x64xf32>, %b: tensor<1
 // -----
 
 func.func @linear_unknown_activation(%x: tensor<4x16xf32>, %w: tensor<16x64xf32>) -> tensor<4x64xf32> {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'activation' [none, gelu_tanh, gelu_erf, relu]}}
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'activation' [none, gelu_tanh, gelu_erf, relu, silu]}}
   %0 = tfm.linear %x, %w activation = swish : (tensor<4x16xf32>, tensor<16x64xf32>) -> tensor<4x64xf32>
   return %0 : tensor<4x64xf32>
 }

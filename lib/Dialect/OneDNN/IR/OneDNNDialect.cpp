@@ -31,7 +31,8 @@ TFM_SAME_CODE(Activation::none, TFM_ACTIVATION_NONE);
 TFM_SAME_CODE(Activation::gelu_tanh, TFM_ACTIVATION_GELU_TANH);
 TFM_SAME_CODE(Activation::gelu_erf, TFM_ACTIVATION_GELU_ERF);
 TFM_SAME_CODE(Activation::relu, TFM_ACTIVATION_RELU);
-TFM_SAME_CODE(getMaxEnumValForActivation(), TFM_ACTIVATION_RELU);
+TFM_SAME_CODE(Activation::silu, TFM_ACTIVATION_SILU);
+TFM_SAME_CODE(getMaxEnumValForActivation(), TFM_ACTIVATION_SILU);
 TFM_SAME_CODE(EltwiseKind::tanh, TFM_ELTWISE_TANH);
 TFM_SAME_CODE(EltwiseKind::exp, TFM_ELTWISE_EXP);
 TFM_SAME_CODE(EltwiseKind::relu, TFM_ELTWISE_RELU);
@@ -105,6 +106,8 @@ LogicalResult MatmulOp::verify() {
     return emitOpError() << "batch dimensions of a and b must broadcast to dst's";
   if (getBias() && !shapesCompatible(shapeOf(getBias()), ArrayRef<int64_t>{n}))
     return emitOpError() << "expected bias of shape [" << n << "]";
+  if (getMultiplier() && !shapesCompatible(shapeOf(getMultiplier()), c))
+    return emitOpError() << "expected multiplier of dst's shape " << shapeStr(c);
   if (getResidual() && !shapesCompatible(shapeOf(getResidual()), c))
     return emitOpError() << "expected residual of dst's shape " << shapeStr(c);
   return success();
@@ -243,6 +246,8 @@ LogicalResult QuantizedMatmulOp::verify() {
                          << "], got " << shapeStr(c);
   if (getBias() && !shapesCompatible(shapeOf(getBias()), ArrayRef<int64_t>{q[0]}))
     return emitOpError() << "expected bias of shape [" << q[0] << "]";
+  if (getMultiplier() && !shapesCompatible(shapeOf(getMultiplier()), c))
+    return emitOpError() << "expected multiplier of dst's shape " << shapeStr(c);
   if (getResidual() && !shapesCompatible(shapeOf(getResidual()), c))
     return emitOpError() << "expected residual of dst's shape " << shapeStr(c);
   return verifyQuantized(*this, a.back(), q[0], getQ(), getScales(), getBits(), getGroup());

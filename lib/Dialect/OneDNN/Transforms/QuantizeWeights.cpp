@@ -144,15 +144,16 @@ private:
       return refuse(mm, "the activations are not f32");
     if (a.getRank() != d.getRank())
       return refuse(mm, "the activations are broadcast over batch dimensions");
-    for (Value v : {mm.getBias(), mm.getResidual()})
+    for (Value v : {mm.getBias(), mm.getMultiplier(), mm.getResidual()})
       if (v && !cast<MemRefType>(v.getType()).getElementType().isF32())
-        return refuse(mm, "the bias or residual is not f32");
+        return refuse(mm, "the bias, multiplier or residual is not f32");
     onednn::QuantizedWeightOp q = quantized(w, /*transposed=*/!mm.getTransposeB());
     if (!q)
       return refuse(mm, "weight '" + w.getName() + "' is quantized in the other orientation");
     OpBuilder b(mm);
     onednn::QuantizedMatmulOp::create(b, mm.getLoc(), mm.getA(), q.getQ(), q.getScales(),
-                                      mm.getBias(), mm.getResidual(), mm.getDst(),
+                                      mm.getBias(), mm.getMultiplier(), mm.getResidual(),
+                                      mm.getDst(),
                                       mm.getActivationAttr(), q.getBitsAttr(), q.getGroupAttr());
     mm.erase();
   }

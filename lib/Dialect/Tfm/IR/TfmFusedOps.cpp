@@ -110,6 +110,8 @@ LogicalResult LinearOp::verify() {
       return emitOpError() << "expected bias of shape [" << n << "], got "
                            << shapeStr(bt.getShape());
   }
+  if (auto m = getMultiplier(); m && m.getType() != getType())
+    return emitOpError() << "multiplier must have the result's type";
   if (auto r = getResidual(); r && r.getType() != getType())
     return emitOpError() << "residual must have the result's type";
   return success();

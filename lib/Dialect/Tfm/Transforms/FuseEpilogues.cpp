@@ -1,9 +1,11 @@
 //===- FuseEpilogues.cpp - Fold bias, activation and residual adds --------===//
 //
 // Turns a matmul by a rank-2 weight into tfm.linear and folds its single-use
-// consumers into the epilogue: + bias, GELU (tanh or erf form) or ReLU, and a
-// residual add, in that order (the order of oneDNN's post-ops). A residual
-// add that feeds a tfm.layer_norm becomes that layer norm's residual operand.
+// consumers into the epilogue: + bias, GELU (tanh or erf form), ReLU or SiLU,
+// a product by a tensor of the result's shape (a gated MLP's
+// act(gate(x)) * up(x)), and a residual add, in that order (the order of
+// oneDNN's post-ops). A residual add that feeds a tfm.layer_norm becomes that
+// layer norm's residual operand.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,7 +28,7 @@ namespace {
 
 /// A recognized matmul with its epilogue.
 struct LinearMatch {
-  Value input, weight, bias, residual;
+  Value input, weight, bias, multiplier, residual;
   bool transposed = false;
   Activation activation = Activation::none;
   Value result;
@@ -84,12 +86,35 @@ bool isGeluTanhArgument(Value arg, Value h) {
   });
 }
 
+/// `v` is SiLU of some h, h sigmoid(h) written as h / (1 + exp(-h)) (the
+/// frontends' form; -h as h * -1 or 0 - h): returns h.
+Value matchSilu(Value v) {
+  auto d = def<DivOp>(v);
+  if (!d)
+    return {};
+  Value h = d.getLhs();
+  auto e = onePlus<ExpOp>(d.getRhs());
+  if (!e)
+    return {};
+  Value arg = e.getInput();
+  bool negated = commuted(def<MulOp>(arg), [&](Value a, Value b) {
+    return a == h && isSplat(b, -1.0);
+  });
+  if (auto s = def<SubOp>(arg); !negated && s)
+    negated = isSplat(s.getLhs(), 0.0) && s.getRhs() == h;
+  return negated ? h : Value();
+}
+
 /// If `v` is an activation of some h, returns h and the activation:
-/// 0.5 h (1 + tanh(...)), 0.5 h (1 + erf(h / sqrt 2)), relu(h).
+/// 0.5 h (1 + tanh(...)), 0.5 h (1 + erf(h / sqrt 2)), relu(h), h / (1 + exp(-h)).
 Value matchActivation(Value v, Activation &act) {
   if (auto r = def<ReluOp>(v)) {
     act = Activation::relu;
     return r.getInput();
+  }
+  if (Value h = matchSilu(v)) {
+    act = Activation::silu;
+    return h;
   }
   Value h;
   // 0.5 h * (1 + f) in either association: (0.5 h) (1 + f) or h (0.5 (1 + f)).
@@ -156,7 +181,7 @@ bool isSelfContained(Value h, Value root) {
   return true;
 }
 
-/// The activation of `v` (GELU or ReLU, found from any user of v upwards)
+/// The activation of `v` (GELU, ReLU or SiLU, found from any user of v upwards)
 /// if it is self-contained; null otherwise.
 Value activationOf(Value v, Activation &act) {
   SmallVector<Operation *> frontier(v.getUsers().begin(), v.getUsers().end());
@@ -210,6 +235,15 @@ FailureOr<LinearMatch> matchLinear(MatmulOp mm, Refusal &refuse) {
     m.activation = act;
     m.result = a;
   }
+  // * multiplier (same shape, no broadcast; not the result itself: x * x)
+  if (auto mul = dyn_cast_or_null<MulOp>(singleUser(m.result)))
+    commuted(mul, [&](Value a, Value b) {
+      if (a != m.result || b == a || b.getType() != a.getType() || mul.getType() != a.getType())
+        return false;
+      m.multiplier = b;
+      m.result = mul;
+      return true;
+    });
   // + residual (same shape, no broadcast)
   if (auto add = dyn_cast_or_null<AddOp>(singleUser(m.result)))
     commuted(add, [&](Value a, Value b) {
@@ -231,15 +265,18 @@ struct FuseLinearPattern : FusionPattern<MatmulOp> {
     if (failed(m))
       return this->notFused(rewriter, root, refuse.reason);
     if (!setInsertionAfterOperands(rewriter, root->getBlock(),
-                                   {m->input, m->weight, m->bias, m->residual}, {m->result}))
-      return rewriter.notifyMatchFailure(root, "the residual is defined too late");
+                                   {m->input, m->weight, m->bias, m->multiplier, m->residual},
+                                   {m->result}))
+      return rewriter.notifyMatchFailure(root, "the multiplier or residual is defined too late");
     auto linear = LinearOp::create(rewriter, root.getLoc(), m->result.getType(), m->input,
-                                   m->weight, m->bias, m->residual,
+                                   m->weight, m->bias, m->multiplier, m->residual,
                                    ActivationAttr::get(getContext(), m->activation),
                                    m->transposed ? rewriter.getUnitAttr() : UnitAttr());
     replaceSubgraph(rewriter, m->result, linear.getResult());
     fused(linear, Twine("fused tfm.linear") + (m->bias ? " + bias" : "") + " + activation " +
-                      stringifyActivation(m->activation) + (m->residual ? " + residual" : ""));
+                      stringifyActivation(m->activation) +
+                      (m->multiplier ? " * multiplier" : "") +
+                      (m->residual ? " + residual" : ""));
     return success();
   }
 };

@@ -135,3 +135,86 @@ func.func @layer_norm_residual(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>, %g: ten
   %z = tfm.mul %y, %s : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
   return %z : tensor<4x8xf32>
 }
+
+// -----
+
+// The gated MLP of Llama: down(silu(gate(x)) * up(x)) + residual. SiLU as the
+// frontend writes it (x / (1 + exp(-x))) becomes the gate's activation and
+// the product by up(x) its multiplier; the down projection takes the residual.
+// CHECK-LABEL: func @gated_mlp
+// CHECK-NEXT: %[[U:.*]] = tfm.linear %arg0, %arg2 weight_transposed activation = none :
+// CHECK-NEXT: %[[G:.*]] = tfm.linear %arg0, %arg1 weight_transposed activation = silu multiplier %[[U]] :
+// CHECK-NEXT: %[[Y:.*]] = tfm.linear %[[G]], %arg3 weight_transposed activation = none residual %arg0 :
+// CHECK-NEXT: return %[[Y]]
+func.func @gated_mlp(%x: tensor<?x8xf32>, %wg: tensor<24x8xf32>, %wu: tensor<24x8xf32>,
+                     %wd: tensor<8x24xf32>) -> tensor<?x8xf32> {
+  %wgt = tfm.transpose %wg, permutation = [1, 0] : tensor<24x8xf32> -> tensor<8x24xf32>
+  // expected-remark @+1 {{fused tfm.linear + activation silu * multiplier}}
+  %g = tfm.matmul %x, %wgt : tensor<?x8xf32>, tensor<8x24xf32> -> tensor<?x24xf32>
+  %wut = tfm.transpose %wu, permutation = [1, 0] : tensor<24x8xf32> -> tensor<8x24xf32>
+  // expected-remark @+1 {{fused tfm.linear + activation none}}
+  %u = tfm.matmul %x, %wut : tensor<?x8xf32>, tensor<8x24xf32> -> tensor<?x24xf32>
+  %minus = tfm.constant dense<-1.0> : tensor<f32>
+  %one = tfm.constant dense<1.0> : tensor<f32>
+  %ng = tfm.mul %g, %minus : tensor<?x24xf32>, tensor<f32> -> tensor<?x24xf32>
+  %e = tfm.exp %ng : tensor<?x24xf32>
+  %d = tfm.add %e, %one : tensor<?x24xf32>, tensor<f32> -> tensor<?x24xf32>
+  %s = tfm.div %g, %d : tensor<?x24xf32>, tensor<?x24xf32> -> tensor<?x24xf32>
+  %p = tfm.mul %s, %u : tensor<?x24xf32>, tensor<?x24xf32> -> tensor<?x24xf32>
+  %wdt = tfm.transpose %wd, permutation = [1, 0] : tensor<8x24xf32> -> tensor<24x8xf32>
+  // expected-remark @+1 {{fused tfm.linear + activation none + residual}}
+  %m = tfm.matmul %p, %wdt : tensor<?x24xf32>, tensor<24x8xf32> -> tensor<?x8xf32>
+  %y = tfm.add %m, %x : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// SiLU written 0 - x, with a bias first; the product comes before a
+// residual, in oneDNN's post-op order.
+// CHECK-LABEL: func @silu_sub_bias
+// CHECK-NEXT: %[[G:.*]] = tfm.linear %arg0, %arg1 bias %arg2 activation = silu multiplier %arg3 residual %arg4 :
+// CHECK-NEXT: return %[[G]]
+func.func @silu_sub_bias(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %b: tensor<8xf32>,
+                         %m: tensor<4x8xf32>, %r: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-remark @+1 {{fused tfm.linear + bias + activation silu * multiplier + residual}}
+  %mm = tfm.matmul %x, %w : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  %h = tfm.add %mm, %b : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
+  %zero = tfm.constant dense<0.0> : tensor<f32>
+  %one = tfm.constant dense<1.0> : tensor<f32>
+  %nh = tfm.sub %zero, %h : tensor<f32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  %e = tfm.exp %nh : tensor<4x8xf32>
+  %d = tfm.add %one, %e : tensor<f32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  %s = tfm.div %h, %d : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  %p = tfm.mul %m, %s : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  %y = tfm.add %r, %p : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+// Near misses: quick GELU (x / (1 + exp(-1.702 x))) is not SiLU; a product
+// by a broadcast tensor is no multiplier, nor is a square (x * x).
+// CHECK-LABEL: func @not_silu_not_multiplier
+// CHECK-NEXT: %[[B:.*]] = tfm.linear %arg0, %arg1 activation = none :
+// CHECK-NEXT: %[[A:.*]] = tfm.linear %arg0, %arg1 activation = none :
+// CHECK: tfm.mul %[[A]], %{{.*}} : tensor<4x8xf32>, tensor<f32>
+// CHECK: tfm.exp
+// CHECK: tfm.mul %{{.*}}, %arg2 : tensor<4x8xf32>, tensor<4x1xf32>
+// CHECK-NEXT: tfm.mul %[[B]], %[[B]]
+func.func @not_silu_not_multiplier(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %c: tensor<4x1xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  // expected-remark @+1 {{fused tfm.linear + activation none}}
+  %h = tfm.matmul %x, %w : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  %k = tfm.constant dense<-1.702> : tensor<f32>
+  %one = tfm.constant dense<1.0> : tensor<f32>
+  %nh = tfm.mul %h, %k : tensor<4x8xf32>, tensor<f32> -> tensor<4x8xf32>
+  %e = tfm.exp %nh : tensor<4x8xf32>
+  %d = tfm.add %e, %one : tensor<4x8xf32>, tensor<f32> -> tensor<4x8xf32>
+  %q = tfm.div %h, %d : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  %p = tfm.mul %q, %c : tensor<4x8xf32>, tensor<4x1xf32> -> tensor<4x8xf32>
+  // expected-remark @+1 {{fused tfm.linear + activation none}}
+  %h2 = tfm.matmul %x, %w : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  %sq = tfm.mul %h2, %h2 : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %p, %sq : tensor<4x8xf32>, tensor<4x8xf32>
+}

@@ -36,7 +36,8 @@ def OneDNN_Activation : I32EnumAttr<"Activation", "matmul eltwise post-op", [
     I32EnumAttrCase<"none", 0>,
     I32EnumAttrCase<"gelu_tanh", 1>,
     I32EnumAttrCase<"gelu_erf", 2>,
-    I32EnumAttrCase<"relu", 3>
+    I32EnumAttrCase<"relu", 3>,
+    I32EnumAttrCase<"silu", 4>
   ]> {
   let cppNamespace = "::tfm::onednn";
 }
@@ -106,12 +107,15 @@ class OneDNN_Op<string mnemonic, list<Trait> traits = []> :
     Op<OneDNN_Dialect, mnemonic, !listconcat([OneDNN_BoundedTensorSizes], traits)>;
 
 def OneDNN_MatmulOp : OneDNN_Op<"matmul", [AttrSizedOperandSegments]> {
-  let summary = "oneDNN matmul with bias, eltwise and residual post-ops";
+  let summary = "oneDNN matmul with bias, eltwise, multiplier and residual post-ops";
   let description = [{
-    `dst = activation(a x b + bias) + residual`: `a` is `[..., M, K]`, `b` is
-    `[..., K, N]` (`[..., N, K]` with `transpose_b`; batch dims broadcast),
-    `bias` is `[N]`, `residual` has `dst`'s shape. The activation becomes an
-    eltwise post-op and the residual a binary-add post-op.
+    `dst = activation(a x b + bias) * multiplier + residual`: `a` is
+    `[..., M, K]`, `b` is `[..., K, N]` (`[..., N, K]` with `transpose_b`;
+    batch dims broadcast), `bias` is `[N]`, `multiplier` and `residual` have
+    `dst`'s shape. The activation becomes an eltwise post-op (`silu` is
+    oneDNN's `eltwise_swish` with alpha 1), the multiplier a binary-mul
+    post-op (a gated MLP's `act(gate(x)) * up(x)`) and the residual a
+    binary-add post-op, in that order.
 
     ```mlir
     onednn.matmul %a, %b bias %bias into %c activation = gelu_tanh
@@ -121,13 +125,14 @@ def OneDNN_MatmulOp : OneDNN_Op<"matmul", [AttrSizedOperandSegments]> {
   let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$a,
                        Arg<OneDNN_Buffer, "", [MemRead]>:$b,
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$bias,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$multiplier,
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$residual,
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
                        DefaultValuedAttr<OneDNN_Activation, "::tfm::onednn::Activation::none">:$activation,
                        UnitAttr:$transpose_b);
   let assemblyFormat = [{
     $a `,` $b (`transpose_b` $transpose_b^)? (`bias` $bias^)?
-    (`residual` $residual^)? `into` $dst `activation` `=` $activation
+    (`multiplier` $multiplier^)? (`residual` $residual^)? `into` $dst `activation` `=` $activation
     attr-dict `:` type(operands)
   }];
   let hasVerifier = 1;
@@ -347,12 +352,13 @@ def OneDNN_QuantizedWeightOp : OneDNN_Op<"quantized_weight", [Pure]> {
 }
 
 def OneDNN_QuantizedMatmulOp : OneDNN_Op<"quantized_matmul", [AttrSizedOperandSegments]> {
-  let summary = "matmul by a weight-only quantized weight, with bias, eltwise and residual epilogues (tfm runtime kernel)";
+  let summary = "matmul by a weight-only quantized weight, with bias, eltwise, multiplier and residual epilogues (tfm runtime kernel)";
   let description = [{
-    `dst = activation(a x W + bias) + residual` where `W` (`[K, N]`) is the
-    weight `q`, `scales` of an `onednn.quantized_weight` (`bits`, `group`
-    as there): `a` is `[..., M, K]` f32 (rows contiguous), `dst`
-    `[..., M, N]`, `bias` `[N]`, `residual` dst's shape. oneDNN 2.6 has no
+    `dst = activation(a x W + bias) * multiplier + residual` where `W`
+    (`[K, N]`) is the weight `q`, `scales` of an `onednn.quantized_weight`
+    (`bits`, `group` as there): `a` is `[..., M, K]` f32 (rows contiguous),
+    `dst` `[..., M, N]`, `bias` `[N]`, `multiplier` and `residual` dst's
+    shape. oneDNN 2.6 has no
     weight-decompression matmul: the runtime runs a GEMV over the packed
     integers for a few rows (decode) and dequantizes into oneDNN's f32
     matmul for many (prefill); docs/backend.md says which kernel runs where.
@@ -366,12 +372,14 @@ def OneDNN_QuantizedMatmulOp : OneDNN_Op<"quantized_matmul", [AttrSizedOperandSe
                        Arg<OneDNN_QuantizedBuffer, "", [MemRead]>:$q,
                        Arg<OneDNN_ScalesBuffer, "", [MemRead]>:$scales,
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$bias,
+                       Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$multiplier,
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$residual,
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
                        DefaultValuedAttr<OneDNN_Activation, "::tfm::onednn::Activation::none">:$activation,
                        I64Attr:$bits, I64Attr:$group);
   let assemblyFormat = [{
-    $a `,` $q `,` $scales (`bias` $bias^)? (`residual` $residual^)? `into` $dst
+    $a `,` $q `,` $scales (`bias` $bias^)? (`multiplier` $multiplier^)? (`residual` $residual^)?
+    `into` $dst
     `activation` `=` $activation `bits` `=` $bits `group` `=` $group
     attr-dict `:` type(operands)
   }];

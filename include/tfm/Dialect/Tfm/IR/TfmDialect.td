@@ -59,7 +59,8 @@ def Tfm_Activation : I32EnumAttr<"Activation", "epilogue activation function", [
     I32EnumAttrCase<"none", 0>,
     I32EnumAttrCase<"gelu_tanh", 1>,
     I32EnumAttrCase<"gelu_erf", 2>,
-    I32EnumAttrCase<"relu", 3>
+    I32EnumAttrCase<"relu", 3>,
+    I32EnumAttrCase<"silu", 4>
   ]> {
   let cppNamespace = "::tfm";
 }

@@ -476,13 +476,17 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
 }
 
 def Tfm_LinearOp : Tfm_Op<"linear", [Pure, AttrSizedOperandSegments]> {
-  let summary = "matrix product with a bias, activation and residual epilogue";
+  let summary = "matrix product with a bias, activation, multiplier and residual epilogue";
   let description = [{
-    `result = activation(input x weight + bias) + residual`, where `input` is
-    `[..., K]`, `weight` is `[K, N]` (or `[N, K]` with `weight_transposed`, as
-    for an lm head tied to the token embedding), `bias` is `[N]` and `residual`
-    has the result's shape. Every epilogue part is optional and maps onto a
-    oneDNN post-op.
+    `result = activation(input x weight + bias) * multiplier + residual`,
+    where `input` is `[..., K]`, `weight` is `[K, N]` (or `[N, K]` with
+    `weight_transposed`, as for an lm head tied to the token embedding),
+    `bias` is `[N]`, and `multiplier` and `residual` have the result's shape.
+    Every epilogue part is optional and maps onto a oneDNN post-op. The
+    activations: `gelu_tanh` (0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))),
+    `gelu_erf` (0.5 x (1 + erf(x / sqrt 2))), `relu`, `silu` (x sigmoid(x)).
+    The multiplier is the gated MLP's product: Llama's
+    `down(silu(gate(x)) * up(x))` is a `silu` linear with `multiplier` up(x).
 
     ```mlir
     %h = tfm.linear %x, %w bias %b activation = gelu_tanh
@@ -493,13 +497,15 @@ def Tfm_LinearOp : Tfm_Op<"linear", [Pure, AttrSizedOperandSegments]> {
   }];
   let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight,
                        Optional<Tfm_FloatTensor>:$bias,
+                       Optional<Tfm_FloatTensor>:$multiplier,
                        Optional<Tfm_FloatTensor>:$residual,
                        Tfm_Activation:$activation,
                        UnitAttr:$weight_transposed);
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`weight_transposed` $weight_transposed^)?
-    (`bias` $bias^)? `activation` `=` $activation (`residual` $residual^)?
+    (`bias` $bias^)? `activation` `=` $activation (`multiplier` $multiplier^)?
+    (`residual` $residual^)?
     attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
