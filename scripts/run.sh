@@ -5,8 +5,9 @@
 #   MODEL: a model directory, config.json or .mlir file (default:
 #          examples/gpt2-kjv, tfm's small GPT-2 trained on the King James
 #          Bible; examples/gpt2-124M is GPT-2 124M with random weights)
-#   PROMPT: the text to continue (default: "And God said" for the default
-#           model, "The quick brown fox" for others)
+#   PROMPT: the text to continue (default: "And God said" for the models
+#           trained on the King James Bible, examples/*-kjv, "The quick
+#           brown fox" for others)
 # Builds tfm, compiles the model with tfmc into a native executable and runs it:
 #  * a GPT-2 style model generates 64 tokens from a text prompt (its
 #    tokenizer, sampling with a fixed seed), streams the text and prints
@@ -20,7 +21,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TFM_BUILD_DIR:-$root/build}
 model=${1:-$root/examples/gpt2-kjv}
 if [ $# -ge 2 ]; then prompt=$2
-elif [ $# -eq 0 ]; then prompt="And God said"
+elif [[ "$(basename "${model%/}")" == *-kjv ]]; then prompt="And God said"
 else prompt="The quick brown fox"; fi
 
 bash "$root/scripts/build.sh"

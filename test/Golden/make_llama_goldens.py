@@ -218,7 +218,9 @@ def windows(cfg):
     return [None] * n
 
 
-def logits_of(cfg, w, tokens):
+def logits_of(cfg, w, tokens, mm=torch.matmul):
+    """Logits [T, vocab] of `tokens`. `mm` computes every product by a weight
+    (make_reference.py passes one that emulates bf16 arithmetic)."""
     T = len(tokens)
     d, h, kv, dh = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], \
         head_dim(cfg)
@@ -234,7 +236,7 @@ def logits_of(cfg, w, tokens):
         p = f"model.layers.{l}"
 
         def lin(name, t):
-            y = t @ w[f"{p}.{name}.weight"].T
+            y = mm(t, w[f"{p}.{name}.weight"].T)
             b = w.get(f"{p}.{name}.bias")
             return y + b if b is not None else y
 
@@ -259,7 +261,7 @@ def logits_of(cfg, w, tokens):
         x = x + lin("mlp.down_proj", act(lin("mlp.gate_proj", hs)) * lin("mlp.up_proj", hs))
     x = rms_norm(x, w["model.norm.weight"], eps)
     head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
-    return x @ head.T
+    return mm(x, head.T)
 
 
 def write_models(out, base, variants, make_weights, logits_of):

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Independent reference numbers for the shipped trained model (examples/gpt2-kjv).
+"""Independent reference numbers for the shipped trained models (examples/gpt2-kjv, examples/llama-kjv).
 
     /usr/bin/python3 test/Model/make_reference.py examples/gpt2-kjv test/Model
+    /usr/bin/python3 test/Model/make_reference.py examples/llama-kjv test/Model/llama-kjv
 
-Writes test/Model/reference.json and test/Model/heldout_ids.npy. Nothing here
-uses tfm: the weights are read from model.safetensors by hand, the text is
-tokenized by tools/train-gpt2/bpe.py (Python, GPT-2's algorithm, written for
-training), and the model runs as test/Golden/make_goldens.py's gpt2_logits
-(GPT-2 with Hugging Face semantics in PyTorch, f32). The checks in
+Writes OUT/reference.json and OUT/heldout_ids.npy. Nothing here uses tfm: the
+weights are read from model.safetensors by hand, the text is tokenized by
+tools/train-gpt2/bpe.py (Python, GPT-2's algorithm, written for training)
+with the merges of merges.txt or of tokenizer.json's BPE model, and the
+model runs in PyTorch, f32, with Hugging Face semantics: GPT-2 as
+test/Golden/make_goldens.py's gpt2_logits, Llama as
+test/Golden/make_llama_goldens.py's logits_of. The checks in
 check_trained.py compare tfm's executables against these numbers:
  * perplexity of heldout.txt with Hugging Face's sliding window
    ("Perplexity of fixed-length models": windows of n_positions tokens every
@@ -35,6 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test", "Golden"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "train-gpt2"))
 from make_goldens import gpt2_logits  # noqa: E402
+import make_llama_goldens  # noqa: E402
 import bpe  # noqa: E402
 
 PROMPTS = ["In the beginning", "And the LORD said unto Moses,", "Blessed are the"]
@@ -89,6 +93,23 @@ def perplexity(forward, ids, ctx, stride):
     return nll / scored, scored, windows
 
 
+def encoder(model_dir):
+    """The Python BPE with the model's merges: merges.txt (+ vocab.json), or tokenizer.json's BPE model."""
+    path = os.path.join(model_dir, "tokenizer.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            tok = json.load(f)
+        merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in tok["model"]["merges"]]
+        enc = bpe.Encoder(merges)
+        vocab = dict(tok["model"]["vocab"], **{t["content"]: t["id"] for t in tok["added_tokens"]})
+        assert vocab == enc.vocab, "tokenizer.json's vocabulary does not follow from its merges"
+        return enc
+    enc = bpe.Encoder(bpe.load_merges(os.path.join(model_dir, "merges.txt")))
+    with open(os.path.join(model_dir, "vocab.json"), encoding="utf-8") as f:
+        assert json.load(f) == enc.vocab, "vocab.json does not follow from merges.txt"
+    return enc
+
+
 def main():
     model_dir, out_dir = sys.argv[1], sys.argv[2]
     torch.set_grad_enabled(False)
@@ -96,19 +117,22 @@ def main():
     with open(os.path.join(model_dir, "config.json")) as f:
         cfg = json.load(f)
     w = read_safetensors(os.path.join(model_dir, "model.safetensors"))
-    enc = bpe.Encoder(bpe.load_merges(os.path.join(model_dir, "merges.txt")))
-    with open(os.path.join(model_dir, "vocab.json"), encoding="utf-8") as f:
-        assert json.load(f) == enc.vocab, "vocab.json does not follow from merges.txt"
+    enc = encoder(model_dir)
+    if cfg["model_type"] == "gpt2":
+        ctx, logits_fn = cfg["n_positions"], gpt2_logits
+    elif cfg["model_type"] == "llama":
+        ctx, logits_fn = cfg["max_position_embeddings"], make_llama_goldens.logits_of
+    else:
+        raise SystemExit(f"make_reference.py: no reference for model_type {cfg['model_type']!r}")
     with open(os.path.join(model_dir, "heldout.txt"), encoding="utf-8") as f:
         ids = enc.encode(f.read())
     np.save(os.path.join(out_dir, "heldout_ids.npy"), np.array(ids, dtype=np.uint16))
 
-    ctx = cfg["n_positions"]
     stride = ctx // 2
-    mean, scored, windows = perplexity(lambda t: gpt2_logits(cfg, w, t), ids, ctx, stride)
+    mean, scored, windows = perplexity(lambda t: logits_fn(cfg, w, t), ids, ctx, stride)
     assert scored == len(ids) - 1
     print(f"perplexity {math.exp(mean):.6f} over {len(ids)} tokens ({windows} windows)", flush=True)
-    mean16, _, _ = perplexity(lambda t: gpt2_logits(cfg, w, t, mm=bf16_matmul), ids, ctx, stride)
+    mean16, _, _ = perplexity(lambda t: logits_fn(cfg, w, t, mm=bf16_matmul), ids, ctx, stride)
     print(f"bf16 (emulated) perplexity {math.exp(mean16):.6f}", flush=True)
 
     greedy = []
@@ -116,7 +140,7 @@ def main():
         seq = enc.encode(prompt)
         n0, margin = len(seq), float("inf")
         for _ in range(GREEDY_TOKENS):
-            last = gpt2_logits(cfg, w, seq)[-1]
+            last = logits_fn(cfg, w, seq)[-1]
             top = torch.topk(last, 2)
             margin = min(margin, (top.values[0] - top.values[1]).item())
             seq.append(int(top.indices[0]))
@@ -126,8 +150,8 @@ def main():
     teacher, agree16, total16 = [], 0, 0
     for k in range(TEACHER_WINDOWS):
         window = ids[k * ctx:(k + 1) * ctx]
-        logits = gpt2_logits(cfg, w, window)
-        agree16 += int((gpt2_logits(cfg, w, window, mm=bf16_matmul).argmax(-1) == logits.argmax(-1)).sum())
+        logits = logits_fn(cfg, w, window)
+        agree16 += int((logits_fn(cfg, w, window, mm=bf16_matmul).argmax(-1) == logits.argmax(-1)).sum())
         total16 += len(window)
         top = torch.topk(logits, 2, dim=-1)
         teacher.append({"start": k * ctx, "length": len(window),
