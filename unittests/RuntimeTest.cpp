@@ -325,9 +325,14 @@ INSTANTIATE_TEST_SUITE_P(
                       SdpaCase{6, 10, 4, 16, true, 0, true, false, 4, 3},
                       SdpaCase{150, 20, 4, 16, true, 8, true, true, 2, 37},
                       SdpaCase{20, 0, 3, 8, true, 0, false, false, 3, 1},
-                      // decode long enough for threads: grouped by query head
-                      // (2 kv heads) and by key/value head (4 kv heads)
+                      // decode long enough for threads: keys split over the
+                      // threads (2 kv heads) and by key/value head (4 kv heads)
                       SdpaCase{1, 2000, 8, 64, true, 0, true, false, 2},
+                      // One row with fewer key/value heads than 2 a thread:
+                      // keys split over the threads and merged (flash-decoding),
+                      // with a window, multi-query, and not causal.
+                      SdpaCase{1, 700, 6, 32, true, 16, true, true, 1, 100},
+                      SdpaCase{1, 500, 9, 64, false, 0, true, false, 3},
                       SdpaCase{2, 600, 8, 32, true, 16, true, true, 4, 300}));
 
 TEST(Runtime, LayerNormMatchesNaiveLoop) {
