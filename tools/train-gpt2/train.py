@@ -161,66 +161,26 @@ def heldout_ppl(model, ids, ctx, max_windows=None):
     return math.exp(nll / n)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("out")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--vocab", type=int, default=4096)
-    ap.add_argument("--ctx", type=int, default=256)
-    ap.add_argument("--d", type=int, default=256)
-    ap.add_argument("--layers", type=int, default=6)
-    ap.add_argument("--heads", type=int, default=8)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--dropout", type=float, default=0.1)
-    ap.add_argument("--eval-every", type=int, default=250)
-    ap.add_argument("--sweep", action="store_true", help="time a few steps of candidate shapes and exit")
-    args = ap.parse_args()
+def sweep_speed(model, vocab, args, rng):
+    """(parameters, training tokens/s) of `model`: the median of steps 3-6 on random ids."""
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    n_params = sum(p.numel() for p in model.parameters())
+    times = []
+    for step in range(6):
+        x = torch.tensor(rng.integers(0, vocab, (args.batch, args.ctx + 1)))
+        t = time.time()
+        loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, vocab), x[:, 1:].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        times.append(time.time() - t)
+    return n_params, args.batch * args.ctx / np.median(times[2:])
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    t0 = time.time()
-    train_text, held_text, n_chapters = corpus()
-    with open(os.path.join(args.out, "heldout.txt"), "w", encoding="utf-8") as f:
-        f.write(held_text)
-    print(f"corpus: {n_chapters} chapters, {len(train_text)} training chars, {len(held_text)} held out", flush=True)
 
-    if args.sweep:
-        shapes = [(4, 256, 4096), (6, 256, 4096), (6, 384, 4096), (8, 384, 4096), (6, 256, 8192)]
-        rng = np.random.default_rng(0)
-        for layers, d, vocab in shapes:
-            torch.manual_seed(0)
-            m = GPT2(vocab, args.ctx, d, layers, max(4, d // 64), args.dropout)
-            opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
-            n_params = sum(p.numel() for p in m.parameters())
-            times = []
-            for step in range(6):
-                x = torch.tensor(rng.integers(0, vocab, (args.batch, args.ctx + 1)))
-                t = time.time()
-                loss = F.cross_entropy(m(x[:, :-1]).reshape(-1, vocab), x[:, 1:].reshape(-1))
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                times.append(time.time() - t)
-            tps = args.batch * args.ctx / np.median(times[2:])
-            print(f"sweep: layers {layers} d {d} vocab {vocab}: {n_params / 1e6:.1f}M params "
-                  f"({n_params * 4 / 2**20:.0f} MiB f32), {tps:.0f} tokens/s", flush=True)
-        return
-
-    t = time.time()
-    merges = bpe.train(train_text, args.vocab)
-    enc = bpe.Encoder(merges)
-    bpe.save(args.out, merges, enc)
-    train_ids = enc.encode(train_text)
-    held_ids = enc.encode(held_text)
-    vocab = len(enc.vocab)
-    print(f"tokenizer: {len(merges)} merges, vocabulary {vocab}, {len(train_ids)} training tokens, "
-          f"{len(held_ids)} held-out tokens ({time.time() - t:.0f} s)", flush=True)
-
-    model = GPT2(vocab, args.ctx, args.d, args.layers, args.heads, args.dropout)
+def train(model, train_ids, held_ids, vocab, args):
+    """The training loop both trained models share: AdamW (weight decay 0.1 on
+    matrices), linear warm-up over steps/30 then cosine to lr/10, gradient
+    clipping 1.0, batches of random windows; logs to OUT/train_log.tsv."""
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
@@ -258,6 +218,58 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--vocab", type=int, default=4096)
+    ap.add_argument("--ctx", type=int, default=256)
+    ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=6)
+    ap.add_argument("--heads", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--sweep", action="store_true", help="time a few steps of candidate shapes and exit")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    t0 = time.time()
+    train_text, held_text, n_chapters = corpus()
+    with open(os.path.join(args.out, "heldout.txt"), "w", encoding="utf-8") as f:
+        f.write(held_text)
+    print(f"corpus: {n_chapters} chapters, {len(train_text)} training chars, {len(held_text)} held out", flush=True)
+
+    if args.sweep:
+        shapes = [(4, 256, 4096), (6, 256, 4096), (6, 384, 4096), (8, 384, 4096), (6, 256, 8192)]
+        rng = np.random.default_rng(0)
+        for layers, d, vocab in shapes:
+            torch.manual_seed(0)
+            m = GPT2(vocab, args.ctx, d, layers, max(4, d // 64), args.dropout)
+            n_params, tps = sweep_speed(m, vocab, args, rng)
+            print(f"sweep: layers {layers} d {d} vocab {vocab}: {n_params / 1e6:.1f}M params "
+                  f"({n_params * 4 / 2**20:.0f} MiB f32), {tps:.0f} tokens/s", flush=True)
+        return
+
+    t = time.time()
+    merges = bpe.train(train_text, args.vocab)
+    enc = bpe.Encoder(merges)
+    bpe.save(args.out, merges, enc)
+    train_ids = enc.encode(train_text)
+    held_ids = enc.encode(held_text)
+    vocab = len(enc.vocab)
+    print(f"tokenizer: {len(merges)} merges, vocabulary {vocab}, {len(train_ids)} training tokens, "
+          f"{len(held_ids)} held-out tokens ({time.time() - t:.0f} s)", flush=True)
+
+    model = GPT2(vocab, args.ctx, args.d, args.layers, args.heads, args.dropout)
+    train(model, train_ids, held_ids, vocab, args)
 
     cfg = dict(model_type="gpt2", architectures=["GPT2LMHeadModel"], vocab_size=vocab, n_positions=args.ctx,
                n_ctx=args.ctx, n_embd=args.d, n_layer=args.layers, n_head=args.heads, n_inner=None,

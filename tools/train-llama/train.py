@@ -210,18 +210,7 @@ def main():
             torch.manual_seed(0)
             m = Llama(vocab, args.ctx, d, layers, d // 32, max(1, d // 128), inter, args.theta, args.eps,
                       args.dropout)
-            opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
-            n_params = sum(p.numel() for p in m.parameters())
-            times = []
-            for step in range(6):
-                x = torch.tensor(rng.integers(0, vocab, (args.batch, args.ctx + 1)))
-                t = time.time()
-                loss = F.cross_entropy(m(x[:, :-1]).reshape(-1, vocab), x[:, 1:].reshape(-1))
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                times.append(time.time() - t)
-            tps = args.batch * args.ctx / np.median(times[2:])
+            n_params, tps = train_gpt2.sweep_speed(m, vocab, args, rng)
             print(f"sweep: layers {layers} d {d} intermediate {inter}: {n_params / 1e6:.2f}M params, "
                   f"{tps:.0f} tokens/s", flush=True)
         return
@@ -237,43 +226,7 @@ def main():
     model = Llama(vocab, args.ctx, args.d, args.layers, args.heads, args.kv_heads, args.inter, args.theta,
                   args.eps, args.dropout)
     print(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters", flush=True)
-    decay = [p for n, p in model.named_parameters() if p.dim() == 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.95))
-    warmup = max(1, args.steps // 30)
-
-    def lr_at(step):
-        if step < warmup:
-            return args.lr * (step + 1) / warmup
-        frac = (step - warmup) / max(1, args.steps - warmup)
-        return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
-
-    data = torch.tensor(train_ids, dtype=torch.long)
-    rng = np.random.default_rng(args.seed)
-    log = open(os.path.join(args.out, "train_log.tsv"), "w")
-    log.write("step\ttokens\tseconds\tlr\ttrain_loss\theldout_ppl\n")
-    running, t_start = None, time.time()
-    for step in range(args.steps + 1):
-        if step % args.eval_every == 0 or step == args.steps:
-            ppl = train_gpt2.heldout_ppl(model, held_ids, args.ctx, None if step == args.steps else 40)
-            line = (f"{step}\t{step * args.batch * args.ctx}\t{time.time() - t_start:.0f}\t{lr_at(step):.2e}\t"
-                    f"{running if running is not None else float('nan'):.4f}\t{ppl:.3f}")
-            log.write(line + "\n")
-            log.flush()
-            print("train: " + line.replace("\t", " "), flush=True)
-        if step == args.steps:
-            break
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step)
-        starts = rng.integers(0, len(data) - args.ctx - 1, args.batch)
-        x = torch.stack([data[s:s + args.ctx + 1] for s in starts])
-        loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, vocab), x[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+    train_gpt2.train(model, train_ids, held_ids, vocab, args)
 
     eot = enc.vocab[bpe.EOT]
     cfg = dict(model_type="llama", architectures=["LlamaForCausalLM"], vocab_size=vocab,
