@@ -470,11 +470,16 @@ void attend(const Attention &a, unsigned threads) {
   // (SmolLM2's 3): the keys are split over the threads instead (each reads
   // its share of every head once), and the parts merged. Measured on a
   // SmolLM2-135M shape after 2000 tokens: 240 us a layer, against 290 by
-  // query head (which reads each key/value head G times).
+  // query head (which reads each key/value head G times). The order of the
+  // sums, and so the last bits of the result, then follow the thread count.
   if (a.t == 1 && group > 1 && threads > 1 && a.kvHeads < 2 * static_cast<int64_t>(threads)) {
     int64_t first = a.causal && a.window > 0 ? std::max<int64_t>(0, s - a.window) : 0;
     int64_t n = s - first, chunks = std::min<int64_t>(threads, n), dh = a.headDim;
-    std::vector<float> parts(static_cast<size_t>(chunks * a.heads * (dh + 2)));
+    // The calling thread's scratch; the workers reach it through `partsOut`
+    // (a thread_local named inside the lambda would be each worker's own).
+    thread_local std::vector<float> parts;
+    parts.resize(static_cast<size_t>(chunks * a.heads * (dh + 2)));
+    float *partsOut = parts.data();
     auto keys = pick(attendKeysAvx512, attendKeysAvx2, attendKeysGeneric);
     parallelFor(chunks, threads, [&](int64_t begin, int64_t end) {
       thread_local std::vector<float> p;
@@ -482,7 +487,7 @@ void attend(const Attention &a, unsigned threads) {
         int64_t j0 = first + n * c / chunks, j1 = first + n * (c + 1) / chunks;
         if (p.size() < static_cast<size_t>(group * (j1 - j0)))
           p.resize(static_cast<size_t>(group * (j1 - j0)));
-        keys(a, j0, j1, p.data(), parts.data() + c * a.heads * (dh + 2));
+        keys(a, j0, j1, p.data(), partsOut + c * a.heads * (dh + 2));
       }
     });
     // out_h = sum_c exp(m_c - M) o_c / sum_c exp(m_c - M) l_c, M = max_c m_c.
@@ -495,8 +500,6 @@ void attend(const Attention &a, unsigned threads) {
         o[e] = 0;
       for (int64_t c = 0; c < chunks; ++c) {
         const float *r = parts.data() + (c * a.heads + h) * (dh + 2);
-        if (r[1] == 0)
-          continue;
         float w = std::exp(r[0] - big);
         l += w * r[1];
         for (int64_t e = 0; e < dh; ++e)
