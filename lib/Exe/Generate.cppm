@@ -143,6 +143,8 @@ int generate(const GenerateOptions &o, const Signature &sig) {
              allowSpecial = o.allowSpecial, greedy = o.greedy, stopAtEos = o.stopAtEos,
              stream = o.stream, textPrompt = o.textPrompt;
   const long long threads = o.threads, topK = o.topK, pplStride = o.pplStride;
+  // --perplexity's window: --ppl-context, else the model's context.
+  const int64_t pplWindow = o.pplContext > 0 ? o.pplContext : sig.context;
   const double temperature = o.temperature, topP = o.topP;
   const unsigned long long seed = o.seed;
   const std::string &dumpPath = o.dumpPath, &weights = o.weights,
@@ -271,11 +273,13 @@ int generate(const GenerateOptions &o, const Signature &sig) {
                 std::to_string(kMaxPositions) + " without a fixed context");
   // The cache holds what this run uses: the prompt and -n (a Llama 3.2's
   // 131,072-position context would be 8.6 GB of cache allocated up front);
-  // --perplexity's windows are the whole context.
+  // --perplexity's windows are the context, or --ppl-context.
   int64_t capacity = static_cast<int64_t>(
       std::min<unsigned long long>(positionsUsed, static_cast<unsigned long long>(kMaxPositions)));
-  if (sig.context > 0 && (!perplexityPath.empty() || capacity > sig.context))
+  if (sig.context > 0 && capacity > sig.context)
     capacity = sig.context;
+  if (!perplexityPath.empty())
+    capacity = pplWindow;
   if (capacity > kMaxPositions || width > (int64_t(1) << 20))
     return fail("a KV cache of " + std::to_string(capacity) + " positions x " +
                 std::to_string(width) + " is beyond what the driver allocates (at most " +
@@ -339,7 +343,7 @@ int generate(const GenerateOptions &o, const Signature &sig) {
   };
 
   if (!perplexityPath.empty())
-    return perplexity(perplexityPath, *tokenizer, allowSpecial, sig.context, pplStride, vocab,
+    return perplexity(perplexityPath, *tokenizer, allowSpecial, pplWindow, pplStride, vocab,
                       logits, forwardRows);
 
   // With --bench, a one-token warm-up pass counts as loading: it touches every

@@ -45,7 +45,8 @@ struct GenerateOptions {
   unsigned long long seed = 0;
   std::string dumpPath, perplexityPath;
   std::string weights;         ///< a tfm_rt_set_weights spec
-  long long pplStride = 0;     ///< 0: half the context
+  long long pplStride = 0;     ///< 0: half the window
+  long long pplContext = 0;    ///< --perplexity's window; 0: the model's context
 };
 
 /// Parses a language model's command line (`vocab`: ids must be below it).
@@ -160,7 +161,7 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
              "          [--temperature T] [--top-k K] [--top-p P] [--seed S] [--greedy]\n"
              "          [--tokenize] [--allow-special] [--no-stop-at-eos] [--no-stream]\n"
              "          [--print-ids] [--dump-logits FILE.npy] [--weights FILE.safetensors]\n"
-             "          [--perplexity FILE [--ppl-stride N]]\n"
+             "          [--perplexity FILE [--ppl-context N] [--ppl-stride N]]\n"
              "          [--threads N] [--bench] [--profile] [--verbose]\n\n"
              "Runs the compiled language model: the whole prompt is prefilled in one pass,\n"
              "then one decode step per new token with the KV cache. Text is streamed as it\n"
@@ -177,7 +178,11 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
       ("perplexity", text()->value_name("F"), "print the model's perplexity on the text file F: "
        "windows of the context slide by the stride, each token after the first is scored once "
        "(Hugging Face's definition)")
-      ("ppl-stride", text()->value_name("N"), "the windows' stride (default: half the context)")
+      ("ppl-context", text()->value_name("N"), "the windows' length, 2 to the context (default: "
+       "the context; a shorter window bounds the KV cache and the time of models whose context "
+       "is long)")
+      ("ppl-stride", text()->value_name("N"), "the windows' stride, 1 to the window (default: half "
+       "the window)")
       ("allow-special", "'<|endoftext|>' in the text is the special token")
       ("temperature", text()->value_name("T"), "sampling temperature (default 0.8)")
       ("top-k", text()->value_name("K"), "sample among the K most likely tokens (default 40; 0: all)")
@@ -205,7 +210,8 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
   static const std::map<std::string, std::string> needs = {
       {"prompt", "a text"}, {"prompt-file", "a file name"},
       {"prompt-ids", "a comma-separated list of ids"}, {"perplexity", "a text file"},
-      {"ppl-stride", "a number"}, {"temperature", "a number"}, {"top-k", "a number"},
+      {"ppl-stride", "a number"}, {"ppl-context", "a number"}, {"temperature", "a number"},
+      {"top-k", "a number"},
       {"top-p", "a number"}, {"seed", "a number"}, {"n", "a number"},
       {"dump-logits", "a file name"}, {"weights", "a file name"}, {"threads", "a number"}};
   po::variables_map vm;
@@ -258,10 +264,19 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
       return 2;
     o.n = *n;
   }
-  if (has("ppl-stride")) {
+  if (has("ppl-context")) {
     long long hi = sig.context > 0 ? sig.context : INT64_MAX;
+    auto c = integer("--ppl-context", get("ppl-context"), 2, hi,
+                     "a window in [2, " + std::to_string(sig.context) + "]");
+    if (!c)
+      return 2;
+    o.pplContext = *c;
+  }
+  if (has("ppl-stride")) {
+    long long window = o.pplContext > 0 ? o.pplContext : sig.context;
+    long long hi = window > 0 ? window : INT64_MAX;
     auto s = integer("--ppl-stride", get("ppl-stride"), 1, hi,
-                     "a stride in [1, " + std::to_string(sig.context) + "]");
+                     "a stride in [1, " + std::to_string(window) + "] (the window)");
     if (!s)
       return 2;
     o.pplStride = *s;

@@ -6,8 +6,10 @@
 CHECK is one of
   tokenize            tfm's --tokenize of heldout.txt equals the independent
                       Python BPE's ids (heldout_ids.npy)
-  perplexity TOL      tfm's --perplexity of heldout.txt is within TOL (relative)
-                      of the PyTorch reference, with the same token count
+  perplexity TOL [C S]  tfm's --perplexity of heldout.txt is within TOL (relative)
+                      of the PyTorch reference, with the same token count; with
+                      C and S, windows of C tokens every S (--ppl-context,
+                      --ppl-stride)
   greedy              greedy ids from each prompt equal PyTorch's
   teacher MIN         teacher-forced top-1 ids on the reference windows agree
                       with PyTorch's on at least MIN of the positions
@@ -50,10 +52,15 @@ def main():
         ok = same
     elif check == "perplexity":
         tol = float(args[0])
-        out = run(exe, "--perplexity", heldout)
+        window = args[1:3]
+        out = run(exe, "--perplexity", heldout,
+                  *(["--ppl-context", window[0], "--ppl-stride", window[1]] if window else []))
         ppl = float(re.search(r"^perplexity: (\S+)$", out, re.M).group(1))
         tokens = int(re.search(r"^tokens: (\d+) ", out, re.M).group(1))
-        want = ref["perplexity"]
+        want = ref["perplexity_windows"]["/".join(window)] if window else ref["perplexity"]
+        if window:
+            print(re.search(r"^tokens: .*$", out, re.M).group(0))
+            want = dict(want, tokens=ref["perplexity"]["tokens"])
         rel = abs(ppl - want["perplexity"]) / want["perplexity"]
         print(f"perplexity: {ppl:.4f}, reference {want['perplexity']:.4f}, relative difference "
               f"{rel:.2e} (needs <= {tol:g}); tokens {tokens}, reference {want['tokens']}")

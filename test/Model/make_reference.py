@@ -14,7 +14,8 @@ test/Golden/make_llama_goldens.py's logits_of. The checks in
 check_trained.py compare tfm's executables against these numbers:
  * perplexity of heldout.txt with Hugging Face's sliding window
    ("Perplexity of fixed-length models": windows of n_positions tokens every
-   stride = n_positions / 2 tokens, each token after the first scored once);
+   stride = n_positions / 2 tokens, each token after the first scored once),
+   and with windows of a quarter of that every eighth (--ppl-context);
  * greedy continuations (48 tokens) of three prompts, with the smallest top-2
    logit margin met on the way (a near-tie would make the ids fragile);
  * teacher-forced top-1 ids on the first windows of the held-out text;
@@ -132,6 +133,13 @@ def main():
     mean, scored, windows = perplexity(lambda t: logits_fn(cfg, w, t), ids, ctx, stride)
     assert scored == len(ids) - 1
     print(f"perplexity {math.exp(mean):.6f} over {len(ids)} tokens ({windows} windows)", flush=True)
+    # A shorter window (the executables' --ppl-context / --ppl-stride).
+    short = {}
+    for c, st in ((ctx // 4, ctx // 8),):
+        m, sc, wi = perplexity(lambda t: logits_fn(cfg, w, t), ids, c, st)
+        short[f"{c}/{st}"] = {"context": c, "stride": st, "windows": wi, "scored": sc, "mean_nll": m,
+                              "perplexity": math.exp(m)}
+        print(f"perplexity with windows of {c}, stride {st}: {math.exp(m):.6f} ({wi} windows)", flush=True)
     mean16, _, _ = perplexity(lambda t: logits_fn(cfg, w, t, mm=bf16_matmul), ids, ctx, stride)
     print(f"bf16 (emulated) perplexity {math.exp(mean16):.6f}", flush=True)
 
@@ -162,6 +170,7 @@ def main():
     ref = {"model": os.path.basename(os.path.normpath(model_dir)),
            "perplexity": {"tokens": len(ids), "context": ctx, "stride": stride, "windows": windows,
                           "scored": scored, "mean_nll": mean, "perplexity": math.exp(mean)},
+           "perplexity_windows": short,
            "bf16_emulated": {"perplexity": math.exp(mean16), "mean_nll": mean16,
                              "top1_agreement": [agree16, total16]},
            "greedy": greedy, "teacher_forced": teacher}
