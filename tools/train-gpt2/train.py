@@ -161,6 +161,19 @@ def heldout_ppl(model, ids, ctx, max_windows=None):
     return math.exp(nll / n)
 
 
+def start(args):
+    """What both training scripts do first: threads and seed, OUT/heldout.txt.
+    Returns (train_text, held_text)."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    train_text, held_text, n_chapters = corpus()
+    with open(os.path.join(args.out, "heldout.txt"), "w", encoding="utf-8") as f:
+        f.write(held_text)
+    print(f"corpus: {n_chapters} chapters, {len(train_text)} training chars, {len(held_text)} held out", flush=True)
+    return train_text, held_text
+
+
 def sweep_speed(model, vocab, args, rng):
     """(parameters, training tokens/s) of `model`: the median of steps 3-6 on random ids."""
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -238,14 +251,8 @@ def main():
     ap.add_argument("--sweep", action="store_true", help="time a few steps of candidate shapes and exit")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
-    train_text, held_text, n_chapters = corpus()
-    with open(os.path.join(args.out, "heldout.txt"), "w", encoding="utf-8") as f:
-        f.write(held_text)
-    print(f"corpus: {n_chapters} chapters, {len(train_text)} training chars, {len(held_text)} held out", flush=True)
+    train_text, held_text = start(args)
 
     if args.sweep:
         shapes = [(4, 256, 4096), (6, 256, 4096), (6, 384, 4096), (8, 384, 4096), (6, 256, 8192)]

@@ -191,14 +191,8 @@ def main():
     ap.add_argument("--sweep", action="store_true", help="time a few steps of candidate shapes and exit")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
-    train_text, held_text, n_chapters = train_gpt2.corpus()
-    with open(os.path.join(args.out, "heldout.txt"), "w", encoding="utf-8") as f:
-        f.write(held_text)
-    print(f"corpus: {n_chapters} chapters, {len(train_text)} training chars, {len(held_text)} held out", flush=True)
+    train_text, held_text = train_gpt2.start(args)
 
     merges = bpe.load_merges(args.merges)
     enc = bpe.Encoder(merges)
