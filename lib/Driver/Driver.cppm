@@ -62,6 +62,7 @@ export module tfm.driver;
 
 export import tfm.driver.model_description;
 import tfm.frontend;
+import tfm.driver.sentence_transformers;
 import tfm.safetensors;
 import tfm.json_depth;
 import tfm.mlir_depth;
@@ -420,6 +421,7 @@ int compile(const Options &options) {
   std::string tokenizerImage;            // or tokenizer.json's image
   std::vector<int64_t> eosTokenIds;      // config's stop ids (empty: the tokenizer's)
   int64_t bosTokenId = -1;               // config's start id (-1: the tokenizer's)
+  Pooling pooling;                       // encoders: sentence-transformers' pooling
   std::unique_ptr<llvm::FileRemover> removeTokenizerImage;
   std::unique_ptr<llvm::FileRemover> removeMerged; // merged shards, for the whole compile
   if (!configPath.empty()) {
@@ -438,6 +440,7 @@ int compile(const Options &options) {
     tokenizerImage = loaded.tokenizerImage;
     eosTokenIds = loaded.eosTokenIds;
     bosTokenId = loaded.bosTokenId;
+    pooling = loaded.pooling;
     removeTokenizerImage = std::move(loaded.removeTokenizerImage);
     removeMerged = std::move(loaded.removeMerged);
   } else {
@@ -472,6 +475,9 @@ int compile(const Options &options) {
                                                : TFM_TOKENIZER_NONE;
   settings.eosTokenIds = eosTokenIds;
   settings.bosTokenId = bosTokenId;
+  settings.pooling = pooling.mode;
+  settings.normalize = pooling.normalize;
+  settings.maxSeqLength = pooling.maxSeqLength;
   if (auto seed = (*module)->getAttrOfType<IntegerAttr>("tfm.random_weights"))
     settings.weights = "random:" + std::to_string(seed.getInt());
   int64_t contextLength = 0;

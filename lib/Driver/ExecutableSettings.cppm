@@ -29,6 +29,11 @@ struct ExecutableSettings {
   int32_t tokenizer = 0; ///< what tokenizer is embedded: a tfm_tokenizer_kind
   int64_t bosTokenId = -1;           ///< the model's BOS id, or -1: the tokenizer's
   std::vector<int64_t> eosTokenIds;  ///< the ids generation stops at; empty: the tokenizer's EOS
+  /// Encoders: sentence-transformers' pooling (a tfm_pooling), whether a
+  /// Normalize module follows, and max_seq_length (0: the context).
+  int32_t pooling = 0;
+  bool normalize = false;
+  int64_t maxSeqLength = 0;
 };
 
 /// Adds `tfm_executable_settings` to `module`.
@@ -43,7 +48,8 @@ void addExecutableSettings(llvm::Module &module, const ExecutableSettings &setti
   };
   // tfm_settings {const char *weights; const char *dtype; int32_t tokenizer;
   //               int64_t bos_token_id; int32_t num_eos_token_ids;
-  //               const int64_t *eos_token_ids}
+  //               const int64_t *eos_token_ids; int32_t pooling;
+  //               int32_t normalize; int64_t max_seq_length}
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   auto *eosType = llvm::ArrayType::get(i64, settings.eosTokenIds.size());
   llvm::Constant *eos = new llvm::GlobalVariable(
@@ -53,13 +59,16 @@ void addExecutableSettings(llvm::Module &module, const ExecutableSettings &setti
                                                 settings.eosTokenIds.data()),
                                             settings.eosTokenIds.size())),
       "tfm_executable_settings.eos_token_ids");
-  auto *type = llvm::StructType::get(ctx, {ptr, ptr, i32, i64, i32, ptr});
+  auto *type = llvm::StructType::get(ctx, {ptr, ptr, i32, i64, i32, ptr, i32, i32, i64});
   llvm::Constant *value = llvm::ConstantStruct::get(
       type, {string(settings.weights, "tfm_executable_settings.weights"),
              string(settings.dtype, "tfm_executable_settings.dtype"),
              llvm::ConstantInt::get(i32, settings.tokenizer),
              llvm::ConstantInt::get(i64, settings.bosTokenId, /*IsSigned=*/true),
-             llvm::ConstantInt::get(i32, settings.eosTokenIds.size()), eos});
+             llvm::ConstantInt::get(i32, settings.eosTokenIds.size()), eos,
+             llvm::ConstantInt::get(i32, settings.pooling),
+             llvm::ConstantInt::get(i32, settings.normalize ? 1 : 0),
+             llvm::ConstantInt::get(i64, settings.maxSeqLength)});
   new llvm::GlobalVariable(module, type, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
                            value, "tfm_executable_settings");
 }

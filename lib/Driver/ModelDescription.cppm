@@ -35,6 +35,7 @@ module;
 export module tfm.driver.model_description;
 
 import tfm.frontend;
+import tfm.driver.sentence_transformers;
 import tfm.safetensors;
 import tfm.tokenizer;
 import tfm.tokenizer.hf;
@@ -72,6 +73,8 @@ struct ModelDescription {
   /// key, else config.json's (empty / -1: the tokenizer's own).
   std::vector<int64_t> eosTokenIds;
   int64_t bosTokenId = -1;
+  /// Encoders: how sentence embeddings pool (sentence-transformers' files).
+  Pooling pooling;
   std::unique_ptr<llvm::FileRemover> removeTokenizerImage;
   /// A merged file of shards, removed when this is destroyed (released when
   /// the IR keeps naming it).
@@ -349,6 +352,13 @@ int loadModelDescription(mlir::MLIRContext &context, const std::string &configPa
        : tokenizerEos >= 0 ? "id " + std::to_string(tokenizerEos) + " (the tokenizer's EOS)"
                            : std::string("no id")) +
       "\n";
+  if (config->encoder) {
+    auto pooling = readSentenceTransformers(dir, config->width);
+    if (!pooling)
+      return fail(llvm::toString(pooling.takeError()));
+    out.pooling = *pooling;
+    out.tokenizerDescription += "sentence embeddings: " + pooling->description + "\n";
+  }
   if (tokenizerOnly)
     return 0;
   frontend::Weights weights;

@@ -1,6 +1,8 @@
 //===- Main.cpp - main() of every executable tfmc links ----------*- C++ -*-===//
 //
-// Reads the compiled model's signature and runs one of two modes:
+// Reads the compiled model's signature and runs one of three modes:
+//  * encoder (the model has a `hidden` output, as BERT descriptions do):
+//    tfm.exe.encode;
 //  * language model (the model has a `tokens` input, as GPT-2 descriptions
 //    do): tfm.exe.generate;
 //  * tensors: inputs from .npy files, outputs to .npy files (tfm.exe.tensors).
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 import tfm.exe.console;
+import tfm.exe.encode;
 import tfm.exe.generate;
 import tfm.exe.options;
 import tfm.exe.signature;
@@ -86,6 +89,16 @@ int main(int argc, char **argv) {
                                                                        : nullptr);
   } catch (const std::exception &e) {
     return tfm::exe::fail(e.what());
+  }
+  if (sig.find(TFM_ROLE_HIDDEN) >= 0) {
+    if (std::string problem = tfm::exe::checkEncoder(sig); !problem.empty())
+      return tfm::exe::fail(problem);
+    tfm::exe::EncodeOptions options;
+    // Token and type ids beyond the model's tables are the runtime's error.
+    if (std::optional<int> code = tfm::exe::parseEncodeOptions(
+            argc, argv, sig, INT64_MAX, INT64_MAX, sig.find(TFM_ROLE_LOGITS) >= 0, options))
+      return tfm::exe::finishStdout(*code);
+    return runGuarded([&] { return tfm::exe::encode(options, sig); });
   }
   if (sig.find(TFM_ROLE_TOKENS) >= 0) {
     if (std::string problem = tfm::exe::checkLanguageModel(sig); !problem.empty())

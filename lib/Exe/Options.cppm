@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 module;
+#include "tfm/Runtime/tfm_runtime.h"
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <charconv>
@@ -54,6 +55,27 @@ struct GenerateOptions {
 /// --help, 2 after a usage error (printed).
 std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &sig,
                                         int64_t vocab, GenerateOptions &o);
+
+/// Encoder mode: what to embed and what to print or write.
+struct EncodeOptions {
+  bool textGiven = false;        ///< --prompt
+  std::string text, pair;        ///< --prompt, --prompt-pair
+  bool pairGiven = false;
+  std::vector<int64_t> ids, typeIds; ///< --prompt-ids, --token-type-ids
+  bool idsGiven = false, typesGiven = false;
+  bool tokenize = false, embed = false, allowSpecial = false, verbose = false, bench = false;
+  std::string dumpHidden, dumpEmbedding; ///< .npy paths
+  std::string fillMask;          ///< --fill-mask TEXT
+  long long topK = 5;            ///< --fill-mask's candidates per mask
+  std::string embedFile, output; ///< --embed-file TEXTS, -o EMB.npy
+  long long threads = 0;
+  std::string weights;           ///< a tfm_rt_set_weights spec
+};
+
+/// Parses an encoder's command line (`vocab`: ids must be below it;
+/// `types`: token type ids below it; `maskedLm`: the model has logits).
+std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &sig, int64_t vocab,
+                                      int64_t types, bool maskedLm, EncodeOptions &o);
 
 /// Tensor mode: .npy inputs and outputs in argument order.
 struct TensorOptions {
@@ -327,6 +349,167 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
   o.bench = has("bench");
   o.verbose = has("verbose");
   o.profile = has("profile");
+  return std::nullopt;
+}
+
+namespace {
+/// Comma-separated integers in [0, limit) for `flag` (`what`: "id", "type").
+std::optional<int> integerList(const std::string &flag, const std::string &list, int64_t limit,
+                               const char *what, std::vector<int64_t> &out) {
+  if (list.empty())
+    return std::nullopt; // an empty input is reported where it is used
+  for (const std::string &item : split(list, ',')) {
+    char *end = nullptr;
+    errno = 0;
+    long long id = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || errno != 0)
+      return usageError(flag + ": '" + item + "' is not a token " + what);
+    if (id < 0 || id >= limit)
+      return usageError(flag + ": " + what + " " + std::to_string(id) + " is out of range [0, " +
+                        std::to_string(limit) + ")");
+    out.push_back(id);
+  }
+  return std::nullopt;
+}
+} // namespace
+
+std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &sig, int64_t vocab,
+                                      int64_t types, bool maskedLm, EncodeOptions &o) {
+  std::ostringstream caption;
+  caption << "usage: " << argv[0]
+          << " [--prompt TEXT [--prompt-pair TEXT2] | --prompt-ids IDS [--token-type-ids IDS]]\n"
+             "          [--embed] [--dump-embedding F.npy] [--dump-hidden F.npy] [--tokenize]\n"
+          << (maskedLm ? "          [--fill-mask TEXT [--top-k K]]\n" : "")
+          << "          [--embed-file TEXTS -o EMB.npy] [--weights F] [--threads N] [--bench]\n"
+             "          [--verbose]\n\n"
+             "Runs the compiled encoder on one text (or a pair, with token types as\n"
+             "transformers gives them) and prints its sentence embedding (--embed, the\n"
+             "default), pooled as the model directory's sentence-transformers files say\n"
+             "(pooling: "
+          << (sig.pooling == TFM_POOLING_MEAN  ? "mean"
+              : sig.pooling == TFM_POOLING_MAX ? "max"
+              : sig.pooling == TFM_POOLING_CLS ? "CLS"
+                                               : "CLS, no modules.json")
+          << (sig.normalize ? ", normalized" : "") << ").\n\noptions";
+  po::options_description options(caption.str(), 90, 45);
+  auto text = [] { return po::value<std::string>(); };
+  options.add_options()
+      ("prompt", text()->value_name("TEXT"), "the text (needs the embedded tokenizer); [CLS] and "
+       "[SEP] are added as the tokenizer's post-processor says")
+      ("prompt-pair", text()->value_name("TEXT2"), "a second text: the pair gets token types 0 "
+       "and 1")
+      ("prompt-ids", text()->value_name("IDS"), "the input as comma-separated token ids, used as "
+       "given (no special tokens added)")
+      ("token-type-ids", text()->value_name("IDS"), "with --prompt-ids: a token type per id "
+       "(default: all 0)")
+      ("tokenize", "print the input's ids and token types as JSON and exit")
+      ("allow-special", "special tokens written in the text ([MASK], [SEP]) are those tokens")
+      ("embed", "print the sentence embedding as a JSON array (the default)")
+      ("dump-embedding", text()->value_name("F"), "write the sentence embedding as float32 "
+       "[hidden] .npy")
+      ("dump-hidden", text()->value_name("F"), "write the last hidden state as float32 [T, hidden] "
+       ".npy")
+      ("embed-file", text()->value_name("TEXTS"), "embed every line of TEXTS (one text a line) into "
+       "-o as float32 [N, hidden] .npy; progress and sentences/s on stderr")
+      ("output,o", text()->value_name("F"), "where --embed-file writes")
+      ("fill-mask", text()->value_name("TEXT"), "print the most likely tokens for each mask token "
+       "in TEXT as JSON lines, as transformers' fill-mask pipeline (masked-LM models)")
+      ("top-k", text()->value_name("K"), "--fill-mask's candidates per mask (default 5)")
+      ("weights", text()->value_name("F"), ("read weights from F instead of " + sig.weights).c_str())
+      ("threads", text()->value_name("N"), "threads for oneDNN and the runtime's kernels "
+       "(default: OMP_NUM_THREADS, else all cores)")
+      ("bench", "print load time, tokens/s and peak RSS on stderr")
+      ("verbose", "print the oneDNN ISA and the implementation of each primitive")
+      ("help,h", "this text");
+  static const std::map<std::string, std::string> needs = {
+      {"prompt", "a text"}, {"prompt-pair", "a text"}, {"prompt-ids", "a comma-separated list of ids"},
+      {"token-type-ids", "a comma-separated list of token types"}, {"dump-embedding", "a file name"},
+      {"dump-hidden", "a file name"}, {"embed-file", "a file name"}, {"output", "a file name"},
+      {"fill-mask", "a text"}, {"top-k", "a number"}, {"weights", "a file name"},
+      {"threads", "a number"}};
+  po::variables_map vm;
+  if (auto code = parse(argc, argv, options, needs, vm))
+    return code;
+  if (vm.count("help")) {
+    std::cout << options << "\ncontext: " << sig.context << " positions; matmuls: " << sig.dtype
+              << "\n";
+    return 0;
+  }
+  auto has = [&](const char *name) { return vm.count(name) != 0; };
+  auto get = [&](const char *name) { return vm[name].as<std::string>(); };
+  for (const char *fileOption : {"dump-embedding", "dump-hidden", "embed-file", "output", "weights"})
+    if (has(fileOption) && get(fileOption).empty())
+      return usageError(std::string("--") + fileOption + " needs a file name, got ''");
+  int inputs = has("prompt") + has("prompt-ids") + has("fill-mask") + has("embed-file");
+  if (inputs > 1)
+    return usageError("give one of --prompt, --prompt-ids, --fill-mask and --embed-file");
+  if (inputs == 0)
+    return usageError("give the input: --prompt TEXT, --prompt-ids IDS, --fill-mask TEXT or "
+                      "--embed-file TEXTS (see --help)");
+  if (has("prompt-pair") && !has("prompt"))
+    return usageError("--prompt-pair goes with --prompt");
+  if (has("token-type-ids") && !has("prompt-ids"))
+    return usageError("--token-type-ids goes with --prompt-ids");
+  if (has("fill-mask") && !maskedLm)
+    return usageError("--fill-mask needs a masked-LM head (BertForMaskedLM weights); this "
+                      "model has none");
+  if (has("top-k") && !has("fill-mask"))
+    return usageError("--top-k goes with --fill-mask");
+  if (has("embed-file") != has("output"))
+    return usageError("--embed-file and -o go together");
+  if (has("embed-file") && (has("tokenize") || has("dump-hidden") || has("dump-embedding") ||
+                            has("embed")))
+    return usageError("--embed-file writes -o only; it takes no --tokenize, --embed or --dump-*");
+  if (has("fill-mask") && (has("dump-embedding") || has("embed")))
+    return usageError("--fill-mask prints tokens; it takes no --embed or --dump-embedding");
+  o.textGiven = has("prompt");
+  if (o.textGiven)
+    o.text = get("prompt");
+  o.pairGiven = has("prompt-pair");
+  if (o.pairGiven)
+    o.pair = get("prompt-pair");
+  if (has("prompt-ids")) {
+    o.idsGiven = true;
+    if (auto code = integerList("--prompt-ids", get("prompt-ids"), vocab, "id", o.ids))
+      return code;
+  }
+  if (has("token-type-ids")) {
+    o.typesGiven = true;
+    if (auto code = integerList("--token-type-ids", get("token-type-ids"), types, "type", o.typeIds))
+      return code;
+    if (o.typeIds.size() != o.ids.size())
+      return usageError("--token-type-ids has " + std::to_string(o.typeIds.size()) +
+                        " types for " + std::to_string(o.ids.size()) + " ids");
+  }
+  if (has("fill-mask"))
+    o.fillMask = get("fill-mask");
+  if (has("top-k")) {
+    auto k = integer("--top-k", get("top-k"), 1, 1000000, "an integer in [1, 1000000]");
+    if (!k)
+      return 2;
+    o.topK = *k;
+  }
+  if (has("embed-file")) {
+    o.embedFile = get("embed-file");
+    o.output = get("output");
+  }
+  if (has("threads")) {
+    auto t = integer("--threads", get("threads"), 1, 1024, "a thread count (1-1024)");
+    if (!t)
+      return 2;
+    o.threads = *t;
+  }
+  o.weights = has("weights") ? "file:" + get("weights") : sig.weights;
+  if (has("dump-embedding"))
+    o.dumpEmbedding = get("dump-embedding");
+  if (has("dump-hidden"))
+    o.dumpHidden = get("dump-hidden");
+  o.tokenize = has("tokenize");
+  o.allowSpecial = has("allow-special");
+  o.bench = has("bench");
+  o.verbose = has("verbose");
+  o.embed = has("embed") || (o.fillMask.empty() && o.embedFile.empty() && !o.tokenize &&
+                             o.dumpHidden.empty() && o.dumpEmbedding.empty());
   return std::nullopt;
 }
 

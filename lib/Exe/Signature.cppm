@@ -42,6 +42,9 @@ struct Signature {
   int32_t tokenizer = 0; ///< a tfm_tokenizer_kind
   int64_t bosTokenId = -1;          ///< the configuration's BOS id; -1: the tokenizer's
   std::vector<int64_t> eosTokenIds; ///< the configuration's stop ids; empty: the tokenizer's EOS
+  int32_t pooling = TFM_POOLING_DEFAULT; ///< encoders: a tfm_pooling
+  bool normalize = false;               ///< encoders: L2-normalize the embedding
+  int64_t maxSeqLength = 0;             ///< encoders: truncation length (0: the context)
 
   /// The index of the buffer with `role` (and `layer`), or -1.
   int find(int32_t role, int32_t layer = -1) const {
@@ -104,6 +107,9 @@ Signature readSignature(const tfm_model_info &model, const tfm_settings *setting
     if (settings->eos_token_ids)
       sig.eosTokenIds.assign(settings->eos_token_ids,
                              settings->eos_token_ids + settings->num_eos_token_ids);
+    sig.pooling = settings->pooling;
+    sig.normalize = settings->normalize != 0;
+    sig.maxSeqLength = settings->max_seq_length;
   }
   return sig;
 }
@@ -175,6 +181,55 @@ std::string checkLanguageModel(const Signature &sig) {
   for (const Slot &s : sig.slots)
     if (s.role == TFM_ROLE_TENSOR)
       return "buffer '" + s.name + "' has no role (tfm.role) in a language model";
+    else if (s.role == TFM_ROLE_TOKEN_TYPES)
+      return "buffer '" + s.name + "' has token types, which only an encoder (with a hidden "
+             "output) takes";
+  return "";
+}
+
+/// Checks what encoder mode relies on: tokens, positions and token_types
+/// are i64 [?] inputs of the call's tokens, hidden an f32 [?, width]
+/// output; with a masked-LM head, logit_rows an i64 [?] input and logits an
+/// f32 [?, vocab] output of those rows; no KV cache and no buffer without a
+/// role. Returns the first problem, or "".
+std::string checkEncoder(const Signature &sig) {
+  auto expect = [&](int32_t role, bool output, int32_t dtype, size_t rank, int32_t dimSize,
+                    const char *what) -> std::string {
+    int i = sig.find(role);
+    if (i < 0)
+      return std::string("the encoder has no ") + what;
+    const Slot &s = sig.slots[i];
+    if (s.output != output || s.dtype != dtype || s.shape.size() != rank || s.shape[0] >= 0 ||
+        s.dimSizes[0] != dimSize || (rank == 2 && s.shape[1] < 0))
+      return std::string("the ") + what + " buffer '" + s.name + "' is " +
+             (s.output ? "an output " : "an input ") + s.type + " " + shapeString(s.shape) +
+             ", not what encoder mode passes";
+    return "";
+  };
+  for (auto [role, what, output, rank] :
+       {std::tuple{TFM_ROLE_TOKENS, "tokens", false, 1}, {TFM_ROLE_POSITIONS, "positions", false, 1},
+        {TFM_ROLE_TOKEN_TYPES, "token_types", false, 1}, {TFM_ROLE_HIDDEN, "hidden", true, 2}})
+    if (std::string e = expect(role, output, output ? TFM_DTYPE_F32 : TFM_DTYPE_I64,
+                               static_cast<size_t>(rank), TFM_DIM_NEW_TOKENS, what);
+        !e.empty())
+      return e;
+  if ((sig.find(TFM_ROLE_LOGITS) >= 0) != (sig.find(TFM_ROLE_LOGIT_ROWS) >= 0))
+    return "the encoder has one of logits and logit_rows without the other";
+  if (sig.find(TFM_ROLE_LOGITS) >= 0)
+    for (auto [role, what, output, rank] :
+         {std::tuple{TFM_ROLE_LOGIT_ROWS, "logit_rows", false, 1}, {TFM_ROLE_LOGITS, "logits", true, 2}})
+      if (std::string e = expect(role, output, output ? TFM_DTYPE_F32 : TFM_DTYPE_I64,
+                                 static_cast<size_t>(rank), TFM_DIM_LOGIT_ROWS, what);
+          !e.empty())
+        return e;
+  for (const Slot &s : sig.slots)
+    if (s.role == TFM_ROLE_TENSOR || (s.role >= TFM_ROLE_PAST_KEY && s.role <= TFM_ROLE_PRESENT_VALUE))
+      return "buffer '" + s.name + "' has " +
+             (s.role == TFM_ROLE_TENSOR ? "no role (tfm.role)" : "a KV-cache role") +
+             " in an encoder";
+  for (size_t i = 0; i < sig.slots.size(); ++i)
+    if (sig.find(sig.slots[i].role) != static_cast<int>(i))
+      return "the encoder has two '" + sig.slots[i].name + "' buffers of one role";
   return "";
 }
 

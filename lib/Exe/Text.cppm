@@ -61,6 +61,29 @@ public:
     virtual std::string push(int64_t id) = 0;
   };
   virtual std::unique_ptr<Stream> stream() const = 0;
+
+  //===--- encoders ----------------------------------------------------===//
+
+  /// An encoder's input, as transformers' tokenizer(text, pair,
+  /// truncation=True, max_length=maxLength) gives it: ids and token type ids
+  /// with the post-processor's special tokens ([CLS] A [SEP] B [SEP]),
+  /// truncated longest-first to maxLength (0: not truncated). Throws
+  /// std::runtime_error where the tokenizer has no pairs or token types.
+  virtual tokenizer::Encoding encodeInput(std::string_view text, const std::string_view *pair,
+                                          bool allowSpecial, size_t maxLength) const {
+    if (pair)
+      throw std::runtime_error("GPT-2's tokenizer files have no sentence pairs (the model "
+                               "directory needs a tokenizer.json)");
+    tokenizer::Encoding e{encode(text, allowSpecial), {}};
+    if (maxLength > 0 && e.ids.size() > maxLength)
+      e.ids.resize(maxLength);
+    e.typeIds.assign(e.ids.size(), 0);
+    return e;
+  }
+  /// The text of `ids` (special tokens left out when `skipSpecial`).
+  virtual std::string decode(const std::vector<int64_t> &ids, bool skipSpecial) const = 0;
+  /// The mask token's id (tokenizer_config.json's mask_token), or -1.
+  virtual int64_t mask() const { return -1; }
 };
 
 /// The tokenizer tfmc embedded (`kind`: tfm_settings.tokenizer), or null for
@@ -81,6 +104,13 @@ public:
   int64_t eos() const override { return t_->endOfText(); }
   int64_t start() const override { return t_->endOfText(); }
   size_t size() const override { return t_->size(); }
+  std::string decode(const std::vector<int64_t> &ids, bool) const override {
+    std::string text;
+    for (int64_t id : ids)
+      if (id >= 0 && static_cast<size_t>(id) < t_->size())
+        text += t_->decode(id);
+    return text;
+  }
   std::unique_ptr<Stream> stream() const override {
     struct S : Stream {
       const tokenizer::Tokenizer &t;
@@ -123,6 +153,14 @@ public:
     return t_->role(tokenizer::Role::Bos).value_or(eos());
   }
   size_t size() const override { return t_->size(); }
+  tokenizer::Encoding encodeInput(std::string_view text, const std::string_view *pair,
+                                  bool allowSpecial, size_t maxLength) const override {
+    return t_->encode(text, allowSpecial, /*addSpecialTokens=*/true, pair, maxLength);
+  }
+  std::string decode(const std::vector<int64_t> &ids, bool skipSpecial) const override {
+    return t_->decode(ids, skipSpecial);
+  }
+  int64_t mask() const override { return t_->role(tokenizer::Role::Mask).value_or(-1); }
   std::unique_ptr<Stream> stream() const override {
     // tokenizers' DecodeStream: `ids` is a short window; `prefix` the text
     // of its first `prefixIndex` ids, which was printed already.

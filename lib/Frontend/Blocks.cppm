@@ -57,14 +57,25 @@ public:
   /// with caches [P, kv_heads x head_dim]; logits[r] belongs to row
   /// logit_rows[r] of the call (a generator asks for the last row only).
   void beginForward(llvm::StringRef name);
+  /// Starts the module `name` and the `forward` function of an encoder
+  /// (ModelConfig::encoder: no KV cache):
+  ///   forward(tokens, positions, token_types[, logit_rows])
+  ///     -> (hidden[, logits])
+  /// with hidden [T, width] the last hidden state and, when `withLogits` (a
+  /// masked-LM head), logits [R, vocab] of rows logit_rows.
+  void beginEncoder(llvm::StringRef name, bool withLogits);
   mlir::Value tokens() { return entry->getArgument(0); }
   mlir::Value positions() { return entry->getArgument(1); }
-  mlir::Value pastK(int64_t layer) { return entry->getArgument(2 + 2 * layer); }
-  mlir::Value pastV(int64_t layer) { return entry->getArgument(3 + 2 * layer); }
-  mlir::Value logitRows() { return entry->getArgument(2 + 2 * c.layers); }
+  mlir::Value tokenTypes() { return entry->getArgument(2); }
+  /// The cache inputs of a layer (null in an encoder).
+  mlir::Value pastK(int64_t layer) { return c.encoder ? mlir::Value() : entry->getArgument(2 + 2 * layer); }
+  mlir::Value pastV(int64_t layer) { return c.encoder ? mlir::Value() : entry->getArgument(3 + 2 * layer); }
+  mlir::Value logitRows() { return entry->getArgument(c.encoder ? 3 : 2 + 2 * c.layers); }
   /// Returns the logits and the presents; the module is complete.
   mlir::OwningOpRef<mlir::ModuleOp> finish(mlir::Value logits,
                                            llvm::ArrayRef<mlir::Value> presents);
+  /// Returns an encoder's hidden state (and logits, if it has them).
+  mlir::OwningOpRef<mlir::ModuleOp> finishEncoder(mlir::Value hidden, mlir::Value logits);
 
   //===--- locations -------------------------------------------------------===//
 
@@ -104,8 +115,11 @@ public:
   //===--- blocks ----------------------------------------------------------===//
 
   /// The config's norm (layer or RMS, eps from the config) with the scale
-  /// `<name>.weight` and, for layer norm, the shift `<name>.bias` ([width]).
-  llvm::Expected<mlir::Value> norm(mlir::Value x, const std::string &name);
+  /// `<name>.<scale>` and, for layer norm, the shift `<name>.<shift>`
+  /// ([width]; TF-era BERT checkpoints name them gamma and beta).
+  llvm::Expected<mlir::Value> norm(mlir::Value x, const std::string &name,
+                                   llvm::StringRef scale = "weight",
+                                   llvm::StringRef shift = "bias");
   /// x W (+ b): `<name>.weight` in `layout`, `<name>.bias` if `bias`.
   llvm::Expected<mlir::Value> linear(mlir::Value x, const std::string &name, int64_t in,
                                      int64_t out, llvm::StringRef sizeKey, Layout layout,
@@ -271,6 +285,52 @@ void ModelBuilder::beginForward(llvm::StringRef name) {
   (*module)->setAttr("tfm.context_length", b.getI64IntegerAttr(c.contextLength));
 }
 
+void ModelBuilder::beginEncoder(llvm::StringRef name, bool withLogits) {
+  module = ModuleOp::create(FileLineColLoc::get(&ctx, c.path, 1, 1));
+  module->setName(name);
+  if (w.file)
+    (*module)->setAttr("tfm.weights", b.getStringAttr(w.file->path()));
+  else
+    (*module)->setAttr("tfm.random_weights", b.getI64IntegerAttr(*w.randomSeed));
+  (*module)->setAttr("tfm.config", b.getStringAttr(c.path));
+  b.setInsertionPointToEnd(module->getBody());
+  auto idx = t({kDyn}, b.getI64Type());
+  llvm::SmallVector<Type> inputs = {idx, idx, idx};
+  llvm::SmallVector<Type> results = {t({kDyn, c.width})};
+  if (withLogits) {
+    inputs.push_back(idx);
+    results.push_back(t({kDyn, c.vocabSize}));
+  }
+  func = func::FuncOp::create(b, at("forward", "model_type"), "forward",
+                              b.getFunctionType(inputs, results));
+  entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  auto describe = [&](bool result, unsigned i, StringRef argName) {
+    auto set = [&](StringRef key, Attribute value) {
+      result ? func.setResultAttr(i, key, value) : func.setArgAttr(i, key, value);
+    };
+    set("tfm.name", b.getStringAttr(argName));
+    set("tfm.role", b.getStringAttr(argName));
+  };
+  describe(false, 0, "tokens");
+  describe(false, 1, "positions");
+  describe(false, 2, "token_types");
+  describe(true, 0, "hidden");
+  if (withLogits) {
+    describe(false, 3, "logit_rows");
+    describe(true, 1, "logits");
+  }
+  (*module)->setAttr("tfm.context_length", b.getI64IntegerAttr(c.contextLength));
+}
+
+OwningOpRef<ModuleOp> ModelBuilder::finishEncoder(Value hidden, Value logits) {
+  llvm::SmallVector<Value> outs = {hidden};
+  if (logits)
+    outs.push_back(logits);
+  func::ReturnOp::create(b, loc, outs);
+  return std::move(module);
+}
+
 OwningOpRef<ModuleOp> ModelBuilder::finish(Value logits, llvm::ArrayRef<Value> presents) {
   llvm::SmallVector<Value> outs = {logits};
   outs.append(presents.begin(), presents.end());
@@ -331,12 +391,13 @@ llvm::Expected<Value> ModelBuilder::param(const std::string &name,
 // Blocks
 //===----------------------------------------------------------------------===//
 
-llvm::Expected<Value> ModelBuilder::norm(Value x, const std::string &name) {
+llvm::Expected<Value> ModelBuilder::norm(Value x, const std::string &name, llvm::StringRef scale,
+                                         llvm::StringRef shift) {
   setLoc(name, "norm_eps");
   int64_t d = shapeOf(x).back();
   bool rms = c.norm == NormKind::Rms;
-  auto gamma = param(name + ".weight", {d}, rms ? "RMS norm scale [width]"
-                                                : "layer norm scale [width]");
+  auto gamma = param(name + "." + scale.str(), {d}, rms ? "RMS norm scale [width]"
+                                                         : "layer norm scale [width]");
   if (!gamma)
     return gamma.takeError();
   if (rms) {
@@ -344,7 +405,7 @@ llvm::Expected<Value> ModelBuilder::norm(Value x, const std::string &name) {
     Value inv = RsqrtOp::create(b, loc, add(mean(mul(x, x)), scalar(c.normEps)));
     return mul(mul(x, inv), *gamma);
   }
-  auto beta = param(name + ".bias", {d}, "layer norm shift [width]");
+  auto beta = param(name + "." + shift.str(), {d}, "layer norm shift [width]");
   if (!beta)
     return beta.takeError();
   Value mu = mean(x);
@@ -464,9 +525,10 @@ Value ModelBuilder::attention(int64_t layer, const std::string &prefix, Value q,
     k = rope(k, kvHeads, cosT, sinT);
   }
   setLoc(prefix, "heads");
-  // KV cache: keys and values of earlier positions come first.
-  presentK = concat({pastK(layer), k}, 0);
-  presentV = concat({pastV(layer), v}, 0);
+  // KV cache: keys and values of earlier positions come first (an encoder
+  // has none: its keys and values are this call's).
+  presentK = c.encoder ? k : concat({pastK(layer), k}, 0);
+  presentV = c.encoder ? v : concat({pastV(layer), v}, 0);
   // [S, KVH*Dh] -> [S, H, Dh]; grouped heads repeat each key/value head G
   // times (transformers' repeat_kv).
   auto perHead = [&](Value x) {

@@ -115,6 +115,13 @@ struct ModelConfig {
   /// Per layer: the sliding window (0: none).
   std::vector<int64_t> windows;
   bool parallelResidual = false;
+  /// Encoders (BERT): no KV cache; the entry function returns the last
+  /// hidden state (and a masked-LM head's logits); token type (segment)
+  /// embeddings have typeVocabSize rows (0: none).
+  bool encoder = false;
+  int64_t typeVocabSize = 0;
+  /// config.json's `architectures` (which head a randomly initialized model has).
+  std::vector<std::string> architectures;
   bool tieWordEmbeddings = true;
   bool qkvBias = true, outputBias = true, mlpBias = true;
   /// config.json's `eos_token_id` (an int or a list; absent or null: empty)

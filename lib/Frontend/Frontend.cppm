@@ -20,6 +20,7 @@ module;
 export module tfm.frontend;
 
 export import tfm.frontend.blocks;
+import tfm.frontend.models.bert;
 import tfm.frontend.models.gpt2;
 import tfm.frontend.models.gpt_neox;
 import tfm.frontend.models.llama;
@@ -63,6 +64,9 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> buildLlama(ModelBuilder &m, co
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> buildGptNeoX(ModelBuilder &m, const Weights &) {
   return models::buildGptNeoX(m);
 }
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> buildBert(ModelBuilder &m, const Weights &) {
+  return models::buildBert(m);
+}
 
 constexpr Family kFamilies[] = {
     {"gpt2", models::readGpt2, buildGpt2},
@@ -70,6 +74,7 @@ constexpr Family kFamilies[] = {
     {"mistral", models::readLlama, buildLlama},
     {"qwen2", models::readLlama, buildLlama},
     {"gpt_neox", models::readGptNeoX, buildGptNeoX},
+    {"bert", models::readBert, buildBert},
 };
 
 const Family *lookup(llvm::StringRef modelType) {

@@ -86,9 +86,13 @@ public:
 
   /// The ids (and token types) of well-formed UTF-8 `text` (and `pair`),
   /// with the post-processor's special tokens when `addSpecialTokens`.
-  /// Throws on invalid UTF-8, naming the byte offset.
+  /// `maxLength` > 0 truncates as transformers' truncation="longest_first"
+  /// does: tokens are dropped from the end of the longer text (of the first
+  /// on a tie) until the ids, special tokens included, number at most
+  /// maxLength. Throws on invalid UTF-8, naming the byte offset, and when
+  /// the special tokens alone are more than maxLength.
   Encoding encode(std::string_view text, bool allowSpecial, bool addSpecialTokens = true,
-                  const std::string_view *pair = nullptr) const;
+                  const std::string_view *pair = nullptr, size_t maxLength = 0) const;
   /// The text of `ids` as bytes (ill-formed UTF-8 possible where a
   /// character is split across ids); ids no token has are skipped.
   std::string decode(const std::vector<int64_t> &ids, bool skipSpecial = false) const;
@@ -515,7 +519,7 @@ std::vector<int64_t> HfTokenizer::encodeText(std::string_view text, bool allowSp
 }
 
 Encoding HfTokenizer::encode(std::string_view text, bool allowSpecial, bool addSpecialTokens,
-                             const std::string_view *pair) const {
+                             const std::string_view *pair, size_t maxLength) const {
   for (std::string_view t : {text, pair ? *pair : std::string_view()})
     if (size_t bad = invalidUtf8At(t); bad != std::string_view::npos)
       throw std::runtime_error("invalid UTF-8 at byte offset " + std::to_string(bad));
@@ -525,6 +529,23 @@ Encoding HfTokenizer::encode(std::string_view text, bool allowSpecial, bool addS
   if (pair) {
     b = Encoding{encodeText(*pair, allowSpecial), {}};
     b->typeIds.assign(b->ids.size(), 1);
+  }
+  if (maxLength > 0) {
+    bool specials = addSpecialTokens && postProcessor_;
+    Encoding none;
+    size_t added = specials ? postProcessor_->apply(none, b ? &none : nullptr).ids.size() : 0;
+    if (added > maxLength)
+      throw std::runtime_error("cannot truncate to " + std::to_string(maxLength) +
+                               " tokens: the special tokens alone are " + std::to_string(added));
+    size_t budget = maxLength - added, na = a.ids.size(), nb = b ? b->ids.size() : 0;
+    while (na + nb > budget)
+      (nb > na ? nb : na)--; // tokenizers' LongestFirst: a tie gives the pair the odd token
+    a.ids.resize(na);
+    a.typeIds.resize(na);
+    if (b) {
+      b->ids.resize(nb);
+      b->typeIds.resize(nb);
+    }
   }
   if (!addSpecialTokens || !postProcessor_)
     return concatenate(a, b ? &*b : nullptr);

@@ -101,6 +101,8 @@ typedef enum tfm_buffer_role {
   TFM_ROLE_PAST_VALUE = 6,
   TFM_ROLE_PRESENT_KEY = 7,    /* f32 [past + t, width] */
   TFM_ROLE_PRESENT_VALUE = 8,
+  TFM_ROLE_TOKEN_TYPES = 9,    /* i64 [t]: the token type (segment) ids of an encoder's tokens */
+  TFM_ROLE_HIDDEN = 10,        /* f32 [t, width]: an encoder's last hidden state */
 } tfm_buffer_role;
 
 /* Which size of a call a dimension equals (TFM_DIM_STATIC: its static size). */
@@ -142,6 +144,16 @@ typedef enum tfm_tokenizer_kind {
   TFM_TOKENIZER_HF_IMAGE = 2     /* tokenizer.json as tfm.tokenizer.hf's image: tfm_tokenizer */
 } tfm_tokenizer_kind;
 
+/* How an encoder executable turns hidden states into a sentence embedding
+   (sentence-transformers' Pooling module, read by tfmc from the model
+   directory's modules.json and 1_Pooling/config.json). */
+typedef enum tfm_pooling {
+  TFM_POOLING_DEFAULT = 0,       /* no sentence-transformers files: CLS (the first token), said so */
+  TFM_POOLING_CLS = 1,           /* pooling_mode_cls_token */
+  TFM_POOLING_MEAN = 2,          /* pooling_mode_mean_tokens: mean over the non-padding tokens */
+  TFM_POOLING_MAX = 3,           /* pooling_mode_max_tokens */
+} tfm_pooling;
+
 /* Settings tfmc chose for the executable (not IR: tfmc emits them next to
    the model's object code). */
 typedef struct tfm_settings {
@@ -152,6 +164,10 @@ typedef struct tfm_settings {
                                   else config.json); -1: the tokenizer's BOS */
   int32_t num_eos_token_ids;   /* 0: generation stops at the tokenizer's EOS */
   const int64_t *eos_token_ids; /* [num_eos_token_ids]: the ids generation stops at */
+  int32_t pooling;             /* encoders: a tfm_pooling */
+  int32_t normalize;           /* encoders: 1 if modules.json ends with a Normalize module */
+  int64_t max_seq_length;      /* encoders: sentence_bert_config.json's max_seq_length (tokens
+                                  after truncation, special tokens included); 0: the context */
 } tfm_settings;
 
 /* The most dimensions a buffer of a runtime call has. */

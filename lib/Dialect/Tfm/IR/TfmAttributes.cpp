@@ -31,6 +31,8 @@ std::optional<int32_t> tfm::bufferRoleCode(StringRef role) {
       .Case("past_value", TFM_ROLE_PAST_VALUE)
       .Case("present_key", TFM_ROLE_PRESENT_KEY)
       .Case("present_value", TFM_ROLE_PRESENT_VALUE)
+      .Case("token_types", TFM_ROLE_TOKEN_TYPES)
+      .Case("hidden", TFM_ROLE_HIDDEN)
       .Default(std::nullopt);
 }
 
@@ -61,7 +63,7 @@ LogicalResult verifyBufferAttr(Operation *op, NamedAttribute attr, const Twine &
     if (!role || !bufferRoleCode(role.getValue()))
       return op->emitError() << "'tfm.role' of " << what << " must be one of tokens, "
                              << "positions, logit_rows, logits, past_key, past_value, "
-                                "present_key, present_value; got "
+                                "present_key, present_value, token_types, hidden; got "
                              << attr.getValue();
     return success();
   }

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Independent golden hidden states and logits for tfm's BERT family in PyTorch.
+
+    /usr/bin/python3 test/Golden/make_bert_goldens.py test/Golden/models
+
+For each variant below this script makes a small random model (seeded),
+writes it as config.json + model.safetensors with the tensor names
+`save_pretrained` gives BertModel or BertForMaskedLM, runs its own PyTorch
+implementation on a fixed token sequence with token types (a sentence pair)
+and writes the last hidden state as hidden.npy (and, with a masked-LM head,
+the logits of every row as logits.npy), with tokens.npy and
+token_types.npy. Nothing here uses tfm; transformers is not installed on
+these machines, so the semantics are written out from transformers'
+modeling_bert.py (v4.5x):
+
+  * embeddings: word_embeddings[ids] + token_type_embeddings[types]
+    + position_embeddings[0..T-1], then LayerNorm(eps = layer_norm_eps);
+  * each layer (post-LN): a = LayerNorm(dense(attention(x)) + x);
+    x = LayerNorm(output.dense(act(intermediate.dense(a))) + a);
+    attention: q, k, v = x W^T + b per head, softmax(q k^T / sqrt(head_dim))
+    over every key (bidirectional, no mask for one unpadded sequence), v;
+  * act = ACT2FN[hidden_act]: "gelu" is the erf GELU, "gelu_new" the tanh one;
+  * BertForMaskedLM's head: LayerNorm(act(transform.dense(h))) @ word_embeddings^T
+    + cls.predictions.bias (decoder tied to the word embeddings);
+  * TF-era checkpoints name LayerNorm's scale and shift gamma and beta.
+"""
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_goldens import save_safetensors  # noqa: E402
+
+TOKENS = [2, 5, 9, 3, 33, 60, 17, 3]
+TYPES = [0, 0, 0, 0, 1, 1, 1, 1]
+BASE = dict(model_type="bert", vocab_size=64, hidden_size=16, intermediate_size=24,
+            num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=32,
+            type_vocab_size=2, layer_norm_eps=1e-12, hidden_act="gelu", pad_token_id=0)
+
+VARIANTS = {
+    # BertModel as save_pretrained writes it: no prefix, erf GELU
+    "bert-model": dict(seed=301, architectures=["BertModel"]),
+    # BertForMaskedLM: "bert." prefix, the cls.predictions head, 4 heads
+    "bert-mlm": dict(seed=302, architectures=["BertForMaskedLM"], hidden_size=24,
+                     num_attention_heads=4, head=True),
+    # TF-era names (gamma/beta), the tanh GELU, 3 token types, eps 1e-5
+    "bert-tf-names": dict(seed=303, architectures=["BertModel"], tf_names=True,
+                          hidden_act="gelu_new", type_vocab_size=3, layer_norm_eps=1e-5),
+}
+
+
+def act(name, x):
+    if name == "gelu":
+        return F.gelu(x)
+    if name == "gelu_new":
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+    if name == "relu":
+        return F.relu(x)
+    raise ValueError(name)
+
+
+def make(cfg, seed, head, tf_names):
+    g = torch.Generator().manual_seed(seed)
+    d, f, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    prefix = "bert." if head else ""
+    scale, shift = ("gamma", "beta") if tf_names else ("weight", "bias")
+    w = {}
+
+    def rnd(name, *shape, std=0.3):
+        w[name] = torch.randn(*shape, generator=g) * std
+
+    def norm(name, n):
+        w[f"{name}.{scale}"] = 1.0 + 0.1 * torch.randn(n, generator=g)
+        w[f"{name}.{shift}"] = 0.1 * torch.randn(n, generator=g)
+
+    def linear(name, n_out, n_in):
+        rnd(f"{name}.weight", n_out, n_in, std=1.0 / math.sqrt(n_in))
+        rnd(f"{name}.bias", n_out, std=0.1)
+
+    e = prefix + "embeddings."
+    rnd(e + "word_embeddings.weight", v, d, std=1.0)
+    rnd(e + "position_embeddings.weight", cfg["max_position_embeddings"], d, std=0.5)
+    rnd(e + "token_type_embeddings.weight", cfg["type_vocab_size"], d, std=0.5)
+    norm(e + "LayerNorm", d)
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"{prefix}encoder.layer.{l}."
+        for n in ("query", "key", "value"):
+            linear(p + "attention.self." + n, d, d)
+        linear(p + "attention.output.dense", d, d)
+        norm(p + "attention.output.LayerNorm", d)
+        linear(p + "intermediate.dense", f, d)
+        linear(p + "output.dense", d, f)
+        norm(p + "output.LayerNorm", d)
+    if head:
+        linear("cls.predictions.transform.dense", d, d)
+        norm("cls.predictions.transform.LayerNorm", d)
+        rnd("cls.predictions.bias", v, std=0.1)
+    else:  # BertModel's pooler: saved, not used by tfm
+        linear(prefix + "pooler.dense", d, d)
+    return w
+
+
+def forward(cfg, w, tokens, types, head, tf_names):
+    d, heads = cfg["hidden_size"], cfg["num_attention_heads"]
+    dh = d // heads
+    eps = cfg["layer_norm_eps"]
+    prefix = "bert." if head else ""
+    scale, shift = ("gamma", "beta") if tf_names else ("weight", "bias")
+    T = len(tokens)
+
+    def ln(x, name):
+        return F.layer_norm(x, (d,), w[f"{name}.{scale}"], w[f"{name}.{shift}"], eps)
+
+    def lin(x, name):
+        return x @ w[name + ".weight"].T + w[name + ".bias"]
+
+    e = prefix + "embeddings."
+    ids = torch.tensor(tokens)
+    x = (w[e + "word_embeddings.weight"][ids] + w[e + "token_type_embeddings.weight"][torch.tensor(types)]
+         + w[e + "position_embeddings.weight"][torch.arange(T)])
+    x = ln(x, e + "LayerNorm")
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"{prefix}encoder.layer.{l}."
+
+        def split(t):
+            return t.view(T, heads, dh).transpose(0, 1)  # [H, T, Dh]
+
+        q = split(lin(x, p + "attention.self.query"))
+        k = split(lin(x, p + "attention.self.key"))
+        v = split(lin(x, p + "attention.self.value"))
+        scores = q @ k.transpose(1, 2) / math.sqrt(dh)
+        ctx = (torch.softmax(scores, dim=-1) @ v).transpose(0, 1).reshape(T, d)
+        a = ln(lin(ctx, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
+        h = act(cfg["hidden_act"], lin(a, p + "intermediate.dense"))
+        x = ln(lin(h, p + "output.dense") + a, p + "output.LayerNorm")
+    logits = None
+    if head:
+        h = act(cfg["hidden_act"], lin(x, "cls.predictions.transform.dense"))
+        h = ln(h, "cls.predictions.transform.LayerNorm")
+        logits = h @ w[e + "word_embeddings.weight"].T + w["cls.predictions.bias"]
+    return x, logits
+
+
+def main():
+    out = sys.argv[1]
+    torch.set_default_dtype(torch.float64)  # the reference in double
+    for name, spec in VARIANTS.items():
+        spec = dict(spec)
+        seed = spec.pop("seed")
+        head = spec.pop("head", False)
+        tf_names = spec.pop("tf_names", False)
+        cfg = dict(BASE, **spec)
+        # The weights as stored (f32), computed with in double.
+        w = {k: t.to(torch.float32).to(torch.float64)
+             for k, t in make(cfg, seed, head, tf_names).items()}
+        hidden, logits = forward(cfg, w, TOKENS, TYPES, head, tf_names)
+        path = os.path.join(out, name)
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
+            f.write("\n")
+        save_safetensors(os.path.join(path, "model.safetensors"),
+                         {k: t.to(torch.float32) for k, t in w.items()}, "F32")
+        np.save(os.path.join(path, "tokens.npy"), np.array(TOKENS, np.int64))
+        np.save(os.path.join(path, "token_types.npy"), np.array(TYPES, np.int64))
+        np.save(os.path.join(path, "hidden.npy"), hidden.to(torch.float32).numpy())
+        if logits is not None:
+            np.save(os.path.join(path, "logits.npy"), logits.to(torch.float32).numpy())
+        print(f"{name}: hidden {tuple(hidden.shape)}" +
+              (f", logits {tuple(logits.shape)}" if logits is not None else ""))
+
+
+if __name__ == "__main__":
+    main()
