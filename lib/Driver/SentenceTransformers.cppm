@@ -70,7 +70,9 @@ llvm::Expected<llvm::json::Value> readJson(const std::string &path) {
 
 std::string join(llvm::StringRef dir, llvm::StringRef a, llvm::StringRef b = "") {
   llvm::SmallString<256> p(dir);
-  llvm::sys::path::append(p, a, b);
+  for (llvm::StringRef part : {a, b})
+    if (!part.empty()) // an empty component would append a separator
+      llvm::sys::path::append(p, part);
   return std::string(p);
 }
 } // namespace

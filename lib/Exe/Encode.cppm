@@ -204,10 +204,12 @@ int encode(const EncodeOptions &o, const Signature &sig) {
   size_t limit = static_cast<size_t>(sig.context > 0 ? sig.context : INT64_MAX);
   size_t truncateTo = sig.maxSeqLength > 0 ? std::min<size_t>(sig.maxSeqLength, limit) : 0;
   auto inputOf = [&](const std::string &text, const std::string *pair, const char *flag,
-                     size_t maxLength, tfm::tokenizer::Encoding &out) -> bool {
+                     size_t maxLength, tfm::tokenizer::Encoding &out,
+                     bool allowSpecial = false) -> bool {
     try {
       std::string_view second = pair ? std::string_view(*pair) : std::string_view();
-      out = tokenizer->encodeInput(text, pair ? &second : nullptr, o.allowSpecial, maxLength);
+      out = tokenizer->encodeInput(text, pair ? &second : nullptr, o.allowSpecial || allowSpecial,
+                                   maxLength);
     } catch (const std::exception &e) {
       fail(std::string(flag) + ": " + e.what());
       return false;
@@ -231,8 +233,10 @@ int encode(const EncodeOptions &o, const Signature &sig) {
     if (mask < 0)
       return fail("--fill-mask: the tokenizer names no mask token (tokenizer_config.json's "
                   "mask_token)");
+    // The mask token written in the text is that token (as in
+    // transformers, where every special token in a text is).
     tfm::tokenizer::Encoding e;
-    if (!inputOf(o.fillMask, nullptr, "--fill-mask", 0, e))
+    if (!inputOf(o.fillMask, nullptr, "--fill-mask", 0, e, /*allowSpecial=*/true))
       return 1;
     ids = e.ids;
     typeIds = e.typeIds;

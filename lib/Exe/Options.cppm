@@ -412,21 +412,34 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
       ("embed-file", text()->value_name("TEXTS"), "embed every line of TEXTS (one text a line) into "
        "-o as float32 [N, hidden] .npy; progress and sentences/s on stderr")
       ("output,o", text()->value_name("F"), "where --embed-file writes")
-      ("fill-mask", text()->value_name("TEXT"), "print the most likely tokens for each mask token "
-       "in TEXT as JSON lines, as transformers' fill-mask pipeline (masked-LM models)")
-      ("top-k", text()->value_name("K"), "--fill-mask's candidates per mask (default 5)")
       ("weights", text()->value_name("F"), ("read weights from F instead of " + sig.weights).c_str())
       ("threads", text()->value_name("N"), "threads for oneDNN and the runtime's kernels "
        "(default: OMP_NUM_THREADS, else all cores)")
       ("bench", "print load time, tokens/s and peak RSS on stderr")
       ("verbose", "print the oneDNN ISA and the implementation of each primitive")
       ("help,h", "this text");
+  // Masked-LM models only (the options are not offered to the others).
+  if (maskedLm)
+    options.add_options()
+        ("fill-mask", text()->value_name("TEXT"), "print the most likely tokens for each mask "
+         "token in TEXT as JSON lines, as transformers' fill-mask pipeline")
+        ("top-k", text()->value_name("K"), "--fill-mask's candidates per mask (default 5)");
   static const std::map<std::string, std::string> needs = {
       {"prompt", "a text"}, {"prompt-pair", "a text"}, {"prompt-ids", "a comma-separated list of ids"},
       {"token-type-ids", "a comma-separated list of token types"}, {"dump-embedding", "a file name"},
       {"dump-hidden", "a file name"}, {"embed-file", "a file name"}, {"output", "a file name"},
       {"fill-mask", "a text"}, {"top-k", "a number"}, {"weights", "a file name"},
       {"threads", "a number"}};
+  if (!maskedLm)
+    for (int i = 1; i < argc; ++i) {
+      std::string word = argv[i];
+      if (word == "--")
+        break;
+      for (const char *flag : {"--fill-mask", "--top-k"})
+        if (word == flag || word.rfind(std::string(flag) + "=", 0) == 0)
+          return usageError(std::string(flag) + " needs a masked-LM head (BertForMaskedLM "
+                            "weights); this model has none");
+    }
   po::variables_map vm;
   if (auto code = parse(argc, argv, options, needs, vm))
     return code;
@@ -443,16 +456,13 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
   int inputs = has("prompt") + has("prompt-ids") + has("fill-mask") + has("embed-file");
   if (inputs > 1)
     return usageError("give one of --prompt, --prompt-ids, --fill-mask and --embed-file");
-  if (inputs == 0)
-    return usageError("give the input: --prompt TEXT, --prompt-ids IDS, --fill-mask TEXT or "
-                      "--embed-file TEXTS (see --help)");
   if (has("prompt-pair") && !has("prompt"))
     return usageError("--prompt-pair goes with --prompt");
   if (has("token-type-ids") && !has("prompt-ids"))
     return usageError("--token-type-ids goes with --prompt-ids");
-  if (has("fill-mask") && !maskedLm)
-    return usageError("--fill-mask needs a masked-LM head (BertForMaskedLM weights); this "
-                      "model has none");
+  if (inputs == 0)
+    return usageError("give the input: --prompt TEXT, --prompt-ids IDS, --fill-mask TEXT or "
+                      "--embed-file TEXTS (see --help)");
   if (has("top-k") && !has("fill-mask"))
     return usageError("--top-k goes with --fill-mask");
   if (has("embed-file") != has("output"))

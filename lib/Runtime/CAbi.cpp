@@ -183,7 +183,7 @@ void _mlir_ciface_tfm_rt_weight(tfm_bytes_memref *result, const tfm_bytes_memref
     bytes = tfm::runtime::elementSize(dtype);
     for (int64_t d : shape)
       bytes *= d;
-    Runtime::get().markWeight(data);
+    Runtime::get().markWeight(data, name);
     seen[name] = Seen{name, data, bytes};
   });
   setBytes(result, data, bytes);

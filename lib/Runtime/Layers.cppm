@@ -79,11 +79,15 @@ export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &t
                              " for rows of " + std::to_string(d));
   for (int64_t i = 0; i < t; ++i) {
     int64_t id = indexAt(tokens, i);
-    if (id < 0 || id >= vocab)
+    if (id < 0 || id >= vocab) {
+      // A weight table is indexed by ids (token ids, an encoder's token
+      // types: the weight's name says which); else by rows of an activation.
+      const std::string *weight = Runtime::get().weightName(table.data);
       throw std::runtime_error(
-          (Runtime::get().isWeight(table.data) ? "token id " : "row index ") +
-          std::to_string(id) + " at position " + std::to_string(i) + " is out of range [0, " +
-          std::to_string(vocab) + ")");
+          (weight ? "id " : "row index ") + std::to_string(id) + " at position " +
+          std::to_string(i) + " is out of range [0, " + std::to_string(vocab) + ")" +
+          (weight ? " of the rows of '" + *weight + "'" : std::string()));
+    }
     float *out = row(dst, i);
     const float *e = out;
     if (bits != 0)
@@ -94,9 +98,17 @@ export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &t
       e = row(table, id);
     int64_t pos = positions.present() ? indexAt(positions, i) : i;
     if (kind == TFM_POSITION_LEARNED) {
-      if (pos < 0 || pos >= posTable.dims[0])
-        throw std::runtime_error("position " + std::to_string(pos) + " is beyond the " +
-                                 std::to_string(posTable.dims[0]) + " learned positions");
+      if (pos < 0 || pos >= posTable.dims[0]) {
+        // The table's name says what the index is (a position, or the token
+        // type an encoder's fused embedding adds the same way).
+        const std::string *weight = Runtime::get().weightName(posTable.data);
+        throw std::runtime_error(
+            weight ? "id " + std::to_string(pos) + " at position " + std::to_string(i) +
+                         " is out of range [0, " + std::to_string(posTable.dims[0]) +
+                         ") of the rows of '" + *weight + "'"
+                   : "position " + std::to_string(pos) + " is beyond the " +
+                         std::to_string(posTable.dims[0]) + " learned positions");
+      }
       const float *p = row(posTable, pos);
       for (int64_t j = 0; j < d; ++j)
         out[j] = e[j] + p[j];

@@ -111,8 +111,15 @@ public:
 
   /// Records that `data` is a model weight: matmuls then use it prepacked
   /// into oneDNN's preferred layout (reordered once, on first use).
-  void markWeight(const void *data) { weights_.insert(data); }
+  /// Records that `data` holds the weight `name` (for prepacking and for
+  /// errors that name the table an index is out of).
+  void markWeight(const void *data, std::string name) { weights_[data] = std::move(name); }
   bool isWeight(const void *data) const { return weights_.count(data) != 0; }
+  /// The name of the weight at `data`, or null.
+  const std::string *weightName(const void *data) const {
+    auto it = weights_.find(data);
+    return it == weights_.end() ? nullptr : &it->second;
+  }
 
   /// Threads for oneDNN (OpenMP) and the runtime's own kernels; 0 keeps the
   /// OpenMP default (OMP_NUM_THREADS or all cores).
@@ -185,7 +192,7 @@ private:
   std::unordered_map<std::string, dnnl::primitive> cache_;
   std::vector<std::string> impls_;
   std::vector<std::pair<const char *, const char *>> noted_; ///< noteKernel's
-  std::unordered_set<const void *> weights_;
+  std::unordered_map<const void *, std::string> weights_;
   bool bf16_ = false;
   int threads_ = 0;
   std::vector<uint16_t> bf16Scratch_; ///< activations converted for bf16 matmuls

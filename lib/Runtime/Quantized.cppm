@@ -139,7 +139,7 @@ export void *quantizedWeight(const std::string &name, int64_t d0, int64_t d1, in
     chunk += rounded;
     chunkLeft -= rounded;
     std::memcpy(copy, result, bytes);
-    Runtime::get().markWeight(copy);
+    Runtime::get().markWeight(copy, derived + (part == 0 ? "" : ".scales"));
   }
   return copy;
 }

@@ -538,8 +538,23 @@ Encoding HfTokenizer::encode(std::string_view text, bool allowSpecial, bool addS
       throw std::runtime_error("cannot truncate to " + std::to_string(maxLength) +
                                " tokens: the special tokens alone are " + std::to_string(added));
     size_t budget = maxLength - added, na = a.ids.size(), nb = b ? b->ids.size() : 0;
-    while (na + nb > budget)
-      (nb > na ? nb : na)--; // tokenizers' LongestFirst: a tie gives the pair the odd token
+    if (!b) {
+      na = std::min(na, budget);
+    } else if (na + nb > budget) {
+      // tokenizers' TruncationStrategy::LongestFirst (utils/truncation.rs):
+      // the shorter text is kept whole when the longer one can give up the
+      // rest; otherwise each gets half the budget, the odd token going to
+      // the longer one (to the pair when they are as long).
+      bool aLonger = na > nb;
+      size_t shorter = std::min(na, nb);
+      size_t longer = shorter > budget ? shorter : std::max(shorter, budget - shorter);
+      if (shorter + longer > budget) {
+        shorter = budget / 2;
+        longer = shorter + budget % 2;
+      }
+      na = aLonger ? longer : shorter;
+      nb = aLonger ? shorter : longer;
+    }
     a.ids.resize(na);
     a.typeIds.resize(na);
     if (b) {

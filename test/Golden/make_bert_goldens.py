@@ -23,6 +23,18 @@ modeling_bert.py (v4.5x):
   * BertForMaskedLM's head: LayerNorm(act(transform.dense(h))) @ word_embeddings^T
     + cls.predictions.bias (decoder tied to the word embeddings);
   * TF-era checkpoints name LayerNorm's scale and shift gamma and beta.
+
+The "bert-st-*" variants add what an embedding model's directory has: a
+WordPiece tokenizer.json (bert-base-uncased's pipeline on a 64-token
+vocabulary) and sentence-transformers' modules.json, 1_Pooling/config.json,
+2_Normalize and sentence_bert_config.json. For them the script writes
+cases.json: texts (and pairs), the ids and token types its own tokenizer
+gives (BERT's basic tokenizer: lower case, accents stripped, punctuation
+split; greedy longest-match WordPiece with "##"; [CLS] A [SEP] B [SEP];
+tokenizers' longest_first truncation to max_seq_length), the hidden state,
+the pooled embedding (sentence-transformers' Pooling: CLS, mean or max over
+the tokens; Normalize: x / max(|x|, 1e-12)) and, for the masked-LM one, the
+top 5 fill-mask tokens with their softmax probabilities.
 """
 import json
 import math
@@ -33,8 +45,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import unicodedata
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "Tokenizer", "hf"))
 from make_goldens import save_safetensors  # noqa: E402
+from make_bert_tokenizer import write_bert_tokenizer  # noqa: E402
 
 TOKENS = [2, 5, 9, 3, 33, 60, 17, 3]
 TYPES = [0, 0, 0, 0, 1, 1, 1, 1]
@@ -52,6 +69,171 @@ VARIANTS = {
     "bert-tf-names": dict(seed=303, architectures=["BertModel"], tf_names=True,
                           hidden_act="gelu_new", type_vocab_size=3, layer_norm_eps=1e-5),
 }
+
+
+# The WordPiece vocabulary of the bert-st-* models (64 = vocab_size).
+WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "and", "god", "said", "let", "there", "be",
+         "light", "the", "earth", "was", "without", "form", "void", "dark", "##ness", "upon",
+         "face", "of", "deep", "spirit", "move", "##d", "water", "##s", "in", "beginning",
+         "create", "##ed", "heaven", "lord", "man", "it", "good", "saw", ",", ".", ";", ":", "!",
+         "?", "a", "b", "c", "d", "e", "##e", "##a", "day", "night", "first", "second", "divide",
+         "from", "he", "called", "evening", "morning", "were", "##ing"]
+assert len(WORDS) == 64
+
+ST_VARIANTS = {
+    # BertForMaskedLM weights, mean pooling, Normalize, max_seq_length 10
+    "bert-st-mean": dict(seed=311, head=True, pooling="mean", normalize=True, max_seq_length=10),
+    # BertModel, max pooling, no Normalize, no sentence_bert_config.json
+    "bert-st-max": dict(seed=312, pooling="max", normalize=False, max_seq_length=None),
+    # BertModel, CLS pooling, Normalize
+    "bert-st-cls": dict(seed=313, pooling="cls", normalize=True, max_seq_length=16),
+}
+TEXTS = [("And God said, Let there be light.", None),
+         ("the earth was without form", "and void"),
+         ("Darkness upon the face of the DEEP waters!", None),
+         ("Évening and morning were the first day; he called it good", "the spirit moved")]
+FILL = "And God said, Let there be [MASK]."
+
+
+def basic_tokens(text):
+    """BERT's BasicTokenizer (do_lower_case): lower case, accents stripped,
+    split on white space and around punctuation."""
+    text = "".join(c for c in unicodedata.normalize("NFD", text.lower())
+                   if unicodedata.category(c) != "Mn")
+    out = []
+    for word in text.split():
+        piece = ""
+        for ch in word:
+            if unicodedata.category(ch).startswith("P") or (ch.isascii() and not ch.isalnum()):
+                if piece:
+                    out.append(piece)
+                out.append(ch)
+                piece = ""
+            else:
+                piece += ch
+        if piece:
+            out.append(piece)
+    return out
+
+
+def wordpiece(word, vocab):
+    """Greedy longest-match-first WordPiece; [UNK] when a word does not split."""
+    ids, start = [], 0
+    while start < len(word):
+        end = len(word)
+        while end > start:
+            piece = word[start:end] if start == 0 else "##" + word[start:end]
+            if piece in vocab:
+                ids.append(vocab[piece])
+                break
+            end -= 1
+        if end == start:
+            return [vocab["[UNK]"]]
+        start = end
+    return ids
+
+
+def tokenize(text, pair, vocab, max_len):
+    """transformers' tokenizer(text, pair, truncation=True, max_length=max_len)."""
+    a = [i for w in basic_tokens(text) for i in wordpiece(w, vocab)]
+    b = [i for w in basic_tokens(pair) for i in wordpiece(w, vocab)] if pair is not None else None
+    if max_len:
+        budget = max_len - (3 if b is not None else 2)
+        if b is None:
+            a = a[:budget]
+        elif len(a) + len(b) > budget:
+            # tokenizers' TruncationStrategy::LongestFirst (utils/truncation.rs)
+            n1, n2 = len(a), len(b)
+            swap = n1 > n2
+            if swap:
+                n1, n2 = n2, n1
+            n2 = n1 if n1 > budget else max(n1, budget - n1)
+            if n1 + n2 > budget:
+                n1 = budget // 2
+                n2 = n1 + budget % 2
+            if swap:
+                n1, n2 = n2, n1
+            a, b = a[:n1], b[:n2]
+    cls, sep = vocab["[CLS]"], vocab["[SEP]"]
+    ids = [cls] + a + [sep]
+    types = [0] * len(ids)
+    if b is not None:
+        ids += b + [sep]
+        types += [1] * (len(b) + 1)
+    return ids, types
+
+
+def pool(hidden, mode, normalize):
+    if mode == "cls":
+        e = hidden[0]
+    elif mode == "mean":
+        e = hidden.mean(dim=0)
+    else:
+        e = hidden.max(dim=0).values
+    if normalize:
+        e = e / max(e.norm().item(), 1e-12)
+    return e
+
+
+def write_sentence_transformers(path, mode, normalize, max_seq_length, width):
+    modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
+    if normalize:
+        modules.append({"idx": 2, "name": "2", "path": "2_Normalize",
+                        "type": "sentence_transformers.models.Normalize"})
+        os.makedirs(os.path.join(path, "2_Normalize"), exist_ok=True)
+    with open(os.path.join(path, "modules.json"), "w") as f:
+        json.dump(modules, f, indent=2)
+    os.makedirs(os.path.join(path, "1_Pooling"), exist_ok=True)
+    with open(os.path.join(path, "1_Pooling", "config.json"), "w") as f:
+        json.dump({"word_embedding_dimension": width, "pooling_mode_cls_token": mode == "cls",
+                   "pooling_mode_mean_tokens": mode == "mean", "pooling_mode_max_tokens": mode == "max",
+                   "pooling_mode_mean_sqrt_len_tokens": False,
+                   "pooling_mode_weightedmean_tokens": False, "pooling_mode_lasttoken": False,
+                   "include_prompt": True}, f, indent=2)
+    if max_seq_length:
+        with open(os.path.join(path, "sentence_bert_config.json"), "w") as f:
+            json.dump({"max_seq_length": max_seq_length, "do_lower_case": False}, f)
+
+
+def make_st(out, name, spec):
+    spec = dict(spec)
+    head = spec.pop("head", False)
+    cfg = dict(BASE, architectures=["BertForMaskedLM" if head else "BertModel"])
+    w = {k: t.to(torch.float32).to(torch.float64)
+         for k, t in make(cfg, spec["seed"], head, False).items()}
+    path = os.path.join(out, name)
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    save_safetensors(os.path.join(path, "model.safetensors"),
+                     {k: t.to(torch.float32) for k, t in w.items()}, "F32")
+    vocab = {t: i for i, t in enumerate(WORDS)}
+    write_bert_tokenizer(vocab, path, model_max_length=cfg["max_position_embeddings"])
+    write_sentence_transformers(path, spec["pooling"], spec["normalize"], spec["max_seq_length"],
+                                cfg["hidden_size"])
+    cases = []
+    for text, pair in TEXTS:
+        ids, types = tokenize(text, pair, vocab, spec["max_seq_length"])
+        hidden, _ = forward(cfg, w, ids, types, head, False)
+        emb = pool(hidden, spec["pooling"], spec["normalize"])
+        cases.append({"text": text, "pair": pair, "ids": ids, "types": types,
+                      "hidden": hidden.to(torch.float32).tolist(),
+                      "embedding": emb.to(torch.float32).tolist()})
+    result = {"cases": cases}
+    if head:
+        ids, types = tokenize(FILL.replace("[MASK]", "a"), None, vocab, None)
+        at = ids.index(vocab["a"])
+        ids[at] = vocab["[MASK]"]
+        _, logits = forward(cfg, w, ids, types, head, False)
+        probs = torch.softmax(logits[at], dim=-1)
+        top = torch.topk(probs, 5)
+        result["fill_mask"] = {"text": FILL, "ids": ids,
+                               "top": [[int(i), float(p)] for p, i in zip(top.values, top.indices)]}
+    with open(os.path.join(path, "cases.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"{name}: {len(cases)} cases" + (", fill-mask" if head else ""))
 
 
 def act(name, x):
@@ -173,6 +355,8 @@ def main():
             np.save(os.path.join(path, "logits.npy"), logits.to(torch.float32).numpy())
         print(f"{name}: hidden {tuple(hidden.shape)}" +
               (f", logits {tuple(logits.shape)}" if logits is not None else ""))
+    for name, spec in ST_VARIANTS.items():
+        make_st(out, name, spec)
 
 
 if __name__ == "__main__":

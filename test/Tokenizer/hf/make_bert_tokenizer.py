@@ -46,6 +46,13 @@ def main():
     for t, i in PUBLISHED.items():
         if vocab.get(t) != i:
             sys.exit("make_bert_tokenizer: %r has id %s, bert-base-uncased has %d" % (t, vocab.get(t), i))
+    write_bert_tokenizer(vocab, out)
+
+
+def write_bert_tokenizer(vocab, out, model_max_length=512):
+    """Writes OUT/tokenizer.json and tokenizer_config.json for WordPiece
+    vocabulary `vocab` (token -> id, with [PAD] [UNK] [CLS] [SEP] [MASK]) in
+    bert-base-uncased's pipeline (also used by test/Golden/make_bert_goldens.py)."""
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     tokenizer = {
         "version": "1.0",
@@ -71,12 +78,14 @@ def main():
     }
     config = {"tokenizer_class": "BertTokenizer", "do_lower_case": True, "clean_up_tokenization_spaces": True,
               "cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "mask_token": "[MASK]",
-              "unk_token": "[UNK]", "model_max_length": 512}
+              "unk_token": "[UNK]", "model_max_length": model_max_length}
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(tokenizer, f, ensure_ascii=False)
     with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=1)
+
+
 
 
 if __name__ == "__main__":
