@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
     auto start = std::chrono::steady_clock::now();
     _mlir_ciface_tfm_rt_sdpa(
         arg(q, TFM_DTYPE_F32), arg(k, TFM_DTYPE_F32), arg(v, TFM_DTYPE_F32), arg(pk, TFM_DTYPE_F32),
-        arg(pv, TFM_DTYPE_F32), arg(pos, TFM_DTYPE_I64), Arg(), arg(o, TFM_DTYPE_F32),
+        arg(pv, TFM_DTYPE_F32), arg(pos, TFM_DTYPE_I64), Arg(), Arg(), arg(o, TFM_DTYPE_F32),
         arg(presK, TFM_DTYPE_F32), arg(presV, TFM_DTYPE_F32), heads, heads, 0.125, 1, 0);
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());

@@ -248,7 +248,7 @@ TEST_P(Sdpa, MatchesNaiveAttention) {
   _mlir_ciface_tfm_rt_sdpa(arg(q, TFM_DTYPE_F32), arg(k, TFM_DTYPE_F32), arg(v, TFM_DTYPE_F32),
                            hasPast ? arg(pk, TFM_DTYPE_F32) : Arg(),
                            hasPast ? arg(pv, TFM_DTYPE_F32) : Arg(), arg(pos, TFM_DTYPE_I64),
-                           c.ropeDim ? arg(dinv, TFM_DTYPE_F32) : Arg(),
+                           c.ropeDim ? arg(dinv, TFM_DTYPE_F32) : Arg(), Arg(),
                            arg(dout, TFM_DTYPE_F32), c.cache ? arg(presK, TFM_DTYPE_F32) : Arg(),
                            c.cache ? arg(presV, TFM_DTYPE_F32) : Arg(), c.heads, kvHeads, scale,
                            c.causal, c.window);
@@ -339,6 +339,66 @@ INSTANTIATE_TEST_SUITE_P(
                       SdpaCase{1, 700, 6, 32, true, 16, true, true, 1, 100},
                       SdpaCase{1, 500, 9, 64, false, 0, true, false, 3},
                       SdpaCase{2, 600, 8, 32, true, 16, true, true, 4, 300}));
+
+// Packed sequences (an encoder's batch in one call): runs of equal ids
+// attend only within themselves; each run equals a call of its own, and the
+// -O0 mask (tfm_rt_sequence_fill) keeps exactly the same entries.
+TEST(Runtime, SdpaPackedSequencesEqualSeparateCalls) {
+  const int64_t heads = 4, kvHeads = 2, dh = 8, w = heads * dh, kw = kvHeads * dh;
+  // Runs of 5, 1, 20 (the batched-matmul path) and 3 rows; id 7 appears in
+  // two separate runs: a sequence is a run, not an id.
+  std::vector<int64_t> ids = {7, 7, 7, 7, 7, 3};
+  ids.insert(ids.end(), 20, 9);
+  ids.insert(ids.end(), {7, 7, 7}); // runs: [0,5) [5,6) [6,26) [26,29)
+  const int64_t t = static_cast<int64_t>(ids.size());
+  uint64_t state = 99;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<float>(static_cast<int64_t>(state >> 33) % 2001 - 1000) / 250.0f;
+  };
+  std::vector<float> q(t * w), k(t * kw), v(t * kw), packed(t * w, -7), single(t * w, -7);
+  for (auto *vec : {&q, &k, &v})
+    for (float &x : *vec)
+      x = next();
+  auto dq = contiguous<2>(q, {t, w}), dk = contiguous<2>(k, {t, kw}), dv = contiguous<2>(v, {t, kw});
+  auto dout = contiguous<2>(packed, {t, w});
+  Desc<1> dids{ids.data(), ids.data(), 0, {t}, {1}};
+  for (bool causal : {false, true}) {
+    _mlir_ciface_tfm_rt_sdpa(arg(dq, TFM_DTYPE_F32), arg(dk, TFM_DTYPE_F32),
+                             arg(dv, TFM_DTYPE_F32), Arg(), Arg(), Arg(), Arg(),
+                             arg(dids, TFM_DTYPE_I64), arg(dout, TFM_DTYPE_F32), Arg(), Arg(),
+                             heads, kvHeads, 0.35, causal, 0);
+    ASSERT_EQ(tfm_rt_last_error(), nullptr);
+    for (auto [r0, n] : {std::pair<int64_t, int64_t>{0, 5}, {5, 1}, {6, 20}, {26, 3}}) {
+      Desc<2> sq{q.data(), q.data(), r0 * w, {n, w}, {w, 1}};
+      Desc<2> sk{k.data(), k.data(), r0 * kw, {n, kw}, {kw, 1}};
+      Desc<2> sv{v.data(), v.data(), r0 * kw, {n, kw}, {kw, 1}};
+      Desc<2> so{single.data(), single.data(), r0 * w, {n, w}, {w, 1}};
+      _mlir_ciface_tfm_rt_sdpa(arg(sq, TFM_DTYPE_F32), arg(sk, TFM_DTYPE_F32),
+                               arg(sv, TFM_DTYPE_F32), Arg(), Arg(), Arg(), Arg(), Arg(),
+                               arg(so, TFM_DTYPE_F32), Arg(), Arg(), heads, kvHeads, 0.35,
+                               causal, 0);
+      ASSERT_EQ(tfm_rt_last_error(), nullptr);
+    }
+    for (int64_t e = 0; e < t * w; ++e)
+      ASSERT_NEAR(packed[e], single[e], 1e-6) << "element " << e << (causal ? " causal" : "");
+  }
+  // sequence_fill on [2, t, t] scores.
+  std::vector<float> scores(2 * t * t), filled(2 * t * t, 0);
+  for (float &x : scores)
+    x = next();
+  auto ds = contiguous<3>(scores, {2, t, t}), df = contiguous<3>(filled, {2, t, t});
+  _mlir_ciface_tfm_rt_sequence_fill(arg(ds, TFM_DTYPE_F32), arg(dids, TFM_DTYPE_I64),
+                                    arg(df, TFM_DTYPE_F32), -1e30);
+  ASSERT_EQ(tfm_rt_last_error(), nullptr);
+  auto runOf = [](int64_t r) { return r < 5 ? 0 : r < 6 ? 1 : r < 26 ? 2 : 3; };
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t i = 0; i < t; ++i)
+      for (int64_t j = 0; j < t; ++j) {
+        int64_t e = (h * t + i) * t + j;
+        ASSERT_EQ(filled[e], runOf(i) == runOf(j) ? scores[e] : -1e30f) << i << "," << j;
+      }
+}
 
 TEST(Runtime, LayerNormMatchesNaiveLoop) {
   // 3 rows of 37 (not a multiple of the 16 lanes), the middle row strided.

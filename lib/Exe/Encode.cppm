@@ -113,25 +113,57 @@ std::string jsonFloats(const float *v, size_t n) {
   return out + "]";
 }
 
-/// The compiled encoder: one pass over ids and token types.
+/// The compiled encoder: one pass over the ids and token types of one text,
+/// or of a batch of texts packed one after another (sequence ids 0, 1, ...;
+/// positions restart in each).
 class Encoder {
 public:
   explicit Encoder(const Signature &sig)
       : sig(sig), tokens(sig.find(TFM_ROLE_TOKENS)), positions(sig.find(TFM_ROLE_POSITIONS)),
-        types(sig.find(TFM_ROLE_TOKEN_TYPES)), hiddenSlot(sig.find(TFM_ROLE_HIDDEN)),
+        types(sig.find(TFM_ROLE_TOKEN_TYPES)), sequences(sig.find(TFM_ROLE_SEQUENCE_IDS)),
+        hiddenSlot(sig.find(TFM_ROLE_HIDDEN)),
         rowsSlot(sig.find(TFM_ROLE_LOGIT_ROWS)), logitsSlot(sig.find(TFM_ROLE_LOGITS)),
         width(sig.slots[hiddenSlot].shape[1]),
         vocab(logitsSlot >= 0 ? sig.slots[logitsSlot].shape[1] : 0) {}
 
-  /// One pass: hidden ([t, width]) and, for `rows`, logits ([rows, vocab]).
-  /// False after printing the runtime's error.
+  /// One pass over one text: hidden ([t, width]) and, for `rows`, logits
+  /// ([rows, vocab]). False after printing the runtime's error.
   bool run(const std::vector<int64_t> &ids, const std::vector<int64_t> &typeIds,
            const std::vector<int64_t> &rows) {
-    int64_t t = static_cast<int64_t>(ids.size());
     tokenIds = ids;
     tokenTypes = typeIds;
-    pos.resize(t);
+    pos.resize(ids.size());
     std::iota(pos.begin(), pos.end(), int64_t(0));
+    sequenceIds.assign(ids.size(), 0);
+    return pass(rows);
+  }
+
+  /// One pass over a batch of texts packed into one call; hidden holds
+  /// their rows one after another (text b from row starts[b]).
+  bool runBatch(const std::vector<const tfm::tokenizer::Encoding *> &batch,
+                std::vector<int64_t> &starts) {
+    tokenIds.clear();
+    tokenTypes.clear();
+    pos.clear();
+    sequenceIds.clear();
+    starts.clear();
+    for (size_t b = 0; b < batch.size(); ++b) {
+      starts.push_back(static_cast<int64_t>(tokenIds.size()));
+      const tfm::tokenizer::Encoding &e = *batch[b];
+      tokenIds.insert(tokenIds.end(), e.ids.begin(), e.ids.end());
+      tokenTypes.insert(tokenTypes.end(), e.typeIds.begin(), e.typeIds.end());
+      for (size_t i = 0; i < e.ids.size(); ++i) {
+        pos.push_back(static_cast<int64_t>(i));
+        sequenceIds.push_back(static_cast<int64_t>(b));
+      }
+    }
+    starts.push_back(static_cast<int64_t>(tokenIds.size()));
+    return pass({});
+  }
+
+private:
+  bool pass(const std::vector<int64_t> &rows) {
+    int64_t t = static_cast<int64_t>(tokenIds.size());
     logitRows = rows;
     // A masked-LM head always computes at least one row (zero-row
     // primitives are not something the backend promises to run).
@@ -143,6 +175,7 @@ public:
     buffers[tokens] = tokenIds.data();
     buffers[positions] = pos.data();
     buffers[types] = tokenTypes.data();
+    buffers[sequences] = sequenceIds.data();
     buffers[hiddenSlot] = hidden.data();
     if (rowsSlot >= 0) {
       buffers[rowsSlot] = logitRows.data();
@@ -158,10 +191,11 @@ public:
     return tfm::exe::run(buffers, dims);
   }
 
+public:
   const Signature &sig;
-  int tokens, positions, types, hiddenSlot, rowsSlot, logitsSlot;
+  int tokens, positions, types, sequences, hiddenSlot, rowsSlot, logitsSlot;
   int64_t width, vocab;
-  std::vector<int64_t> tokenIds, tokenTypes, pos, logitRows;
+  std::vector<int64_t> tokenIds, tokenTypes, pos, sequenceIds, logitRows;
   std::vector<float> hidden, logits;
 };
 
@@ -293,24 +327,41 @@ int encode(const EncodeOptions &o, const Signature &sig) {
     std::vector<std::string> lines = linesOf(text);
     if (lines.empty())
       return fail("--embed-file: '" + o.embedFile + "' has no lines");
-    std::vector<double> rows;
-    rows.reserve(lines.size() * static_cast<size_t>(model.width));
+    // Texts are tokenized first, then embedded in batches packed into one
+    // call each (no padding: a batch's cost is its tokens), up to
+    // --batch-tokens tokens (a text longer than that is a batch of its own).
     double start = now(), lastReport = start;
+    std::vector<tfm::tokenizer::Encoding> inputs(lines.size());
     long long tokensSeen = 0;
     for (size_t i = 0; i < lines.size(); ++i) {
-      tfm::tokenizer::Encoding e;
       if (!inputOf(lines[i], nullptr, ("--embed-file: line " + std::to_string(i + 1)).c_str(),
-                   truncateTo ? truncateTo : limit, e))
+                   truncateTo ? truncateTo : limit, inputs[i]))
         return 1;
-      if (!model.run(e.ids, e.typeIds, {}))
+      tokensSeen += static_cast<long long>(inputs[i].ids.size());
+    }
+    std::vector<double> rows(lines.size() * static_cast<size_t>(model.width));
+    std::vector<int64_t> starts;
+    for (size_t first = 0; first < lines.size();) {
+      std::vector<const tfm::tokenizer::Encoding *> batch;
+      size_t tokensInBatch = 0, last = first;
+      while (last < lines.size() &&
+             (batch.empty() || tokensInBatch + inputs[last].ids.size() <=
+                                   static_cast<size_t>(o.batchTokens))) {
+        tokensInBatch += inputs[last].ids.size();
+        batch.push_back(&inputs[last++]);
+      }
+      if (!model.runBatch(batch, starts))
         return 1;
-      tokensSeen += static_cast<long long>(e.ids.size());
-      std::vector<float> v = poolEmbedding(model.hidden.data(), static_cast<int64_t>(e.ids.size()),
-                                           model.width, sig.pooling, sig.normalize);
-      rows.insert(rows.end(), v.begin(), v.end());
+      for (size_t b = 0; b < batch.size(); ++b) {
+        std::vector<float> v =
+            poolEmbedding(model.hidden.data() + starts[b] * model.width,
+                          starts[b + 1] - starts[b], model.width, sig.pooling, sig.normalize);
+        std::copy(v.begin(), v.end(), rows.begin() + (first + b) * model.width);
+      }
+      first = last;
       if (now() - lastReport > 2.0) {
-        std::fprintf(stderr, "embed: %zu/%zu texts, %.1f sentences/s\n", i + 1, lines.size(),
-                     static_cast<double>(i + 1) / (now() - start));
+        std::fprintf(stderr, "embed: %zu/%zu texts, %.1f sentences/s\n", first, lines.size(),
+                     static_cast<double>(first) / (now() - start));
         lastReport = now();
       }
     }

@@ -68,6 +68,7 @@ struct EncodeOptions {
   std::string fillMask;          ///< --fill-mask TEXT
   long long topK = 5;            ///< --fill-mask's candidates per mask
   std::string embedFile, output; ///< --embed-file TEXTS, -o EMB.npy
+  long long batchTokens = 4096;  ///< --embed-file's tokens per call
   long long threads = 0;
   std::string weights;           ///< a tfm_rt_set_weights spec
 };
@@ -380,8 +381,8 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
           << " [--prompt TEXT [--prompt-pair TEXT2] | --prompt-ids IDS [--token-type-ids IDS]]\n"
              "          [--embed] [--dump-embedding F.npy] [--dump-hidden F.npy] [--tokenize]\n"
           << (maskedLm ? "          [--fill-mask TEXT [--top-k K]]\n" : "")
-          << "          [--embed-file TEXTS -o EMB.npy] [--weights F] [--threads N] [--bench]\n"
-             "          [--verbose]\n\n"
+          << "          [--embed-file TEXTS -o EMB.npy [--batch-tokens N]] [--weights F]\n"
+             "          [--threads N] [--bench] [--verbose]\n\n"
              "Runs the compiled encoder on one text (or a pair, with token types as\n"
              "transformers gives them) and prints its sentence embedding (--embed, the\n"
              "default), pooled as the model directory's sentence-transformers files say\n"
@@ -412,6 +413,8 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
       ("embed-file", text()->value_name("TEXTS"), "embed every line of TEXTS (one text a line) into "
        "-o as float32 [N, hidden] .npy; progress and sentences/s on stderr")
       ("output,o", text()->value_name("F"), "where --embed-file writes")
+      ("batch-tokens", text()->value_name("N"), "--embed-file packs texts into calls of up to N "
+       "tokens (default 4096; no padding)")
       ("weights", text()->value_name("F"), ("read weights from F instead of " + sig.weights).c_str())
       ("threads", text()->value_name("N"), "threads for oneDNN and the runtime's kernels "
        "(default: OMP_NUM_THREADS, else all cores)")
@@ -429,6 +432,7 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
       {"token-type-ids", "a comma-separated list of token types"}, {"dump-embedding", "a file name"},
       {"dump-hidden", "a file name"}, {"embed-file", "a file name"}, {"output", "a file name"},
       {"fill-mask", "a text"}, {"top-k", "a number"}, {"weights", "a file name"},
+      {"batch-tokens", "a number"},
       {"threads", "a number"}};
   if (!maskedLm)
     for (int i = 1; i < argc; ++i) {
@@ -502,6 +506,15 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
   if (has("embed-file")) {
     o.embedFile = get("embed-file");
     o.output = get("output");
+  }
+  if (has("batch-tokens")) {
+    if (!has("embed-file"))
+      return usageError("--batch-tokens goes with --embed-file");
+    auto n = integer("--batch-tokens", get("batch-tokens"), 1, int64_t(1) << 24,
+                     "a token count in [1, 16777216]");
+    if (!n)
+      return 2;
+    o.batchTokens = *n;
   }
   if (has("threads")) {
     auto t = integer("--threads", get("threads"), 1, 1024, "a thread count (1-1024)");

@@ -181,14 +181,15 @@ std::string checkLanguageModel(const Signature &sig) {
   for (const Slot &s : sig.slots)
     if (s.role == TFM_ROLE_TENSOR)
       return "buffer '" + s.name + "' has no role (tfm.role) in a language model";
-    else if (s.role == TFM_ROLE_TOKEN_TYPES)
-      return "buffer '" + s.name + "' has token types, which only an encoder (with a hidden "
-             "output) takes";
+    else if (s.role == TFM_ROLE_TOKEN_TYPES || s.role == TFM_ROLE_SEQUENCE_IDS)
+      return "buffer '" + s.name + "' has an encoder's role (" +
+             (s.role == TFM_ROLE_TOKEN_TYPES ? "token_types" : "sequence_ids") +
+             "), which only an encoder (with a hidden output) takes";
   return "";
 }
 
-/// Checks what encoder mode relies on: tokens, positions and token_types
-/// are i64 [?] inputs of the call's tokens, hidden an f32 [?, width]
+/// Checks what encoder mode relies on: tokens, positions, token_types and
+/// sequence_ids are i64 [?] inputs of the call's tokens, hidden an f32 [?, width]
 /// output; with a masked-LM head, logit_rows an i64 [?] input and logits an
 /// f32 [?, vocab] output of those rows; no KV cache and no buffer without a
 /// role. Returns the first problem, or "".
@@ -208,7 +209,8 @@ std::string checkEncoder(const Signature &sig) {
   };
   for (auto [role, what, output, rank] :
        {std::tuple{TFM_ROLE_TOKENS, "tokens", false, 1}, {TFM_ROLE_POSITIONS, "positions", false, 1},
-        {TFM_ROLE_TOKEN_TYPES, "token_types", false, 1}, {TFM_ROLE_HIDDEN, "hidden", true, 2}})
+        {TFM_ROLE_TOKEN_TYPES, "token_types", false, 1},
+        {TFM_ROLE_SEQUENCE_IDS, "sequence_ids", false, 1}, {TFM_ROLE_HIDDEN, "hidden", true, 2}})
     if (std::string e = expect(role, output, output ? TFM_DTYPE_F32 : TFM_DTYPE_I64,
                                static_cast<size_t>(rank), TFM_DIM_NEW_TOKENS, what);
         !e.empty())

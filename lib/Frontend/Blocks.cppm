@@ -59,18 +59,22 @@ public:
   void beginForward(llvm::StringRef name);
   /// Starts the module `name` and the `forward` function of an encoder
   /// (ModelConfig::encoder: no KV cache):
-  ///   forward(tokens, positions, token_types[, logit_rows])
+  ///   forward(tokens, positions, token_types, sequence_ids[, logit_rows])
   ///     -> (hidden[, logits])
   /// with hidden [T, width] the last hidden state and, when `withLogits` (a
-  /// masked-LM head), logits [R, vocab] of rows logit_rows.
+  /// masked-LM head), logits [R, vocab] of rows logit_rows. The T rows are
+  /// a batch of sequences packed one after another: each run of equal
+  /// sequence_ids is one text (positions restart at 0 in each), and
+  /// attention stays within it (tfm.sequence_mask).
   void beginEncoder(llvm::StringRef name, bool withLogits);
   mlir::Value tokens() { return entry->getArgument(0); }
   mlir::Value positions() { return entry->getArgument(1); }
   mlir::Value tokenTypes() { return entry->getArgument(2); }
+  mlir::Value sequenceIds() { return entry->getArgument(3); }
   /// The cache inputs of a layer (null in an encoder).
   mlir::Value pastK(int64_t layer) { return c.encoder ? mlir::Value() : entry->getArgument(2 + 2 * layer); }
   mlir::Value pastV(int64_t layer) { return c.encoder ? mlir::Value() : entry->getArgument(3 + 2 * layer); }
-  mlir::Value logitRows() { return entry->getArgument(c.encoder ? 3 : 2 + 2 * c.layers); }
+  mlir::Value logitRows() { return entry->getArgument(c.encoder ? 4 : 2 + 2 * c.layers); }
   /// Returns the logits and the presents; the module is complete.
   mlir::OwningOpRef<mlir::ModuleOp> finish(mlir::Value logits,
                                            llvm::ArrayRef<mlir::Value> presents);
@@ -295,7 +299,7 @@ void ModelBuilder::beginEncoder(llvm::StringRef name, bool withLogits) {
   (*module)->setAttr("tfm.config", b.getStringAttr(c.path));
   b.setInsertionPointToEnd(module->getBody());
   auto idx = t({kDyn}, b.getI64Type());
-  llvm::SmallVector<Type> inputs = {idx, idx, idx};
+  llvm::SmallVector<Type> inputs = {idx, idx, idx, idx};
   llvm::SmallVector<Type> results = {t({kDyn, c.width})};
   if (withLogits) {
     inputs.push_back(idx);
@@ -315,9 +319,10 @@ void ModelBuilder::beginEncoder(llvm::StringRef name, bool withLogits) {
   describe(false, 0, "tokens");
   describe(false, 1, "positions");
   describe(false, 2, "token_types");
+  describe(false, 3, "sequence_ids");
   describe(true, 0, "hidden");
   if (withLogits) {
-    describe(false, 3, "logit_rows");
+    describe(false, 4, "logit_rows");
     describe(true, 1, "logits");
   }
   (*module)->setAttr("tfm.context_length", b.getI64IntegerAttr(c.contextLength));
@@ -550,6 +555,14 @@ Value ModelBuilder::attention(int64_t layer, const std::string &prefix, Value q,
   }
   if (c.scaleByInverseLayer)
     scores = div(scores, scalar(static_cast<double>(layer + 1)));
+  if (c.encoder) {
+    // Packed sequences: a query sees the keys of its own text only.
+    setLoc(prefix + ".sequence_mask", "heads");
+    Value mask = SequenceMaskOp::create(b, loc, t({kDyn, kDyn}, b.getI1Type()), scores,
+                                        sequenceIds());
+    scores = SelectOp::create(b, loc, mask, scores, scalar(std::numeric_limits<float>::lowest()));
+    setLoc(prefix, "heads");
+  }
   if (c.causal) {
     int64_t window = c.windows.empty() ? 0 : c.windows[layer];
     setLoc(prefix + ".causal_mask", window ? "sliding_window" : "causal");

@@ -69,6 +69,16 @@ bool fits(const std::vector<int64_t> &declared, const std::vector<int64_t> &actu
   return true;
 }
 
+/// The run of each row of packed sequence ids: a sequence is a run of
+/// consecutive rows with one id (tfm.sequence_mask), so rows i and j belong
+/// to one sequence exactly when their runs are equal.
+std::vector<int64_t> runsOf(const Tensor &ids) {
+  std::vector<int64_t> run(ids.data.size(), 0);
+  for (size_t r = 1; r < run.size(); ++r)
+    run[r] = run[r - 1] + (ids.data[r] != ids.data[r - 1] ? 1 : 0);
+  return run;
+}
+
 std::vector<int64_t> shapeOf(Type t) {
   auto rt = cast<RankedTensorType>(t);
   return {rt.getShape().begin(), rt.getShape().end()};
@@ -216,6 +226,17 @@ private:
                           (!o.getWindow() || j > i + offset - static_cast<int64_t>(*o.getWindow()))
                       ? 1
                       : 0;
+          set(o, std::move(m));
+          return success();
+        })
+        .Case([&](SequenceMaskOp o) {
+          const auto &ss = get(o.getScores()).shape;
+          int64_t t = ss.back();
+          std::vector<int64_t> run = runsOf(get(o.getSequenceIds()));
+          Tensor m{{t, t}, std::vector<double>(t * t)};
+          for (int64_t i = 0; i < t; ++i)
+            for (int64_t j = 0; j < t; ++j)
+              m.data[i * t + j] = run[i] == run[j] ? 1 : 0;
           set(o, std::move(m));
           return success();
         })
@@ -456,6 +477,9 @@ private:
           if (o.getWindow())
             window = static_cast<int64_t>(*o.getWindow());
           double scale = o.getScale().convertToDouble();
+          std::vector<int64_t> run;
+          if (o.getSequences())
+            run = runsOf(get(o.getSequences()));
           Tensor out{q.shape, std::vector<double>(q.data.size(), 0)};
           std::vector<double> p(s);
           for (int64_t h = 0; h < heads; ++h)
@@ -463,7 +487,8 @@ private:
               int64_t kh = h / group;
               double m = -std::numeric_limits<double>::infinity();
               for (int64_t j = 0; j < s; ++j) {
-                if (o.getCausal() && (j > past + i || (window && j <= past + i - *window))) {
+                if ((o.getCausal() && (j > past + i || (window && j <= past + i - *window))) ||
+                    (!run.empty() && run[i] != run[j])) {
                   p[j] = -std::numeric_limits<double>::infinity();
                   continue;
                 }

@@ -13,6 +13,7 @@ module;
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <new>
 #include <stdexcept>
@@ -56,6 +57,36 @@ struct Buffer {
     return n;
   }
 };
+
+/// Element i of an integer buffer (i32 or i64) of rank 1.
+inline int64_t indexAt(const Buffer &b, int64_t i) {
+  const char *p = b.data + i * b.strides[0] * (b.dtype == TFM_DTYPE_I64 ? 8 : 4);
+  if (b.dtype == TFM_DTYPE_I64) {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+/// The runs of packed sequence ids (`ids`: i32 or i64 [t]; a sequence is a
+/// run of consecutive rows with one id, tfm.sequence_mask): the first row
+/// of each run, then t. Throws std::runtime_error for ids of another shape
+/// or type.
+inline std::vector<int64_t> sequenceRuns(const Buffer &ids, int64_t t, const char *what) {
+  if ((ids.dtype != TFM_DTYPE_I64 && ids.dtype != TFM_DTYPE_I32) || ids.dims.size() != 1 ||
+      ids.dims[0] != t)
+    throw std::runtime_error(std::string(what) + ": expected " + std::to_string(t) +
+                             " integer sequence ids");
+  std::vector<int64_t> starts;
+  for (int64_t r = 0; r < t; ++r)
+    if (r == 0 || indexAt(ids, r) != indexAt(ids, r - 1))
+      starts.push_back(r);
+  starts.push_back(t);
+  return starts;
+}
 
 /// Bytes per element of a tfm_dtype; throws std::runtime_error for an
 /// unknown code.

@@ -106,6 +106,12 @@ void _mlir_ciface_tfm_rt_causal_fill(TFM_BUF(src), TFM_BUF(dst), double fill, in
   guarded("causal_fill", [&] { Runtime::get().causalFill(BUF(src), BUF(dst), fill, window); });
 }
 
+void _mlir_ciface_tfm_rt_sequence_fill(TFM_BUF(src), TFM_BUF(sequence_ids), TFM_BUF(dst),
+                                       double fill) {
+  guarded("sequence_fill",
+          [&] { Runtime::get().sequenceFill(BUF(src), BUF(sequence_ids), BUF(dst), fill); });
+}
+
 void _mlir_ciface_tfm_rt_eltwise(TFM_BUF(src), TFM_BUF(dst), int32_t kind, double alpha,
                                  double beta) {
   guarded("eltwise", [&] { Runtime::get().eltwise(BUF(src), BUF(dst), kind, alpha, beta); });
@@ -223,13 +229,14 @@ void _mlir_ciface_tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(tabl
 }
 
 void _mlir_ciface_tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k), TFM_BUF(past_v),
-                              TFM_BUF(positions), TFM_BUF(inv_freq), TFM_BUF(dst),
-                              TFM_BUF(present_k), TFM_BUF(present_v), int64_t num_heads,
-                              int64_t num_kv_heads, double scale, int32_t causal, int64_t window) {
+                              TFM_BUF(positions), TFM_BUF(inv_freq), TFM_BUF(sequences),
+                              TFM_BUF(dst), TFM_BUF(present_k), TFM_BUF(present_v),
+                              int64_t num_heads, int64_t num_kv_heads, double scale,
+                              int32_t causal, int64_t window) {
   guarded("sdpa", [&] {
     tfm::runtime::sdpa(BUF(q), BUF(k), BUF(v), BUF(past_k), BUF(past_v), BUF(positions),
-                       BUF(inv_freq), BUF(dst), BUF(present_k), BUF(present_v), num_heads,
-                       num_kv_heads, scale, causal != 0, window);
+                       BUF(inv_freq), BUF(sequences), BUF(dst), BUF(present_k),
+                       BUF(present_v), num_heads, num_kv_heads, scale, causal != 0, window);
   });
 }
 

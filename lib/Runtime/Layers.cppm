@@ -38,19 +38,6 @@ import tfm.quant;
 namespace tfm::runtime {
 
 namespace {
-/// Reads element i of an integer buffer (i32 or i64) of rank 1.
-int64_t indexAt(const Buffer &b, int64_t i) {
-  const char *p = b.data + i * b.strides[0] * (b.dtype == TFM_DTYPE_I64 ? 8 : 4);
-  if (b.dtype == TFM_DTYPE_I64) {
-    int64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-  }
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
 /// Row r of a rank-2 f32 buffer.
 float *row(const Buffer &b, int64_t r) {
   return reinterpret_cast<float *>(b.data) + r * b.strides[0];
@@ -125,10 +112,38 @@ export void embedding(const Buffer &tokens, const Buffer &table, const Buffer &t
 
 export void sdpa(const Buffer &q, const Buffer &k, const Buffer &v, const Buffer &pastK,
                  const Buffer &pastV, const Buffer &positions, const Buffer &invFreq,
-                 const Buffer &dst, const Buffer &presentK, const Buffer &presentV,
-                 int64_t heads, int64_t kvHeads, double scale, bool causal, int64_t window) {
+                 const Buffer &sequences, const Buffer &dst, const Buffer &presentK,
+                 const Buffer &presentV, int64_t heads, int64_t kvHeads, double scale,
+                 bool causal, int64_t window) {
   for (const Buffer *b : {&q, &k, &v, &dst})
     requireF32(*b, "sdpa");
+  if (sequences.present()) {
+    // Packed sequences: each run of equal ids is attention of its own (its
+    // rows of q, k, v, positions and dst), so no work is spent across
+    // sequences or on padding.
+    if (pastK.present() || presentK.present())
+      throw std::runtime_error("sdpa: packed sequences take no KV cache");
+    int64_t t = q.dims[0];
+    for (const Buffer *b : {&k, &v, &dst})
+      if (b->dims.size() != 2 || b->dims[0] != t)
+        throw std::runtime_error("sdpa: q, k, v and dst must have " + std::to_string(t) + " rows");
+    std::vector<int64_t> runs = sequenceRuns(sequences, t, "sdpa");
+    auto rows = [](const Buffer &b, int64_t r0, int64_t n) {
+      if (!b.present())
+        return b;
+      Buffer view = b;
+      view.data += r0 * b.strides[0] * elementSize(b.dtype);
+      view.dims[0] = n;
+      return view;
+    };
+    Buffer none;
+    for (size_t r = 0; r + 1 < runs.size(); ++r) {
+      int64_t r0 = runs[r], n = runs[r + 1] - runs[r];
+      sdpa(rows(q, r0, n), rows(k, r0, n), rows(v, r0, n), none, none, rows(positions, r0, n),
+           invFreq, none, rows(dst, r0, n), none, none, heads, kvHeads, scale, causal, window);
+    }
+    return;
+  }
   for (const Buffer *b : {&q, &k, &v, &dst, &pastK, &pastV, &presentK, &presentV})
     if (b->present() && b->strides.back() != 1)
       throw std::runtime_error("sdpa: rows must be contiguous");

@@ -56,6 +56,9 @@ public:
                  const Buffer &dst, double epsilon, bool rms);
   /// dst = src with the causal (and window) mask's masked entries = fill.
   void causalFill(const Buffer &src, const Buffer &dst, double fill, int64_t window);
+  /// dst = src where rows i and j of the last two dims ([T, T]) lie in one
+  /// run of equal `ids` (packed sequences), else `fill`.
+  void sequenceFill(const Buffer &src, const Buffer &ids, const Buffer &dst, double fill);
   void eltwise(const Buffer &src, const Buffer &dst, int32_t kind, double alpha,
                double beta);
   void binary(const Buffer &lhs, const Buffer &rhs, const Buffer &dst, int32_t kind);
@@ -677,6 +680,37 @@ void Runtime::causalFill(const Buffer &src, const Buffer &dst, double fill, int6
     int64_t i = idx[rank - 2], j = idx[rank - 1];
     bool keep = j <= i + offset && (window <= 0 || j > i + offset - window);
     out[od] = keep ? in[os] : static_cast<float>(fill);
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < dst.dims[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+}
+
+void Runtime::sequenceFill(const Buffer &src, const Buffer &ids, const Buffer &dst,
+                           double fill) {
+  requireF32(src, "sequence_fill");
+  requireF32(dst, "sequence_fill");
+  size_t rank = dst.dims.size();
+  if (rank < 2 || src.dims != dst.dims || dst.dims[rank - 1] != dst.dims[rank - 2])
+    throw std::runtime_error("sequence_fill: src and dst must be [..., T, T] of one shape");
+  int64_t t = dst.dims[rank - 1];
+  std::vector<int64_t> starts = sequenceRuns(ids, t, "sequence_fill"), run(t);
+  for (size_t r = 0; r + 1 < starts.size(); ++r)
+    for (int64_t i = starts[r]; i < starts[r + 1]; ++i)
+      run[i] = static_cast<int64_t>(r);
+  auto *in = reinterpret_cast<const float *>(src.data);
+  auto *out = reinterpret_cast<float *>(dst.data);
+  std::vector<int64_t> idx(rank, 0);
+  int64_t n = dst.numElements();
+  for (int64_t e = 0; e < n; ++e) {
+    int64_t os = 0, od = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      os += idx[d] * src.strides[d];
+      od += idx[d] * dst.strides[d];
+    }
+    out[od] = run[idx[rank - 2]] == run[idx[rank - 1]] ? in[os] : static_cast<float>(fill);
     for (size_t d = rank; d-- > 0;) {
       if (++idx[d] < dst.dims[d])
         break;

@@ -7,7 +7,9 @@ Models with hidden.npy (make_bert_goldens.py's plain variants):
 1. golden:       tfmc -O0 (decomposed IR) on the reference evaluator reproduces
                  PyTorch's last hidden state (and masked-LM logits): max abs
                  error <= 1e-4; the same after -O2 (every fusion).
-2. differential: fused and unfused IR agree within rtol 1e-5 (atol 1e-6).
+2. differential: fused and unfused IR agree within rtol 1e-5 (atol 1e-6);
+                 the text twice packed into one call (sequence ids 0, 1) gives
+                 the golden rows twice, unfused and fused.
 3. executable:   the f32 executable's --dump-hidden for the same ids and token
                  types (--prompt-ids, --token-type-ids) within 1e-4.
 Models with cases.json (the bert-st-* variants, with tokenizer.json and
@@ -15,7 +17,7 @@ sentence-transformers files), on the f32 executable:
 4. --tokenize gives the reference's ids and token types (pairs, truncation);
    --dump-hidden within 1e-4; --dump-embedding within 1e-4 with cosine >=
    0.99999; --embed prints the same vector; --embed-file of the single texts
-   writes the same rows; --fill-mask's top 5 ids equal, scores within 1e-4.
+   writes the same rows, packed into one call and one call per text; --fill-mask's top 5 ids equal, scores within 1e-4.
 Then, for each DTYPE BOUND pair (bf16, int8, int4), that executable's hidden
 states within BOUND of the reference (max abs error).
 Prints one line per check; exits 1 on the first failure.
@@ -64,11 +66,21 @@ def main():
         hidden = np.load(os.path.join(model, "hidden.npy"))
         T = len(tokens)
         args = ["--in", save("tok.npy", tokens), "--in", save("pos.npy", np.arange(T, dtype=np.int64)),
-                "--in", save("types.npy", types)]
+                "--in", save("types.npy", types), "--in", save("seq.npy", np.zeros(T, np.int64))]
         compare = ["--compare", os.path.join(model, "hidden.npy")]
+        # The same text twice, packed into one call (sequence ids 0 and 1,
+        # positions restarting): each half equals the text alone.
+        packed = ["--in", save("tok2.npy", np.concatenate([tokens, tokens])),
+                  "--in", save("pos2.npy", np.concatenate([np.arange(T)] * 2).astype(np.int64)),
+                  "--in", save("types2.npy", np.concatenate([types, types])),
+                  "--in", save("seq2.npy", np.repeat(np.arange(2), T).astype(np.int64))]
+        packed_compare = ["--compare", save("hidden2.npy", np.concatenate([hidden, hidden]))]
         if os.path.exists(os.path.join(model, "logits.npy")):
             args += ["--in", save("rows.npy", np.arange(T, dtype=np.int64))]
             compare += ["--compare", os.path.join(model, "logits.npy")]
+            packed += ["--in", save("rows2.npy", np.arange(2 * T, dtype=np.int64))]
+            logits = np.load(os.path.join(model, "logits.npy"))
+            packed_compare += ["--compare", save("logits2.npy", np.concatenate([logits, logits]))]
         unfused, fused = os.path.join(work, "unfused.mlir"), os.path.join(work, "fused.mlir")
         run("tfmc", "--emit=tfm", "-O0", model, "-o", unfused)
         run("tfmc", "--emit=tfm", "-O2", model, "-o", fused)
@@ -85,6 +97,9 @@ def main():
         for i in range(len(compare) // 2):
             diff += ["--compare", os.path.join(work, f"unfused{i}.npy")]
         run("tfm-ref", fused, *args, *diff, "--rtol=1e-5", "--atol=1e-6")
+        print("packed batch (the text twice in one call; unfused, fused):")
+        run("tfm-ref", unfused, *packed, *packed_compare, "--rtol=0", "--atol=1e-4")
+        run("tfm-ref", fused, *packed, *packed_compare, "--rtol=0", "--atol=1e-4")
         ids = ",".join(map(str, tokens.tolist()))
         tys = ",".join(map(str, types.tolist()))
         got = os.path.join(work, "hidden.npy")
@@ -121,13 +136,21 @@ def main():
         with open(texts, "w", encoding="utf-8") as f:
             f.write("".join(c["text"] + "\n" for c in singles))
         rows_path = os.path.join(work, "rows.npy")
-        run(exe, "--embed-file", texts, "-o", rows_path)
-        rows = np.load(rows_path)
         want = np.asarray([c["embedding"] for c in singles])
-        if rows.shape != want.shape:
-            fail(f"--embed-file wrote {rows.shape}, expected {want.shape}")
-        err = within("--embed-file", rows, want, 1e-4)
-        print(f"--embed-file: {len(singles)} texts, max abs error {err:.2e}")
+        # One packed call for all texts, then one call per text.
+        for batch_tokens, label in (("4096", "one packed call"), ("1", "one call per text")):
+            run(exe, "--embed-file", texts, "-o", rows_path, "--batch-tokens", batch_tokens)
+            rows = np.load(rows_path)
+            if rows.shape != want.shape:
+                fail(f"--embed-file wrote {rows.shape}, expected {want.shape}")
+            err = within("--embed-file", rows, want, 1e-4)
+            print(f"--embed-file ({label}): {len(singles)} texts, max abs error {err:.2e}")
+        # Unfused (-O0: the masks as onednn.sequence_fill) packs the same way.
+        exe0 = os.path.join(work, "f32-O0")
+        run("tfmc", "-O0", model, "-o", exe0, "-q")
+        run(exe0, "--embed-file", texts, "-o", rows_path)
+        err = within("-O0 --embed-file", np.load(rows_path), want, 1e-4)
+        print(f"-O0 executable, --embed-file: max abs error {err:.2e}")
         if "fill_mask" in spec:
             fm = spec["fill_mask"]
             lines = [json.loads(l) for l in run(exe, "--fill-mask", fm["text"]).splitlines()]

@@ -103,6 +103,7 @@ typedef enum tfm_buffer_role {
   TFM_ROLE_PRESENT_VALUE = 8,
   TFM_ROLE_TOKEN_TYPES = 9,    /* i64 [t]: the token type (segment) ids of an encoder's tokens */
   TFM_ROLE_HIDDEN = 10,        /* f32 [t, width]: an encoder's last hidden state */
+  TFM_ROLE_SEQUENCE_IDS = 11,  /* i64 [t]: an encoder's packed sequences (a run of equal ids each) */
 } tfm_buffer_role;
 
 /* Which size of a call a dimension equals (TFM_DIM_STATIC: its static size). */
@@ -229,6 +230,11 @@ void _mlir_ciface_tfm_rt_reorder(TFM_BUF(src), TFM_BUF(dst));
 /* src, dst [..., T, S]: dst = src where key j <= query i + S - T (and
    j > i + S - T - window when window > 0), else fill. */
 void _mlir_ciface_tfm_rt_causal_fill(TFM_BUF(src), TFM_BUF(dst), double fill, int64_t window);
+/* src, dst [..., T, T], sequence_ids [T] (integers; packed sequences, each a
+   run of consecutive rows with one id): dst = src where rows i and j lie in
+   one run, else fill. */
+void _mlir_ciface_tfm_rt_sequence_fill(TFM_BUF(src), TFM_BUF(sequence_ids), TFM_BUF(dst),
+                                       double fill);
 /* kind: a tfm_reduction_kind. */
 void _mlir_ciface_tfm_rt_reduction(TFM_BUF(src), TFM_BUF(dst), int32_t kind);
 
@@ -268,7 +274,8 @@ void _mlir_ciface_tfm_rt_embedding(TFM_BUF(tokens), TFM_BUF(table), TFM_BUF(tabl
    query (0: all). */
 void _mlir_ciface_tfm_rt_sdpa(TFM_BUF(q), TFM_BUF(k), TFM_BUF(v), TFM_BUF(past_k),
                               TFM_BUF(past_v), TFM_BUF(positions), TFM_BUF(inv_freq),
-                              TFM_BUF(dst), TFM_BUF(present_k), TFM_BUF(present_v),
+                              TFM_BUF(sequences), TFM_BUF(dst), TFM_BUF(present_k),
+                              TFM_BUF(present_v),
                               int64_t num_heads, int64_t num_kv_heads, double scale,
                               int32_t causal, int64_t window);
 

@@ -39,6 +39,7 @@ int32_t dimSizeOf(int32_t role, int64_t d) {
   case TFM_ROLE_TOKENS:
   case TFM_ROLE_POSITIONS:
   case TFM_ROLE_TOKEN_TYPES:
+  case TFM_ROLE_SEQUENCE_IDS:
   case TFM_ROLE_HIDDEN: return TFM_DIM_NEW_TOKENS;
   case TFM_ROLE_LOGIT_ROWS:
   case TFM_ROLE_LOGITS: return TFM_DIM_LOGIT_ROWS;

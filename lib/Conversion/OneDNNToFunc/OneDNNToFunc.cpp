@@ -56,7 +56,7 @@ static_assert(sizeof(tfm_buffer) == kRecordSize * sizeof(int64_t),
 using RecordSlots = llvm::DenseMap<Operation *, SmallVector<Value>>;
 
 /// The most buffer operands of any call in the table (onednn.sdpa).
-constexpr unsigned kMaxBuffers = 10;
+constexpr unsigned kMaxBuffers = 11;
 
 /// Builds the operand list of one runtime call: buffer records, then scalars.
 class CallBuilder {
@@ -477,8 +477,12 @@ void tfm::populateOneDNNToFuncPatterns(RewritePatternSet &patterns, const Record
                          c.i32(static_cast<int32_t>(op.getBits().value_or(0)));
                          c.i64(op.getGroup().value_or(0));
                        });
-  addCall<SdpaOp>(patterns, slots, "tfm_rt_sdpa", 10, [](SdpaOp op, CallBuilder &c) {
-    // q, k, v, past_k, past_v, positions, inv_freq, dst, present_k, present_v
+  addCall<SequenceFillOp>(patterns, slots, "tfm_rt_sequence_fill", 3,
+                          [](SequenceFillOp op, CallBuilder &c) { // src, sequence_ids, dst
+                            c.f64(op.getFill().convertToDouble());
+                          });
+  addCall<SdpaOp>(patterns, slots, "tfm_rt_sdpa", 11, [](SdpaOp op, CallBuilder &c) {
+    // q, k, v, past_k, past_v, positions, inv_freq, sequences, dst, present_k, present_v
     c.i64(op.getNumHeadsAttr().getInt());
     c.i64(op.getNumKvHeads() ? static_cast<int64_t>(*op.getNumKvHeads())
                              : op.getNumHeadsAttr().getInt());

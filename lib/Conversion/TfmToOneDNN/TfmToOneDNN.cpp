@@ -506,6 +506,47 @@ struct CausalSelectLowering : OpConversionPattern<SelectOp> {
   }
 };
 
+/// tfm.select(tfm.sequence_mask(scores, ids), x, fill) with a splat fill and
+/// x of the scores' shape -> onednn.sequence_fill (the unfused form of the
+/// mask a fused tfm.attention with sequences applies itself).
+struct SequenceSelectLowering : OpConversionPattern<SelectOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SelectOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto mask = op.getCond().getDefiningOp<SequenceMaskOp>();
+    if (!mask)
+      return rewriter.notifyMatchFailure(op, "the condition is not a sequence_mask");
+    auto fill = splatConstant(op.getFalseValue());
+    if (!fill || op.getTrueValue().getType() != op.getType() ||
+        cast<RankedTensorType>(mask.getScores().getType()).getShape() !=
+            op.getType().getShape())
+      return rewriter.notifyMatchFailure(op, "not select(sequence_mask(x), x-shaped, splat)");
+    Value dst = allocFor(rewriter, op.getLoc(), op.getType(), adaptor.getTrueValue());
+    Value ids = rewriter.getRemappedValue(mask.getSequenceIds());
+    onednn::SequenceFillOp::create(rewriter, op.getLoc(), adaptor.getTrueValue(), ids, dst,
+                                   rewriter.getF64FloatAttr(*fill));
+    rewriter.replaceOp(op, dst);
+    return success();
+  }
+};
+
+/// tfm.sequence_mask, used only by selects that lower to
+/// onednn.sequence_fill -> nothing.
+struct SequenceMaskLowering : OpConversionPattern<SequenceMaskOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SequenceMaskOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    if (!llvm::all_of(op->getUsers(), [&](Operation *u) {
+          auto s = dyn_cast<SelectOp>(u);
+          return s && s.getCond() == op.getResult();
+        }))
+      return rewriter.notifyMatchFailure(op, "a sequence_mask used other than as a select's "
+                                             "condition is not lowered");
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 /// tfm.causal_mask, used only by selects that lower to onednn.causal_fill
 /// (which compute the mask themselves) -> nothing.
 struct CausalMaskLowering : OpConversionPattern<CausalMaskOp> {
@@ -649,7 +690,8 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     }
     onednn::SdpaOp::create(rewriter, loc, adaptor.getQ(), adaptor.getK(), adaptor.getV(),
                            adaptor.getPastK(), adaptor.getPastV(), adaptor.getPositions(),
-                           adaptor.getInvFreq(), out, presentK, presentV, op.getNumHeadsAttr(),
+                           adaptor.getInvFreq(), adaptor.getSequences(), out, presentK,
+                           presentV, op.getNumHeadsAttr(),
                            op.getNumKvHeadsAttr(), op.getScaleAttr(), op.getCausalAttr(),
                            op.getWindowAttr());
     SmallVector<Value> results = {out};
@@ -726,6 +768,7 @@ void tfm::populateTfmToOneDNNPatterns(TypeConverter &converter,
                UnaryLowering<ExpOp, K::exp>, UnaryLowering<ErfOp, K::erf>,
                UnaryLowering<ReluOp, K::relu>, UnaryLowering<SinOp, K::sin>,
                UnaryLowering<CosOp, K::cos>, CausalSelectLowering, CausalMaskLowering,
+               SequenceSelectLowering, SequenceMaskLowering,
                ReduceLowering<ReduceMeanOp, R::mean>,
                ReduceLowering<ReduceMaxOp, R::max>,
                ReduceLowering<ReduceSumOp, R::sum>>(converter, ctx);

@@ -28,7 +28,7 @@ module attributes {tfm.dtype = "bf16"} {}
 
 // -----
 
-// expected-error @+1 {{'tfm.role' of argument #0 must be one of tokens, positions, logit_rows, logits, past_key, past_value, present_key, present_value, token_types, hidden; got "token"}}
+// expected-error @+1 {{'tfm.role' of argument #0 must be one of tokens, positions, logit_rows, logits, past_key, past_value, present_key, present_value, token_types, hidden, sequence_ids; got "token"}}
 func.func @f(%a: tensor<?xi64> {tfm.role = "token"}) {
   return
 }

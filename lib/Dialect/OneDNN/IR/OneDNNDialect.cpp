@@ -169,6 +169,18 @@ LogicalResult CausalFillOp::verify() {
   return success();
 }
 
+LogicalResult SequenceFillOp::verify() {
+  auto s = shapeOf(getSrc()), ids = shapeOf(getSequenceIds());
+  if (s.size() < 2 || !shapesCompatible(s, shapeOf(getDst())) ||
+      !dimsCompatible(s[s.size() - 2], s.back()))
+    return emitOpError() << "expected src and dst of one shape [..., T, T], got " << shapeStr(s)
+                         << " and " << shapeStr(shapeOf(getDst()));
+  if (ids.size() != 1 || !dimsCompatible(ids[0], s.back()))
+    return emitOpError() << "expected sequence_ids of shape [" << s.back() << "], got "
+                         << shapeStr(ids);
+  return success();
+}
+
 LogicalResult ReductionOp::verify() {
   auto s = shapeOf(getSrc()), d = shapeOf(getDst());
   if (s.size() != d.size())

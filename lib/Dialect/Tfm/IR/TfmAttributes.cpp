@@ -33,6 +33,7 @@ std::optional<int32_t> tfm::bufferRoleCode(StringRef role) {
       .Case("present_value", TFM_ROLE_PRESENT_VALUE)
       .Case("token_types", TFM_ROLE_TOKEN_TYPES)
       .Case("hidden", TFM_ROLE_HIDDEN)
+      .Case("sequence_ids", TFM_ROLE_SEQUENCE_IDS)
       .Default(std::nullopt);
 }
 
@@ -63,7 +64,7 @@ LogicalResult verifyBufferAttr(Operation *op, NamedAttribute attr, const Twine &
     if (!role || !bufferRoleCode(role.getValue()))
       return op->emitError() << "'tfm.role' of " << what << " must be one of tokens, "
                              << "positions, logit_rows, logits, past_key, past_value, "
-                                "present_key, present_value, token_types, hidden; got "
+                                "present_key, present_value, token_types, hidden, sequence_ids; got "
                              << attr.getValue();
     return success();
   }

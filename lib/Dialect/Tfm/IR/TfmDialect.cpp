@@ -277,6 +277,26 @@ LogicalResult CausalMaskOp::verify() {
   return success();
 }
 
+LogicalResult SequenceMaskOp::verify() {
+  auto scores = getScores().getType();
+  auto ids = getSequenceIds().getType();
+  if (scores.getRank() < 2)
+    return emitOpError() << "expected scores of rank >= 2, got rank " << scores.getRank();
+  auto s = scores.getShape();
+  int64_t t = s[s.size() - 2], keys = s.back();
+  if (!dimsCompatible(t, keys))
+    return emitOpError() << "packed sequences have as many keys as queries, got scores "
+                         << shapeStr(s);
+  if (ids.getRank() != 1 || !dimsCompatible(ids.getShape()[0], t))
+    return emitOpError() << "expected one sequence id per query ([" << t
+                         << "]), got sequence_ids " << shapeStr(ids.getShape());
+  if (getType().getRank() != 2 || !shapesCompatible({t, keys}, getType().getShape()))
+    return emitOpError() << "expected a mask of shape " << shapeStr({t, keys})
+                         << " (the last two dimensions of the scores), got "
+                         << shapeStr(getType().getShape());
+  return success();
+}
+
 LogicalResult CastOp::verify() {
   if (!shapesCompatible(getInput().getType().getShape(), getType().getShape()))
     return emitOpError() << "cannot change the shape: "

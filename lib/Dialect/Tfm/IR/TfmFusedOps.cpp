@@ -188,6 +188,14 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << "expected one position per query, got positions "
                            << shapeStr(p.getType().getShape());
   }
+  if (auto ids = getSequences()) {
+    if (hasPast)
+      return emitOpError() << "packed sequences take no KV cache (past_k, past_v)";
+    if (ids.getType().getRank() != 1 ||
+        !dimsCompatible(ids.getType().getShape()[0], q.getShape()[0]))
+      return emitOpError() << "expected one sequence id per query, got sequences "
+                           << shapeStr(ids.getType().getShape());
+  }
   if (auto inv = getInvFreq()) {
     auto it = inv.getType();
     if (!it.getElementType().isF32())

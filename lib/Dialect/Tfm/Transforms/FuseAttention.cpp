@@ -33,6 +33,7 @@ struct AttentionMatch {
   double scale = 1.0;
   bool causal = false;
   IntegerAttr window;       ///< the causal mask's sliding window, or null
+  Value sequences;          ///< a sequence_mask's ids (packed sequences), or null
   Value output;             ///< the [T, H*Dh] head-merged result
 };
 
@@ -141,15 +142,24 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
   Value scores = softmax.getInput();
   if (auto sel = def<SelectOp>(scores)) {
     auto cm = def<CausalMaskOp>(sel.getCond());
-    if (!cm || cm.getOffset())
-      return refuse("the select condition is not a causal_mask without offset");
-    m.window = cm.getWindowAttr();
+    auto sm = def<SequenceMaskOp>(sel.getCond());
+    if (!sm && (!cm || cm.getOffset()))
+      return refuse("the select condition is not a causal_mask without offset or a "
+                    "sequence_mask");
     if (isMaskingValue(sel.getTrueValue()) && !isMaskingValue(sel.getFalseValue()))
-      return refuse("the mask keeps future positions (select arms are swapped)");
+      return refuse(sm ? "the mask keeps other sequences' keys (select arms are swapped)"
+                       : "the mask keeps future positions (select arms are swapped)");
     if (!isMaskingValue(sel.getFalseValue()))
       return refuse("masked scores are not set to a large negative value");
     scores = sel.getTrueValue();
-    m.causal = true;
+    if (sm) {
+      if (sm.getScores() != scores)
+        return refuse("the sequence_mask is shaped by other scores than it masks");
+      m.sequences = sm.getSequenceIds();
+    } else {
+      m.window = cm.getWindowAttr();
+      m.causal = true;
+    }
   } else if (auto add = def<AddOp>(scores)) {
     // Additive mask: scores + select(causal_mask, 0, -inf).
     Value raw;
@@ -220,6 +230,8 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, Refusal &refuse) {
     return refuse("Q, K and V differ in type");
   if (m.window && !m.causal)
     return refuse("a sliding window without a causal mask");
+  if (m.sequences && m.pastK)
+    return refuse("packed sequences (a sequence_mask) with a KV cache");
   return m;
 }
 
@@ -251,7 +263,8 @@ struct FuseAttentionPattern : FusionPattern<SoftmaxOp> {
     if (m->pastK)
       replaced.append({m->keysAll, m->valuesAll});
     if (!setInsertionAfterOperands(rewriter, root->getBlock(),
-                                   {m->q, m->k, m->v, m->pastK, m->pastV}, replaced))
+                                   {m->q, m->k, m->v, m->pastK, m->pastV, m->sequences},
+                                   replaced))
       return rewriter.notifyMatchFailure(
           root, "the cache concatenation is used before all of Q, K and V exist");
     Value q = m->q;
@@ -262,7 +275,7 @@ struct FuseAttentionPattern : FusionPattern<SoftmaxOp> {
       presents = {m->keysAll.getType(), m->valuesAll.getType()};
     auto attn = AttentionOp::create(
         rewriter, root.getLoc(), m->output.getType(), presents, q, m->k, m->v, m->pastK,
-        m->pastV, /*positions=*/Value(), /*inv_freq=*/Value(),
+        m->pastV, /*positions=*/Value(), /*inv_freq=*/Value(), m->sequences,
         rewriter.getI64IntegerAttr(m->heads),
         m->kvHeads != m->heads ? rewriter.getI64IntegerAttr(m->kvHeads) : IntegerAttr(),
         rewriter.getF64FloatAttr(m->scale), m->causal ? rewriter.getUnitAttr() : nullptr,
@@ -275,6 +288,7 @@ struct FuseAttentionPattern : FusionPattern<SoftmaxOp> {
                     (m->kvHeads != m->heads ? " on " + Twine(m->kvHeads) + " key/value heads"
                                             : Twine()) +
                     (m->causal ? ", causal" : ", bidirectional") +
+                    (m->sequences ? ", packed sequences" : "") +
                     (m->window ? ", window " + Twine(m->window.getInt()) : Twine()) +
                     (m->pastK ? ", with a KV cache" : ""));
     return success();

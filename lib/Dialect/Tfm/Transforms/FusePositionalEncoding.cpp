@@ -307,7 +307,7 @@ LogicalResult fuseRope(AttentionOp attn, RewriterBase &rewriter, Refusal &refuse
   auto fused = AttentionOp::create(
       rewriter, attn.getLoc(), results[0], ArrayRef(results).drop_front(), qIn, kIn,
       attn.getV(), attn.getPastK(), attn.getPastV(), qm.positions, qm.invFreq,
-      attn.getNumHeadsAttr(), attn.getNumKvHeadsAttr(), attn.getScaleAttr(),
+      attn.getSequences(), attn.getNumHeadsAttr(), attn.getNumKvHeadsAttr(), attn.getScaleAttr(),
       attn.getCausalAttr(), attn.getWindowAttr());
   rewriter.replaceOp(attn, fused->getResults());
   return success();

@@ -272,6 +272,30 @@ def OneDNN_CausalFillOp : OneDNN_Op<"causal_fill"> {
   let hasVerifier = 1;
 }
 
+def OneDNN_SequenceFillOp : OneDNN_Op<"sequence_fill"> {
+  let summary = "packed-sequence masking of scores: masked entries set to a value (tfm runtime kernel)";
+  let description = [{
+    For `src` of shape `[..., T, T]` and `sequence_ids` `[T]`:
+    `dst[..., i, j] = src[..., i, j]` where rows i and j lie in the same run
+    of equal ids (`tfm.sequence_mask`), else `fill`. The lowering of
+    `tfm.select(tfm.sequence_mask(...), scores, fill)`: the unfused (-O0)
+    form of the mask a fused `tfm.attention` with `sequences` applies itself.
+
+    ```mlir
+    onednn.sequence_fill %s, %ids into %m fill = -3.402823e+38
+        : memref<2x4x4xf32>, memref<4xi64>, memref<2x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Arg<OneDNN_Buffer, "", [MemRead]>:$src,
+                       Arg<OneDNN_IndexBuffer, "", [MemRead]>:$sequence_ids,
+                       Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
+                       F64Attr:$fill);
+  let assemblyFormat = [{
+    $src `,` $sequence_ids `into` $dst `fill` `=` $fill attr-dict `:` type($src) `,` type($sequence_ids) `,` type($dst)
+  }];
+  let hasVerifier = 1;
+}
+
 def OneDNN_ReductionOp : OneDNN_Op<"reduction"> {
   let summary = "oneDNN reduction";
   let description = [{
@@ -424,8 +448,10 @@ def OneDNN_SdpaOp : OneDNN_Op<"sdpa", [AttrSizedOperandSegments]> {
     `past_k`/`past_v` (`[P, KVH*Dh]`) the present keys and values
     (`[P+T, KVH*Dh]`, keys after RoPE) are written to `present_k` /
     `present_v`. `inv_freq` (`[r/2]` f32) turns on RoPE of the first r dims of
-    every head; `window` bounds the keys a causal query sees. oneDNN 2.6 has
-    no SDPA primitive: the runtime implements it.
+    every head; `window` bounds the keys a causal query sees; `sequences`
+    (`[T]` integer ids, no cache) restricts each query to the keys of its run
+    of equal ids (packed sequences). oneDNN 2.6 has no SDPA primitive: the
+    runtime implements it.
 
     ```mlir
     onednn.sdpa %q, %k, %v past(%pk, %pv) into %o present(%nk, %nv) heads = 2
@@ -441,6 +467,7 @@ def OneDNN_SdpaOp : OneDNN_Op<"sdpa", [AttrSizedOperandSegments]> {
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$past_v,
                        Arg<Optional<OneDNN_IndexBuffer>, "", [MemRead]>:$positions,
                        Arg<Optional<OneDNN_Buffer>, "", [MemRead]>:$inv_freq,
+                       Arg<Optional<OneDNN_IndexBuffer>, "", [MemRead]>:$sequences,
                        Arg<OneDNN_Buffer, "", [MemWrite]>:$dst,
                        Arg<Optional<OneDNN_Buffer>, "", [MemWrite]>:$present_k,
                        Arg<Optional<OneDNN_Buffer>, "", [MemWrite]>:$present_v,
@@ -449,7 +476,7 @@ def OneDNN_SdpaOp : OneDNN_Op<"sdpa", [AttrSizedOperandSegments]> {
                        OptionalAttr<I64Attr>:$window);
   let assemblyFormat = [{
     $q `,` $k `,` $v (`past` `(` $past_k^ `,` $past_v `)`)? (`positions` $positions^)?
-    (`rope` $inv_freq^)? `into` $dst (`present` `(` $present_k^ `,` $present_v `)`)?
+    (`rope` $inv_freq^)? (`sequences` $sequences^)? `into` $dst (`present` `(` $present_k^ `,` $present_v `)`)?
     `heads` `=` $num_heads (`kv_heads` `=` $num_kv_heads^)? `scale` `=` $scale
     (`causal` $causal^)? (`window` `=` $window^)? attr-dict `:` type(operands)
   }];

@@ -45,8 +45,8 @@ def Tfm_Dialect : Dialect {
     * on an entry function's arguments and results: `tfm.name` (string),
       `tfm.role` (what the executables' driver passes: `tokens`,
       `positions`, `logit_rows`, `logits`, `past_key`, `past_value`,
-      `present_key`, `present_value`, and for encoders `token_types` and
-      `hidden`; see `tfm_buffer_role` in
+      `present_key`, `present_value`, and for encoders `token_types`,
+      `sequence_ids` and `hidden`; see `tfm_buffer_role` in
       tfm_runtime.h) and `tfm.layer` (i64 >= 0, required by the past and
       present roles).
   }];

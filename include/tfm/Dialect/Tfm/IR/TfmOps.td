@@ -202,6 +202,29 @@ def Tfm_CausalMaskOp : Tfm_Op<"causal_mask", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tfm_SequenceMaskOp : Tfm_Op<"sequence_mask", [Pure]> {
+  let summary = "a block-diagonal boolean mask for packed sequences";
+  let description = [{
+    A batch of sequences packed one after another into the rows of one call
+    (no padding, no cache): `sequence_ids` (`[T]`, integer) gives each row's
+    sequence, and a sequence is a run of consecutive rows with one id. For
+    `scores` of shape `[..., T, T]`, produces the `[T, T]` boolean mask
+    `mask[i, j]`: rows i and j lie in the same run (ids[i] = ids[j] and
+    every id between them equal), so a query attends to the keys of its own
+    sequence only. Only the shape of `scores` is read.
+
+    ```mlir
+    %m = tfm.sequence_mask %scores, %ids : tensor<2x?x?xf32>, tensor<?xi64> -> tensor<?x?xi1>
+    ```
+  }];
+  let arguments = (ins Tfm_FloatTensor:$scores, Tfm_IndexTensor:$sequence_ids);
+  let results = (outs Tfm_BoolTensor:$result);
+  let assemblyFormat = [{
+    $scores `,` $sequence_ids attr-dict `:` type($scores) `,` type($sequence_ids) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions and normalizations
 //===----------------------------------------------------------------------===//
@@ -533,6 +556,10 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
       P earlier positions; queries then sit at positions P..P+T-1, and the op
       returns the present keys and values (`[P+T, KVH*Dh]`, rotated keys) as
       two more results.
+    * `sequences %ids` (`[T]` integer; no cache): packed sequences, as
+      `tfm.sequence_mask` defines them: each row attends only to the rows of
+      its run of equal ids (a batch of texts of different lengths in one
+      call, without padding).
 
     ```mlir
     %o = tfm.attention %q, %k, %v heads = 2 scale = 3.535534e-01 causal
@@ -546,6 +573,7 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
                        Optional<Tfm_FloatTensor>:$past_v,
                        Optional<Tfm_IndexTensor>:$positions,
                        Optional<Tfm_FloatTensor>:$inv_freq,
+                       Optional<Tfm_IndexTensor>:$sequences,
                        I64Attr:$num_heads, OptionalAttr<I64Attr>:$num_kv_heads,
                        Tfm_FiniteF64Attr:$scale, UnitAttr:$causal,
                        OptionalAttr<I64Attr>:$window);
@@ -554,7 +582,7 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     $q `,` $k `,` $v (`past` `(` $past_k^ `,` $past_v `)`)?
     `heads` `=` $num_heads (`kv_heads` `=` $num_kv_heads^)? `scale` `=` $scale
     (`causal` $causal^)? (`window` `=` $window^)?
-    (`rope` $inv_freq^)? (`positions` $positions^)?
+    (`rope` $inv_freq^)? (`positions` $positions^)? (`sequences` $sequences^)?
     attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
