@@ -250,3 +250,21 @@ func.func @pow_tensor(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
   %0 = tfm.pow %x, %y : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// The unfused packed-sequence mask (select of sequence_mask) becomes
+// onednn.sequence_fill; the fused form passes the ids to onednn.sdpa.
+// CHECK-LABEL: func @packed_sequences
+// CHECK-NOT: tfm.sequence_mask
+// CHECK: onednn.sequence_fill %arg0, %arg1 into %{{.*}} fill = -3.4028234663852886E+38 : memref<2x?x?xf32>, memref<?xi64>, memref<2x?x?xf32>
+// CHECK: onednn.sdpa %arg2, %arg2, %arg2 sequences %arg1 into %{{.*}} heads = 2 scale = 2.500000e-01
+func.func @packed_sequences(%s: tensor<2x?x?xf32>, %ids: tensor<?xi64>, %q: tensor<?x16xf32>)
+    -> (tensor<2x?x?xf32>, tensor<?x16xf32>) {
+  %m = tfm.sequence_mask %s, %ids : tensor<2x?x?xf32>, tensor<?xi64> -> tensor<?x?xi1>
+  %ninf = tfm.constant dense<-3.40282347E+38> : tensor<f32>
+  %0 = tfm.select %m, %s, %ninf : tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f32> -> tensor<2x?x?xf32>
+  %o = tfm.attention %q, %q, %q heads = 2 scale = 0.25 sequences %ids
+      : (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi64>) -> tensor<?x16xf32>
+  return %0, %o : tensor<2x?x?xf32>, tensor<?x16xf32>
+}

@@ -20,6 +20,10 @@ func.func @primitives(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %bias: memref<1
   onednn.layer_norm %r scale %bias into %c eps = 1.0e-6 rms : memref<4x16xf32>, memref<16xf32>, memref<4x16xf32>
   // CHECK: onednn.causal_fill %{{.*}} into %{{.*}} fill = -1.000000e+09 window = 2 : memref<4x16xf32>, memref<4x16xf32>
   onednn.causal_fill %r into %c fill = -1.0e9 window = 2 : memref<4x16xf32>, memref<4x16xf32>
+  // CHECK: onednn.sequence_fill %{{.*}}, %{{.*}} into %{{.*}} fill = -1.000000e+09 : memref<2x4x4xf32>, memref<4xi64>, memref<2x4x4xf32>
+  %sc = memref.alloc() : memref<2x4x4xf32>
+  %ids = memref.alloc() : memref<4xi64>
+  onednn.sequence_fill %sc, %ids into %sc fill = -1.0e9 : memref<2x4x4xf32>, memref<4xi64>, memref<2x4x4xf32>
   // CHECK: onednn.eltwise pow %{{.*}} into %{{.*}} alpha = 1.000000e+00 beta = -5.000000e-01 : memref<4x16xf32>, memref<4x16xf32>
   onednn.eltwise pow %r into %c alpha = 1.0 beta = -0.5 : memref<4x16xf32>, memref<4x16xf32>
   // CHECK: onednn.eltwise erf

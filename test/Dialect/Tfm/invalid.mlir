@@ -61,6 +61,31 @@ func.func @select_no_broadcast(%m: tensor<4x4xi1>, %a: tensor<4x5xf32>, %b: tens
 
 // -----
 
+func.func @sequence_mask_ids(%s: tensor<2x4x4xf32>, %ids: tensor<5xi64>) -> tensor<4x4xi1> {
+  // expected-error @+1 {{expected one sequence id per query ([4]), got sequence_ids [5]}}
+  %0 = tfm.sequence_mask %s, %ids : tensor<2x4x4xf32>, tensor<5xi64> -> tensor<4x4xi1>
+  return %0 : tensor<4x4xi1>
+}
+
+// -----
+
+func.func @sequence_mask_keys(%s: tensor<2x4x6xf32>, %ids: tensor<4xi64>) -> tensor<4x6xi1> {
+  // expected-error @+1 {{packed sequences have as many keys as queries, got scores [2, 4, 6]}}
+  %0 = tfm.sequence_mask %s, %ids : tensor<2x4x6xf32>, tensor<4xi64> -> tensor<4x6xi1>
+  return %0 : tensor<4x6xi1>
+}
+
+// -----
+
+func.func @attention_sequences_cache(%q: tensor<4x16xf32>, %p: tensor<2x16xf32>, %ids: tensor<4xi64>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{packed sequences take no KV cache (past_k, past_v)}}
+  %o, %pk, %pv = tfm.attention %q, %q, %q past(%p, %p) heads = 2 scale = 0.25 sequences %ids
+      : (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<4xi64>) -> (tensor<4x16xf32>, tensor<6x16xf32>, tensor<6x16xf32>)
+  return %o : tensor<4x16xf32>
+}
+
+// -----
+
 func.func @causal_mask_rank(%s: tensor<4x4xf32>) -> tensor<16xi1> {
   // expected-error @+1 {{expected a rank-2 [queries, keys] mask, got rank 1}}
   %0 = tfm.causal_mask %s : tensor<4x4xf32> -> tensor<16xi1>

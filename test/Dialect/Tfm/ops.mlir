@@ -109,6 +109,18 @@ func.func @dynamic(%x: tensor<?x16xf32>, %w: tensor<16x48xf32>) -> tensor<?x?xi1
   return %m : tensor<?x?xi1>
 }
 
+// Packed sequences: a block-diagonal mask from per-row ids, and attention
+// restricted to it.
+// CHECK-LABEL: func @packed
+func.func @packed(%s: tensor<2x?x?xf32>, %ids: tensor<?xi64>, %q: tensor<?x16xf32>) -> (tensor<?x?xi1>, tensor<?x16xf32>) {
+  // CHECK: tfm.sequence_mask %{{.*}}, %{{.*}} : tensor<2x?x?xf32>, tensor<?xi64> -> tensor<?x?xi1>
+  %m = tfm.sequence_mask %s, %ids : tensor<2x?x?xf32>, tensor<?xi64> -> tensor<?x?xi1>
+  // CHECK: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} heads = 2 scale = 2.500000e-01 sequences %{{.*}} :
+  %o = tfm.attention %q, %q, %q heads = 2 scale = 0.25 sequences %ids
+      : (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi64>) -> tensor<?x16xf32>
+  return %m, %o : tensor<?x?xi1>, tensor<?x16xf32>
+}
+
 // CHECK-LABEL: func @fused
 func.func @fused(%ids: tensor<4xi64>, %wte: tensor<100x16xf32>, %wpe: tensor<32x16xf32>,
                  %start: tensor<4xi64>, %g: tensor<16xf32>, %b: tensor<16xf32>,

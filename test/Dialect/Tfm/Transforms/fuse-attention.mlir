@@ -252,3 +252,57 @@ func.func @grouped_k_only(%q: tensor<5x16xf32>, %k: tensor<5x8xf32>, %v: tensor<
   %out = tfm.reshape %ot : tensor<5x4x4xf32> -> tensor<5x16xf32>
   return %out : tensor<5x16xf32>
 }
+
+// -----
+
+// Packed sequences (an encoder's batch in one call): a select with a
+// sequence_mask fuses into bidirectional attention with `sequences`.
+// CHECK-LABEL: func @packed_sequences
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x8xf32>, %[[K:.*]]: tensor<?x8xf32>, %[[V:.*]]: tensor<?x8xf32>, %[[IDS:.*]]: tensor<?xi64>)
+// CHECK-NEXT: %[[O:.*]] = tfm.attention %[[Q]], %[[K]], %[[V]] heads = 2 scale = 5.000000e-01 sequences %[[IDS]] :
+// CHECK-NEXT: return %[[O]]
+func.func @packed_sequences(%q: tensor<?x8xf32>, %k: tensor<?x8xf32>, %v: tensor<?x8xf32>, %ids: tensor<?xi64>) -> tensor<?x8xf32> {
+  %q3 = tfm.reshape %q : tensor<?x8xf32> -> tensor<?x2x4xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<?x2x4xf32> -> tensor<2x?x4xf32>
+  %k3 = tfm.reshape %k : tensor<?x8xf32> -> tensor<?x2x4xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<?x2x4xf32> -> tensor<2x4x?xf32>
+  %v3 = tfm.reshape %v : tensor<?x8xf32> -> tensor<?x2x4xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<?x2x4xf32> -> tensor<2x?x4xf32>
+  %s = tfm.matmul %qh, %kh : tensor<2x?x4xf32>, tensor<2x4x?xf32> -> tensor<2x?x?xf32>
+  %two = tfm.constant dense<2.0> : tensor<f32>
+  %ss = tfm.div %s, %two : tensor<2x?x?xf32>, tensor<f32> -> tensor<2x?x?xf32>
+  %m = tfm.sequence_mask %ss, %ids : tensor<2x?x?xf32>, tensor<?xi64> -> tensor<?x?xi1>
+  %ninf = tfm.constant dense<-3.40282347E+38> : tensor<f32>
+  %sm = tfm.select %m, %ss, %ninf : tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f32> -> tensor<2x?x?xf32>
+  // expected-remark @+1 {{fused 2 heads of 4, bidirectional, packed sequences}}
+  %p = tfm.softmax %sm, axis = -1 : tensor<2x?x?xf32>
+  %o = tfm.matmul %p, %vh : tensor<2x?x?xf32>, tensor<2x?x4xf32> -> tensor<2x?x4xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<2x?x4xf32> -> tensor<?x2x4xf32>
+  %out = tfm.reshape %ot : tensor<?x2x4xf32> -> tensor<?x8xf32>
+  return %out : tensor<?x8xf32>
+}
+
+// -----
+
+// Near miss: the sequence mask's arms are swapped (it would keep the other
+// sequences' keys and drop the own ones).
+// CHECK-LABEL: func @packed_sequences_swapped
+// CHECK-NOT: tfm.attention
+func.func @packed_sequences_swapped(%q: tensor<?x8xf32>, %k: tensor<?x8xf32>, %v: tensor<?x8xf32>, %ids: tensor<?xi64>) -> tensor<?x8xf32> {
+  %q3 = tfm.reshape %q : tensor<?x8xf32> -> tensor<?x2x4xf32>
+  %qh = tfm.transpose %q3, permutation = [1, 0, 2] : tensor<?x2x4xf32> -> tensor<2x?x4xf32>
+  %k3 = tfm.reshape %k : tensor<?x8xf32> -> tensor<?x2x4xf32>
+  %kh = tfm.transpose %k3, permutation = [1, 2, 0] : tensor<?x2x4xf32> -> tensor<2x4x?xf32>
+  %v3 = tfm.reshape %v : tensor<?x8xf32> -> tensor<?x2x4xf32>
+  %vh = tfm.transpose %v3, permutation = [1, 0, 2] : tensor<?x2x4xf32> -> tensor<2x?x4xf32>
+  %s = tfm.matmul %qh, %kh : tensor<2x?x4xf32>, tensor<2x4x?xf32> -> tensor<2x?x?xf32>
+  %m = tfm.sequence_mask %s, %ids : tensor<2x?x?xf32>, tensor<?xi64> -> tensor<?x?xi1>
+  %ninf = tfm.constant dense<-3.40282347E+38> : tensor<f32>
+  %sm = tfm.select %m, %ninf, %s : tensor<?x?xi1>, tensor<f32>, tensor<2x?x?xf32> -> tensor<2x?x?xf32>
+  // expected-remark @+1 {{not fused: the mask keeps other sequences' keys (select arms are swapped)}}
+  %p = tfm.softmax %sm, axis = -1 : tensor<2x?x?xf32>
+  %o = tfm.matmul %p, %vh : tensor<2x?x?xf32>, tensor<2x?x4xf32> -> tensor<2x?x4xf32>
+  %ot = tfm.transpose %o, permutation = [1, 0, 2] : tensor<2x?x4xf32> -> tensor<?x2x4xf32>
+  %out = tfm.reshape %ot : tensor<?x2x4xf32> -> tensor<?x8xf32>
+  return %out : tensor<?x8xf32>
+}
