@@ -17,6 +17,7 @@
 module;
 #include "tfm/Runtime/tfm_runtime.h"
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -139,9 +140,13 @@ public:
   }
 
   /// One pass over a batch of texts packed into one call; hidden holds
-  /// their rows one after another (text b from row starts[b]).
+  /// their rows one after another (text b from row starts[b]). With
+  /// `padTo` above the batch's tokens, rows of id 0 follow up to padTo, each
+  /// a one-row sequence of its own (their outputs are not used): every batch
+  /// of a file then has one of a few row counts, and oneDNN's primitives,
+  /// made per shape, are made once.
   bool runBatch(const std::vector<const tfm::tokenizer::Encoding *> &batch,
-                std::vector<int64_t> &starts) {
+                std::vector<int64_t> &starts, size_t padTo = 0) {
     tokenIds.clear();
     tokenTypes.clear();
     pos.clear();
@@ -158,6 +163,12 @@ public:
       }
     }
     starts.push_back(static_cast<int64_t>(tokenIds.size()));
+    for (int64_t id = static_cast<int64_t>(batch.size()); tokenIds.size() < padTo; ++id) {
+      tokenIds.push_back(0);
+      tokenTypes.push_back(0);
+      pos.push_back(0);
+      sequenceIds.push_back(id);
+    }
     return pass({});
   }
 
@@ -328,8 +339,9 @@ int encode(const EncodeOptions &o, const Signature &sig) {
     if (lines.empty())
       return fail("--embed-file: '" + o.embedFile + "' has no lines");
     // Texts are tokenized first, then embedded in batches packed into one
-    // call each (no padding: a batch's cost is its tokens), up to
-    // --batch-tokens tokens (a text longer than that is a batch of its own).
+    // call each (attention within each text, no padding between them), up
+    // to --batch-tokens tokens (a text longer than that is a batch of its
+    // own).
     double start = now(), lastReport = start;
     std::vector<tfm::tokenizer::Encoding> inputs(lines.size());
     long long tokensSeen = 0;
@@ -350,7 +362,12 @@ int encode(const EncodeOptions &o, const Signature &sig) {
         tokensInBatch += inputs[last].ids.size();
         batch.push_back(&inputs[last++]);
       }
-      if (!model.runBatch(batch, starts))
+      // Padded to a power of two (a full batch: to --batch-tokens).
+      size_t padTo = tokensInBatch >= static_cast<size_t>(o.batchTokens)
+                         ? 0
+                         : std::min<size_t>(std::bit_ceil(tokensInBatch),
+                                            static_cast<size_t>(o.batchTokens));
+      if (!model.runBatch(batch, starts, padTo))
         return 1;
       for (size_t b = 0; b < batch.size(); ++b) {
         std::vector<float> v =
