@@ -262,12 +262,15 @@ int encode(const EncodeOptions &o, const Signature &sig) {
     return true; // ids beyond the model's tables are the runtime's error (naming them)
   };
 
+  std::string text = o.text;
+  if (!o.promptFile.empty() && !readTextFile("--prompt-file", o.promptFile, kMaxTextFile, text))
+    return 2;
   std::vector<int64_t> ids = o.ids, typeIds = o.typeIds;
   if (o.idsGiven && !o.typesGiven)
     typeIds.assign(ids.size(), 0);
   if (o.textGiven) {
     tfm::tokenizer::Encoding e;
-    if (!inputOf(o.text, o.pairGiven ? &o.pair : nullptr, "--prompt", truncateTo, e))
+    if (!inputOf(text, o.pairGiven ? &o.pair : nullptr, "--prompt", truncateTo, e))
       return 1;
     ids = e.ids;
     typeIds = e.typeIds;
@@ -320,7 +323,8 @@ int encode(const EncodeOptions &o, const Signature &sig) {
   // Output paths are checked before any work (after the weights are open:
   // they are never an output).
   for (auto [flag, path] : {std::pair{"--dump-hidden", &o.dumpHidden},
-                            {"--dump-embedding", &o.dumpEmbedding}, {"-o", &o.output}})
+                            {"--dump-embedding", &o.dumpEmbedding},
+                            {"--dump-logits", &o.dumpLogits}, {"-o", &o.output}})
     if (!path->empty())
       if (std::string error = tfm::output::checkWritable(*path); !error.empty())
         return fail(std::string(flag) + ": " + error);
@@ -394,8 +398,14 @@ int encode(const EncodeOptions &o, const Signature &sig) {
     return 0;
   }
 
+  // --dump-logits asks for every row's logits (--fill-mask for the masks').
+  std::vector<int64_t> rows = masks;
+  if (!o.dumpLogits.empty()) {
+    rows.resize(ids.size());
+    std::iota(rows.begin(), rows.end(), int64_t(0));
+  }
   double runStart = now();
-  if (!model.run(ids, typeIds, masks))
+  if (!model.run(ids, typeIds, rows))
     return 1;
   double runTime = now() - runStart;
   int64_t t = static_cast<int64_t>(ids.size());
@@ -403,6 +413,15 @@ int encode(const EncodeOptions &o, const Signature &sig) {
     if (!std::isfinite(v))
       return fail("the hidden state has NaN or infinite values: the weights or the computation "
                   "produced non-finite values");
+  if (!o.dumpLogits.empty()) {
+    std::string error;
+    if (!tfm::npy::write(o.dumpLogits,
+                         tfm::npy::fromDoubles({t, model.vocab},
+                                               std::vector<double>(model.logits.begin(),
+                                                                   model.logits.end())),
+                         error))
+      return fail(error);
+  }
   if (!o.dumpHidden.empty()) {
     std::string error;
     if (!tfm::npy::write(o.dumpHidden,
@@ -431,7 +450,8 @@ int encode(const EncodeOptions &o, const Signature &sig) {
     int64_t vocab = model.vocab;
     int64_t k = std::min<int64_t>(o.topK, vocab);
     for (size_t m = 0; m < masks.size(); ++m) {
-      const float *row = model.logits.data() + m * vocab;
+      // Row masks[m] of the logits (all rows are there with --dump-logits).
+      const float *row = model.logits.data() + (rows.size() == masks.size() ? m : masks[m]) * vocab;
       double max = -INFINITY;
       for (int64_t j = 0; j < vocab; ++j) {
         if (!std::isfinite(row[j]))

@@ -58,13 +58,14 @@ std::optional<int> parseGenerateOptions(int argc, char **argv, const Signature &
 
 /// Encoder mode: what to embed and what to print or write.
 struct EncodeOptions {
-  bool textGiven = false;        ///< --prompt
+  bool textGiven = false;        ///< --prompt or --prompt-file
+  std::string promptFile;        ///< --prompt-file (read by the encoder)
   std::string text, pair;        ///< --prompt, --prompt-pair
   bool pairGiven = false;
   std::vector<int64_t> ids, typeIds; ///< --prompt-ids, --token-type-ids
   bool idsGiven = false, typesGiven = false;
   bool tokenize = false, embed = false, allowSpecial = false, verbose = false, bench = false;
-  std::string dumpHidden, dumpEmbedding; ///< .npy paths
+  std::string dumpHidden, dumpEmbedding, dumpLogits; ///< .npy paths
   std::string fillMask;          ///< --fill-mask TEXT
   long long topK = 5;            ///< --fill-mask's candidates per mask
   std::string embedFile, output; ///< --embed-file TEXTS, -o EMB.npy
@@ -378,9 +379,10 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
                                       int64_t types, bool maskedLm, EncodeOptions &o) {
   std::ostringstream caption;
   caption << "usage: " << argv[0]
-          << " [--prompt TEXT [--prompt-pair TEXT2] | --prompt-ids IDS [--token-type-ids IDS]]\n"
+          << " [--prompt TEXT | --prompt-file F] [--prompt-pair TEXT2]\n"
+             "          [--prompt-ids IDS [--token-type-ids IDS]]\n"
              "          [--embed] [--dump-embedding F.npy] [--dump-hidden F.npy] [--tokenize]\n"
-          << (maskedLm ? "          [--fill-mask TEXT [--top-k K]]\n" : "")
+          << (maskedLm ? "          [--fill-mask TEXT [--top-k K]] [--dump-logits F.npy]\n" : "")
           << "          [--embed-file TEXTS -o EMB.npy [--batch-tokens N]] [--weights F]\n"
              "          [--threads N] [--bench] [--verbose]\n\n"
              "Runs the compiled encoder on one text (or a pair, with token types as\n"
@@ -397,6 +399,7 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
   options.add_options()
       ("prompt", text()->value_name("TEXT"), "the text (needs the embedded tokenizer); [CLS] and "
        "[SEP] are added as the tokenizer's post-processor says")
+      ("prompt-file", text()->value_name("F"), "the text as the contents of F")
       ("prompt-pair", text()->value_name("TEXT2"), "a second text: the pair gets token types 0 "
        "and 1")
       ("prompt-ids", text()->value_name("IDS"), "the input as comma-separated token ids, used as "
@@ -426,20 +429,23 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
     options.add_options()
         ("fill-mask", text()->value_name("TEXT"), "print the most likely tokens for each mask "
          "token in TEXT as JSON lines, as transformers' fill-mask pipeline")
-        ("top-k", text()->value_name("K"), "--fill-mask's candidates per mask (default 5)");
+        ("top-k", text()->value_name("K"), "--fill-mask's candidates per mask (default 5)")
+        ("dump-logits", text()->value_name("F"), "write the masked-LM head's float32 [T, vocab] "
+         "logits of every row as .npy");
   static const std::map<std::string, std::string> needs = {
-      {"prompt", "a text"}, {"prompt-pair", "a text"}, {"prompt-ids", "a comma-separated list of ids"},
+      {"prompt", "a text"}, {"prompt-file", "a file name"}, {"prompt-pair", "a text"},
+      {"prompt-ids", "a comma-separated list of ids"},
       {"token-type-ids", "a comma-separated list of token types"}, {"dump-embedding", "a file name"},
       {"dump-hidden", "a file name"}, {"embed-file", "a file name"}, {"output", "a file name"},
       {"fill-mask", "a text"}, {"top-k", "a number"}, {"weights", "a file name"},
-      {"batch-tokens", "a number"},
+      {"batch-tokens", "a number"}, {"dump-logits", "a file name"},
       {"threads", "a number"}};
   if (!maskedLm)
     for (int i = 1; i < argc; ++i) {
       std::string word = argv[i];
       if (word == "--")
         break;
-      for (const char *flag : {"--fill-mask", "--top-k"})
+      for (const char *flag : {"--fill-mask", "--top-k", "--dump-logits"})
         if (word == flag || word.rfind(std::string(flag) + "=", 0) == 0)
           return usageError(std::string(flag) + " needs a masked-LM head (BertForMaskedLM "
                             "weights); this model has none");
@@ -454,14 +460,18 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
   }
   auto has = [&](const char *name) { return vm.count(name) != 0; };
   auto get = [&](const char *name) { return vm[name].as<std::string>(); };
-  for (const char *fileOption : {"dump-embedding", "dump-hidden", "embed-file", "output", "weights"})
+  for (const char *fileOption :
+       {"dump-embedding", "dump-hidden", "dump-logits", "embed-file", "output", "weights",
+        "prompt-file"})
     if (has(fileOption) && get(fileOption).empty())
       return usageError(std::string("--") + fileOption + " needs a file name, got ''");
-  int inputs = has("prompt") + has("prompt-ids") + has("fill-mask") + has("embed-file");
+  int inputs = has("prompt") + has("prompt-file") + has("prompt-ids") + has("fill-mask") +
+               has("embed-file");
   if (inputs > 1)
-    return usageError("give one of --prompt, --prompt-ids, --fill-mask and --embed-file");
-  if (has("prompt-pair") && !has("prompt"))
-    return usageError("--prompt-pair goes with --prompt");
+    return usageError("give one of --prompt, --prompt-file, --prompt-ids, --fill-mask and "
+                      "--embed-file");
+  if (has("prompt-pair") && !has("prompt") && !has("prompt-file"))
+    return usageError("--prompt-pair goes with --prompt or --prompt-file");
   if (has("token-type-ids") && !has("prompt-ids"))
     return usageError("--token-type-ids goes with --prompt-ids");
   if (inputs == 0)
@@ -472,13 +482,15 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
   if (has("embed-file") != has("output"))
     return usageError("--embed-file and -o go together");
   if (has("embed-file") && (has("tokenize") || has("dump-hidden") || has("dump-embedding") ||
-                            has("embed")))
+                            has("dump-logits") || has("embed")))
     return usageError("--embed-file writes -o only; it takes no --tokenize, --embed or --dump-*");
   if (has("fill-mask") && (has("dump-embedding") || has("embed")))
     return usageError("--fill-mask prints tokens; it takes no --embed or --dump-embedding");
-  o.textGiven = has("prompt");
-  if (o.textGiven)
+  o.textGiven = has("prompt") || has("prompt-file");
+  if (has("prompt"))
     o.text = get("prompt");
+  if (has("prompt-file"))
+    o.promptFile = get("prompt-file");
   o.pairGiven = has("prompt-pair");
   if (o.pairGiven)
     o.pair = get("prompt-pair");
@@ -527,12 +539,15 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
     o.dumpEmbedding = get("dump-embedding");
   if (has("dump-hidden"))
     o.dumpHidden = get("dump-hidden");
+  if (has("dump-logits"))
+    o.dumpLogits = get("dump-logits");
   o.tokenize = has("tokenize");
   o.allowSpecial = has("allow-special");
   o.bench = has("bench");
   o.verbose = has("verbose");
   o.embed = has("embed") || (o.fillMask.empty() && o.embedFile.empty() && !o.tokenize &&
-                             o.dumpHidden.empty() && o.dumpEmbedding.empty());
+                             o.dumpHidden.empty() && o.dumpEmbedding.empty() &&
+                             o.dumpLogits.empty());
   return std::nullopt;
 }
 

@@ -159,16 +159,8 @@ def tokenizer_json(merges, enc):
     }
 
 
-# glibc returns the large activation buffers of every step to the kernel and faults them back in the
-# next step: on 2 cores that halves the training speed (898 against 1940 tokens/s for 6 x 256, measured
-# with --sweep). The thresholds make malloc keep them; they must be set before the process starts.
-MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "4000000000", "MALLOC_TRIM_THRESHOLD_": "4000000000",
-              "MALLOC_TOP_PAD_": "1000000000"}
-
-
 def main():
-    if any(os.environ.get(k) != v for k, v in MALLOC_ENV.items()):
-        os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, **MALLOC_ENV))
+    train_gpt2.keep_malloc_arenas()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
     ap.add_argument("--merges", default=os.path.join(ROOT, "examples", "gpt2-kjv", "merges.txt"),
