@@ -29,7 +29,7 @@ module;
 #include <string>
 export module tfm.driver.sentence_transformers;
 
-import tfm.output_file;
+import tfm.frontend.config;
 
 export namespace tfm::driver {
 
@@ -56,16 +56,11 @@ llvm::Error failAt(const llvm::Twine &path, const llvm::Twine &why) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), path + ": " + why);
 }
 
-/// The JSON value of the file at `path` (protected as an input).
+/// The JSON value of the file at `path` (config.json's reader: protected as
+/// an input, nesting bounded).
 llvm::Expected<llvm::json::Value> readJson(const std::string &path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buffer)
-    return failAt(path, "cannot read: " + buffer.getError().message());
-  tfm::output::protectInput(path);
-  auto value = llvm::json::parse((*buffer)->getBuffer());
-  if (!value)
-    return failAt(path, "not valid JSON: " + llvm::toString(value.takeError()));
-  return std::move(*value);
+  std::string text;
+  return frontend::readJsonFile(path, text);
 }
 
 std::string join(llvm::StringRef dir, llvm::StringRef a, llvm::StringRef b = "") {
@@ -165,6 +160,23 @@ llvm::Expected<Pooling> readSentenceTransformers(llvm::StringRef dir, int64_t wi
         return failAt(sbertPath, "key 'max_seq_length' must be an integer in [1, 2^20]");
       out.maxSeqLength = *n;
     }
+    // sentence-transformers lower-cases texts itself before tokenizing when
+    // do_lower_case is true; tfm does not (yet): refused, not ignored.
+    if (const llvm::json::Value *v = o->get("do_lower_case"); v && v->getAsBoolean() == true)
+      return failAt(sbertPath, "key 'do_lower_case' is true; tfm does not lower-case texts before "
+                               "the tokenizer (a tokenizer.json with a Lowercase normalizer does)");
+  }
+  // Without max_seq_length, sentence-transformers truncates to the
+  // tokenizer's model_max_length (tokenizer_config.json) where it has one
+  // (the executable caps it at the context in any case).
+  std::string tokenizerConfig = join(dir, "tokenizer_config.json");
+  if (!out.maxSeqLength && llvm::sys::fs::exists(tokenizerConfig)) {
+    auto config = readJson(tokenizerConfig);
+    if (!config)
+      return config.takeError();
+    if (const llvm::json::Object *c = config->getAsObject())
+      if (auto n = c->getInteger("model_max_length"); n && *n >= 1 && *n <= (int64_t(1) << 20))
+        out.maxSeqLength = *n;
   }
   static const char *names[] = {"CLS", "CLS", "mean", "max"};
   out.description = std::string(names[out.mode]) + " pooling" +

@@ -210,19 +210,19 @@ public:
   std::vector<float> hidden, logits;
 };
 
-/// Splits `text` into lines (\n or \r\n); a final newline ends the last
-/// line rather than starting an empty one.
-std::vector<std::string> linesOf(const std::string &text) {
-  std::vector<std::string> lines;
+/// The lines of `text` (\n or \r\n), views into it; a final newline ends
+/// the last line rather than starting an empty one.
+std::vector<std::string_view> linesOf(std::string_view text) {
+  std::vector<std::string_view> lines;
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
-    if (end == std::string::npos)
+    if (end == std::string_view::npos)
       end = text.size();
-    std::string line = text.substr(start, end - start);
+    std::string_view line = text.substr(start, end - start);
     if (!line.empty() && line.back() == '\r')
-      line.pop_back();
-    lines.push_back(std::move(line));
+      line.remove_suffix(1);
+    lines.push_back(line);
     start = end + 1;
   }
   return lines;
@@ -248,12 +248,13 @@ int encode(const EncodeOptions &o, const Signature &sig) {
   // never beyond the positions the model has.
   size_t limit = static_cast<size_t>(sig.context > 0 ? sig.context : INT64_MAX);
   size_t truncateTo = sig.maxSeqLength > 0 ? std::min<size_t>(sig.maxSeqLength, limit) : 0;
+  // Special tokens written in a text ([SEP], [MASK]) are those tokens, as
+  // transformers' tokenizers (and so sentence-transformers) read them.
   auto inputOf = [&](const std::string &text, const std::string *pair, const char *flag,
-                     size_t maxLength, tfm::tokenizer::Encoding &out,
-                     bool allowSpecial = false) -> bool {
+                     size_t maxLength, tfm::tokenizer::Encoding &out) -> bool {
     try {
       std::string_view second = pair ? std::string_view(*pair) : std::string_view();
-      out = tokenizer->encodeInput(text, pair ? &second : nullptr, o.allowSpecial || allowSpecial,
+      out = tokenizer->encodeInput(text, pair ? &second : nullptr, /*allowSpecial=*/true,
                                    maxLength);
     } catch (const std::exception &e) {
       fail(std::string(flag) + ": " + e.what());
@@ -262,16 +263,29 @@ int encode(const EncodeOptions &o, const Signature &sig) {
     return true; // ids beyond the model's tables are the runtime's error (naming them)
   };
 
-  std::string text = o.text;
+  std::string text = o.text, fileText;
   if (!o.promptFile.empty() && !readTextFile("--prompt-file", o.promptFile, kMaxTextFile, text))
+    return 2;
+  if (!o.embedFile.empty() && !readTextFile("--embed-file", o.embedFile, kMaxTextFile, fileText))
     return 2;
   std::vector<int64_t> ids = o.ids, typeIds = o.typeIds;
   if (o.idsGiven && !o.typesGiven)
     typeIds.assign(ids.size(), 0);
   if (o.textGiven) {
+    // Truncated as sentence-transformers truncates (max_seq_length), else
+    // to the context, said when the context is what cuts it (--tokenize
+    // then shows the whole text).
     tfm::tokenizer::Encoding e;
-    if (!inputOf(text, o.pairGiven ? &o.pair : nullptr, "--prompt", truncateTo, e))
+    size_t cut = truncateTo ? truncateTo : o.tokenize ? 0 : limit;
+    if (!inputOf(text, o.pairGiven ? &o.pair : nullptr, "--prompt", cut, e))
       return 1;
+    if (!truncateTo && !o.tokenize && e.ids.size() == limit) {
+      tfm::tokenizer::Encoding whole;
+      if (inputOf(text, o.pairGiven ? &o.pair : nullptr, "--prompt", 0, whole) &&
+          whole.ids.size() > limit)
+        std::fprintf(stderr, "note: the input has %zu tokens; truncated to the context of %zu\n",
+                     whole.ids.size(), limit);
+    }
     ids = e.ids;
     typeIds = e.typeIds;
   }
@@ -281,10 +295,8 @@ int encode(const EncodeOptions &o, const Signature &sig) {
     if (mask < 0)
       return fail("--fill-mask: the tokenizer names no mask token (tokenizer_config.json's "
                   "mask_token)");
-    // The mask token written in the text is that token (as in
-    // transformers, where every special token in a text is).
     tfm::tokenizer::Encoding e;
-    if (!inputOf(o.fillMask, nullptr, "--fill-mask", 0, e, /*allowSpecial=*/true))
+    if (!inputOf(o.fillMask, nullptr, "--fill-mask", 0, e))
       return 1;
     ids = e.ids;
     typeIds = e.typeIds;
@@ -320,14 +332,15 @@ int encode(const EncodeOptions &o, const Signature &sig) {
                  tfm_rt_threads(), sig.dtype.c_str());
   if (tfm_rt_set_weights(o.weights.c_str()) != 0)
     return fail(tfm_rt_last_error());
-  // Output paths are checked before any work (after the weights are open:
-  // they are never an output).
-  for (auto [flag, path] : {std::pair{"--dump-hidden", &o.dumpHidden},
-                            {"--dump-embedding", &o.dumpEmbedding},
-                            {"--dump-logits", &o.dumpLogits}, {"-o", &o.output}})
+  // Output paths are checked before any work (after the weights and the
+  // input files are open: they are never an output), together: two naming
+  // one file are an error.
+  std::vector<std::string> outputs;
+  for (const std::string *path : {&o.dumpHidden, &o.dumpEmbedding, &o.dumpLogits, &o.output})
     if (!path->empty())
-      if (std::string error = tfm::output::checkWritable(*path); !error.empty())
-        return fail(std::string(flag) + ": " + error);
+      outputs.push_back(*path);
+  if (std::string error = tfm::output::checkOutputs(outputs); !error.empty())
+    return fail(error);
   tfm_rt_warm_up();
   double loadTime = now() - loadStart;
   if (sig.pooling == TFM_POOLING_DEFAULT && (o.embed || !o.dumpEmbedding.empty() ||
@@ -336,36 +349,52 @@ int encode(const EncodeOptions &o, const Signature &sig) {
                          "the sentence embedding is the first ([CLS]) token's hidden state\n");
 
   if (!o.embedFile.empty()) {
-    std::string text;
-    if (!readTextFile("--embed-file", o.embedFile, kMaxTextFile, text))
-      return 1;
-    std::vector<std::string> lines = linesOf(text);
+    // The embeddings, [N, width] f32, are what stays in memory (texts are
+    // tokenized a batch at a time): at most 2^31 numbers (8 GiB).
+    size_t maxLines = (size_t(1) << 31) / static_cast<size_t>(model.width);
+    size_t count = static_cast<size_t>(std::count(fileText.begin(), fileText.end(), '\n')) +
+                   (!fileText.empty() && fileText.back() != '\n');
+    if (count > maxLines)
+      return fail("--embed-file: '" + o.embedFile + "' has " + std::to_string(count) +
+                  " lines; at most " + std::to_string(maxLines) + " embeddings of " +
+                  std::to_string(model.width) + " fit in 8 GiB");
+    std::vector<std::string_view> lines = linesOf(fileText);
     if (lines.empty())
       return fail("--embed-file: '" + o.embedFile + "' has no lines");
-    // Texts are tokenized first, then embedded in batches packed into one
-    // call each (attention within each text, no padding between them), up
-    // to --batch-tokens tokens (a text longer than that is a batch of its
-    // own).
+    // Texts are packed into calls of up to --batch-tokens tokens each
+    // (attention within each text, no padding between them; a text longer
+    // than that is a call of its own).
     double start = now(), lastReport = start;
-    std::vector<tfm::tokenizer::Encoding> inputs(lines.size());
-    long long tokensSeen = 0;
-    for (size_t i = 0; i < lines.size(); ++i) {
-      if (!inputOf(lines[i], nullptr, ("--embed-file: line " + std::to_string(i + 1)).c_str(),
-                   truncateTo ? truncateTo : limit, inputs[i]))
-        return 1;
-      tokensSeen += static_cast<long long>(inputs[i].ids.size());
-    }
-    std::vector<double> rows(lines.size() * static_cast<size_t>(model.width));
+    std::vector<float> rows(lines.size() * static_cast<size_t>(model.width));
     std::vector<int64_t> starts;
-    for (size_t first = 0; first < lines.size();) {
-      std::vector<const tfm::tokenizer::Encoding *> batch;
-      size_t tokensInBatch = 0, last = first;
-      while (last < lines.size() &&
-             (batch.empty() || tokensInBatch + inputs[last].ids.size() <=
-                                   static_cast<size_t>(o.batchTokens))) {
-        tokensInBatch += inputs[last].ids.size();
-        batch.push_back(&inputs[last++]);
+    long long tokensSeen = 0;
+    tfm::tokenizer::Encoding next;
+    bool haveNext = false;
+    for (size_t first = 0, last = 0; first < lines.size(); first = last) {
+      std::vector<tfm::tokenizer::Encoding> inputs;
+      size_t tokensInBatch = 0;
+      while (last < lines.size()) {
+        if (!haveNext) {
+          std::string where = "--embed-file: line " + std::to_string(last + 1);
+          if (!inputOf(std::string(lines[last]), nullptr, where.c_str(),
+                       truncateTo ? truncateTo : limit, next))
+            return 1;
+          if (next.ids.empty()) // a tokenizer without [CLS]/[SEP] on an empty line
+            return fail(where + " gives no tokens");
+          haveNext = true;
+        }
+        if (!inputs.empty() &&
+            tokensInBatch + next.ids.size() > static_cast<size_t>(o.batchTokens))
+          break;
+        tokensInBatch += next.ids.size();
+        inputs.push_back(std::move(next));
+        haveNext = false;
+        ++last;
       }
+      tokensSeen += static_cast<long long>(tokensInBatch);
+      std::vector<const tfm::tokenizer::Encoding *> batch;
+      for (const auto &e : inputs)
+        batch.push_back(&e);
       // Padded to a power of two (a full batch: to --batch-tokens).
       size_t padTo = tokensInBatch >= static_cast<size_t>(o.batchTokens)
                          ? 0
@@ -374,15 +403,18 @@ int encode(const EncodeOptions &o, const Signature &sig) {
       if (!model.runBatch(batch, starts, padTo))
         return 1;
       for (size_t b = 0; b < batch.size(); ++b) {
-        std::vector<float> v =
-            poolEmbedding(model.hidden.data() + starts[b] * model.width,
-                          starts[b + 1] - starts[b], model.width, sig.pooling, sig.normalize);
+        const float *h = model.hidden.data() + starts[b] * model.width;
+        for (int64_t e = 0; e < (starts[b + 1] - starts[b]) * model.width; ++e)
+          if (!std::isfinite(h[e]))
+            return fail("--embed-file: the hidden state of line " +
+                        std::to_string(first + b + 1) + " has NaN or infinite values");
+        std::vector<float> v = poolEmbedding(h, starts[b + 1] - starts[b], model.width,
+                                             sig.pooling, sig.normalize);
         std::copy(v.begin(), v.end(), rows.begin() + (first + b) * model.width);
       }
-      first = last;
       if (now() - lastReport > 2.0) {
-        std::fprintf(stderr, "embed: %zu/%zu texts, %.1f sentences/s\n", first, lines.size(),
-                     static_cast<double>(first) / (now() - start));
+        std::fprintf(stderr, "embed: %zu/%zu texts, %.1f sentences/s\n", last, lines.size(),
+                     static_cast<double>(last) / (now() - start));
         lastReport = now();
       }
     }
@@ -391,8 +423,9 @@ int encode(const EncodeOptions &o, const Signature &sig) {
                  lines.size(), tokensSeen, seconds,
                  static_cast<double>(lines.size()) / std::max(seconds, 1e-9));
     std::string error;
-    if (!tfm::npy::write(o.output, tfm::npy::fromDoubles({static_cast<int64_t>(lines.size()),
-                                                          model.width}, rows),
+    if (!tfm::npy::write(o.output,
+                         tfm::npy::fromFloats({static_cast<int64_t>(lines.size()), model.width},
+                                              rows.data()),
                          error))
       return fail(error);
     return 0;
@@ -416,18 +449,14 @@ int encode(const EncodeOptions &o, const Signature &sig) {
   if (!o.dumpLogits.empty()) {
     std::string error;
     if (!tfm::npy::write(o.dumpLogits,
-                         tfm::npy::fromDoubles({t, model.vocab},
-                                               std::vector<double>(model.logits.begin(),
-                                                                   model.logits.end())),
+                         tfm::npy::fromFloats({t, model.vocab}, model.logits.data()),
                          error))
       return fail(error);
   }
   if (!o.dumpHidden.empty()) {
     std::string error;
     if (!tfm::npy::write(o.dumpHidden,
-                         tfm::npy::fromDoubles({t, model.width},
-                                               std::vector<double>(model.hidden.begin(),
-                                                                   model.hidden.end())),
+                         tfm::npy::fromFloats({t, model.width}, model.hidden.data()),
                          error))
       return fail(error);
   }
@@ -436,9 +465,7 @@ int encode(const EncodeOptions &o, const Signature &sig) {
   if (!o.dumpEmbedding.empty()) {
     std::string error;
     if (!tfm::npy::write(o.dumpEmbedding,
-                         tfm::npy::fromDoubles({model.width},
-                                               std::vector<double>(embedding.begin(),
-                                                                   embedding.end())),
+                         tfm::npy::fromFloats({model.width}, embedding.data()),
                          error))
       return fail(error);
   }
@@ -476,7 +503,9 @@ int encode(const EncodeOptions &o, const Signature &sig) {
           line += "\"mask\": " + std::to_string(m) + ", ";
         line += "\"score\": " + std::string(score) + ", \"token\": " + std::to_string(id) +
                 ", \"token_str\": " + jsonString(tokenizer->decode({id}, false)) +
-                ", \"sequence\": " + jsonString(tokenizer->decode(filled, true)) + "}\n";
+                // the pipeline's decode skips special tokens for one mask only
+                ", \"sequence\": " + jsonString(tokenizer->decode(filled, masks.size() == 1)) +
+                "}\n";
         if (!emit(line))
           return 1;
       }

@@ -64,7 +64,7 @@ struct EncodeOptions {
   bool pairGiven = false;
   std::vector<int64_t> ids, typeIds; ///< --prompt-ids, --token-type-ids
   bool idsGiven = false, typesGiven = false;
-  bool tokenize = false, embed = false, allowSpecial = false, verbose = false, bench = false;
+  bool tokenize = false, embed = false, verbose = false, bench = false;
   std::string dumpHidden, dumpEmbedding, dumpLogits; ///< .npy paths
   std::string fillMask;          ///< --fill-mask TEXT
   long long topK = 5;            ///< --fill-mask's candidates per mask
@@ -407,7 +407,6 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
       ("token-type-ids", text()->value_name("IDS"), "with --prompt-ids: a token type per id "
        "(default: all 0)")
       ("tokenize", "print the input's ids and token types as JSON and exit")
-      ("allow-special", "special tokens written in the text ([MASK], [SEP]) are those tokens")
       ("embed", "print the sentence embedding as a JSON array (the default)")
       ("dump-embedding", text()->value_name("F"), "write the sentence embedding as float32 "
        "[hidden] .npy")
@@ -542,7 +541,6 @@ std::optional<int> parseEncodeOptions(int argc, char **argv, const Signature &si
   if (has("dump-logits"))
     o.dumpLogits = get("dump-logits");
   o.tokenize = has("tokenize");
-  o.allowSpecial = has("allow-special");
   o.bench = has("bench");
   o.verbose = has("verbose");
   o.embed = has("embed") || (o.fillMask.empty() && o.embedFile.empty() && !o.tokenize &&

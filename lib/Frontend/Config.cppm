@@ -148,6 +148,11 @@ struct GenerationConfig {
   std::optional<int64_t> bosTokenId;
 };
 
+/// Reads the JSON file at `path` (its text into `text`), protected as an
+/// input of this run; errors name the file: unreadable, nested deeper than
+/// tfm::json::kMaxDepth (with the byte offset), or malformed.
+llvm::Expected<llvm::json::Value> readJsonFile(const std::string &path, std::string &text);
+
 /// Reads `eos_token_id` and `bos_token_id` of `root` (config.json or
 /// generation_config.json) into `out`: null is "none" (an empty list, -1),
 /// an absent key leaves `out` as it is. Ids must be in [0, vocabSize).
@@ -200,6 +205,15 @@ std::pair<unsigned, unsigned> positionIn(llvm::StringRef text, llvm::StringRef k
 /// input of this run; errors name the file: unreadable, nested too deep,
 /// malformed, or not an object at the top level.
 llvm::Expected<llvm::json::Value> readJsonObject(const std::string &path, std::string &text) {
+  auto json = readJsonFile(path, text);
+  if (json && !json->getAsObject())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   path + ": expected a JSON object at the top level");
+  return json;
+}
+} // namespace
+
+llvm::Expected<llvm::json::Value> readJsonFile(const std::string &path, std::string &text) {
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), path + ": " + why);
   };
@@ -214,11 +228,8 @@ llvm::Expected<llvm::json::Value> readJsonObject(const std::string &path, std::s
   auto json = llvm::json::parse(text);
   if (!json)
     return fail("malformed JSON: " + llvm::toString(json.takeError()));
-  if (!json->getAsObject())
-    return fail("expected a JSON object at the top level");
   return json;
 }
-} // namespace
 
 std::pair<unsigned, unsigned> ModelConfig::keyPosition(llvm::StringRef key) const {
   return positionIn(text, key);

@@ -229,10 +229,13 @@ private:
           set(o, std::move(m));
           return success();
         })
-        .Case([&](SequenceMaskOp o) {
+        .Case([&](SequenceMaskOp o) -> LogicalResult {
           const auto &ss = get(o.getScores()).shape;
           int64_t t = ss.back();
           std::vector<int64_t> run = runsOf(get(o.getSequenceIds()));
+          if (static_cast<int64_t>(run.size()) != t || ss[ss.size() - 2] != t)
+            return o.emitOpError() << "expected " << t << " sequence ids for scores of "
+                                   << ss[ss.size() - 2] << " x " << t << ", got " << run.size();
           Tensor m{{t, t}, std::vector<double>(t * t)};
           for (int64_t i = 0; i < t; ++i)
             for (int64_t j = 0; j < t; ++j)
@@ -450,7 +453,7 @@ private:
           set(o, std::move(y));
           return success();
         })
-        .Case([&](AttentionOp o) {
+        .Case([&](AttentionOp o) -> LogicalResult {
           Tensor q = get(o.getQ()), k = get(o.getK());
           const Tensor &v = get(o.getV());
           int64_t t = q.shape[0], width = q.shape[1], heads = o.getNumHeadsAttr().getInt(),
@@ -478,8 +481,12 @@ private:
             window = static_cast<int64_t>(*o.getWindow());
           double scale = o.getScale().convertToDouble();
           std::vector<int64_t> run;
-          if (o.getSequences())
+          if (o.getSequences()) {
             run = runsOf(get(o.getSequences()));
+            if (static_cast<int64_t>(run.size()) != t || past != 0)
+              return o.emitOpError() << "expected " << t << " sequence ids and no cache, got "
+                                     << run.size() << " ids and " << past << " cached rows";
+          }
           Tensor out{q.shape, std::vector<double>(q.data.size(), 0)};
           std::vector<double> p(s);
           for (int64_t h = 0; h < heads; ++h)

@@ -321,6 +321,16 @@ inline Array fromDoubles(const std::vector<int64_t> &shape, const std::vector<do
   return a;
 }
 
+/// An f4 array of `shape` holding the floats at `values` (as many as the
+/// shape has elements).
+inline Array fromFloats(const std::vector<int64_t> &shape, const float *values) {
+  Array a{"f4", shape, {}};
+  a.data.resize(static_cast<size_t>(a.numElements()) * 4);
+  if (!a.data.empty())
+    std::memcpy(a.data.data(), values, a.data.size());
+  return a;
+}
+
 /// Converts any supported numeric array to doubles (f2 is IEEE half).
 inline std::vector<double> toDoubles(const Array &a) {
   std::vector<double> v(static_cast<size_t>(a.numElements()));

@@ -8,8 +8,8 @@ Models with hidden.npy (make_bert_goldens.py's plain variants):
                  PyTorch's last hidden state (and masked-LM logits): max abs
                  error <= 1e-4; the same after -O2 (every fusion).
 2. differential: fused and unfused IR agree within rtol 1e-5 (atol 1e-6);
-                 the text twice packed into one call (sequence ids 0, 1) gives
-                 the golden rows twice, unfused and fused.
+                 the text and a second one packed into one call (sequence ids
+                 0, 1) give their own golden rows, unfused and fused.
 3. executable:   the f32 executable's --dump-hidden for the same ids and token
                  types (--prompt-ids, --token-type-ids) within 1e-4.
 Models with cases.json (the bert-st-* variants, with tokenizer.json and
@@ -68,19 +68,24 @@ def main():
         args = ["--in", save("tok.npy", tokens), "--in", save("pos.npy", np.arange(T, dtype=np.int64)),
                 "--in", save("types.npy", types), "--in", save("seq.npy", np.zeros(T, np.int64))]
         compare = ["--compare", os.path.join(model, "hidden.npy")]
-        # The same text twice, packed into one call (sequence ids 0 and 1,
-        # positions restarting): each half equals the text alone.
-        packed = ["--in", save("tok2.npy", np.concatenate([tokens, tokens])),
-                  "--in", save("pos2.npy", np.concatenate([np.arange(T)] * 2).astype(np.int64)),
-                  "--in", save("types2.npy", np.concatenate([types, types])),
-                  "--in", save("seq2.npy", np.repeat(np.arange(2), T).astype(np.int64))]
-        packed_compare = ["--compare", save("hidden2.npy", np.concatenate([hidden, hidden]))]
+        # The text and a second, shorter one packed into one call (sequence
+        # ids 0 and 1, positions restarting): each gives its own golden rows.
+        tokens_b = np.load(os.path.join(model, "tokens_b.npy"))
+        types_b = np.load(os.path.join(model, "token_types_b.npy"))
+        hidden_b = np.load(os.path.join(model, "hidden_b.npy"))
+        Tb = len(tokens_b)
+        packed = ["--in", save("tok2.npy", np.concatenate([tokens, tokens_b])),
+                  "--in", save("pos2.npy", np.concatenate([np.arange(T), np.arange(Tb)]).astype(np.int64)),
+                  "--in", save("types2.npy", np.concatenate([types, types_b])),
+                  "--in", save("seq2.npy", np.repeat(np.arange(2), [T, Tb]).astype(np.int64))]
+        packed_compare = ["--compare", save("hidden2.npy", np.concatenate([hidden, hidden_b]))]
         if os.path.exists(os.path.join(model, "logits.npy")):
             args += ["--in", save("rows.npy", np.arange(T, dtype=np.int64))]
             compare += ["--compare", os.path.join(model, "logits.npy")]
-            packed += ["--in", save("rows2.npy", np.arange(2 * T, dtype=np.int64))]
+            packed += ["--in", save("rows2.npy", np.arange(T + Tb, dtype=np.int64))]
             logits = np.load(os.path.join(model, "logits.npy"))
-            packed_compare += ["--compare", save("logits2.npy", np.concatenate([logits, logits]))]
+            logits_b = np.load(os.path.join(model, "logits_b.npy"))
+            packed_compare += ["--compare", save("logits2.npy", np.concatenate([logits, logits_b]))]
         unfused, fused = os.path.join(work, "unfused.mlir"), os.path.join(work, "fused.mlir")
         run("tfmc", "--emit=tfm", "-O0", model, "-o", unfused)
         run("tfmc", "--emit=tfm", "-O2", model, "-o", fused)
@@ -97,7 +102,7 @@ def main():
         for i in range(len(compare) // 2):
             diff += ["--compare", os.path.join(work, f"unfused{i}.npy")]
         run("tfm-ref", fused, *args, *diff, "--rtol=1e-5", "--atol=1e-6")
-        print("packed batch (the text twice in one call; unfused, fused):")
+        print("packed batch (two texts in one call; unfused, fused):")
         run("tfm-ref", unfused, *packed, *packed_compare, "--rtol=0", "--atol=1e-4")
         run("tfm-ref", fused, *packed, *packed_compare, "--rtol=0", "--atol=1e-4")
         ids = ",".join(map(str, tokens.tolist()))

@@ -29,7 +29,7 @@ def main():
     names = sorted(os.listdir(old))
     bad = []
     for n in names:
-        for f in ("logits.npy", "hidden.npy"):
+        for f in ("logits.npy", "hidden.npy", "logits_b.npy", "hidden_b.npy"):
             p, q = os.path.join(new, n, f), os.path.join(old, n, f)
             if os.path.exists(p) != os.path.exists(q) or (
                     os.path.exists(q) and not np.allclose(np.load(p), np.load(q), rtol=0, atol=1e-5)):

@@ -55,6 +55,10 @@ from make_bert_tokenizer import write_bert_tokenizer  # noqa: E402
 
 TOKENS = [2, 5, 9, 3, 33, 60, 17, 3]
 TYPES = [0, 0, 0, 0, 1, 1, 1, 1]
+# A second, shorter input (hidden_b.npy, logits_b.npy): packed after the
+# first into one call, each must give its own rows.
+TOKENS_B = [2, 40, 7, 3, 11, 3]
+TYPES_B = [0, 0, 0, 0, 1, 1]
 BASE = dict(model_type="bert", vocab_size=64, hidden_size=16, intermediate_size=24,
             num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=32,
             type_vocab_size=2, layer_norm_eps=1e-12, hidden_act="gelu", pad_token_id=0)
@@ -353,6 +357,12 @@ def main():
         np.save(os.path.join(path, "hidden.npy"), hidden.to(torch.float32).numpy())
         if logits is not None:
             np.save(os.path.join(path, "logits.npy"), logits.to(torch.float32).numpy())
+        hidden_b, logits_b = forward(cfg, w, TOKENS_B, TYPES_B, head, tf_names)
+        np.save(os.path.join(path, "tokens_b.npy"), np.array(TOKENS_B, np.int64))
+        np.save(os.path.join(path, "token_types_b.npy"), np.array(TYPES_B, np.int64))
+        np.save(os.path.join(path, "hidden_b.npy"), hidden_b.to(torch.float32).numpy())
+        if logits_b is not None:
+            np.save(os.path.join(path, "logits_b.npy"), logits_b.to(torch.float32).numpy())
         print(f"{name}: hidden {tuple(hidden.shape)}" +
               (f", logits {tuple(logits.shape)}" if logits is not None else ""))
     for name, spec in ST_VARIANTS.items():
