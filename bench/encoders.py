@@ -29,7 +29,6 @@ import math
 import os
 import random
 import shutil
-import struct
 import sys
 import time
 
@@ -80,26 +79,16 @@ def tensors(seed):
     return w
 
 
-def save_safetensors(path, w):
-    header, blobs, offset = {}, [], 0
-    for name, t in w.items():
-        raw = np.ascontiguousarray(t, "<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
 def prepare(work):
     model = os.path.join(work, "model")
     os.makedirs(os.path.join(model, "1_Pooling"), exist_ok=True)
     os.makedirs(os.path.join(model, "2_Normalize"), exist_ok=True)
     with open(os.path.join(model, "config.json"), "w") as f:
         json.dump(CONFIG, f, indent=2)
-    save_safetensors(os.path.join(model, "model.safetensors"), tensors(7))
+    import torch
+    from make_goldens import save_safetensors
+    save_safetensors(os.path.join(model, "model.safetensors"),
+                     {k: torch.from_numpy(v) for k, v in tensors(7).items()}, "F32")
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(ROOT, ".deps", "bert-uncased", name), model)
     with open(os.path.join(model, "modules.json"), "w") as f:

@@ -200,12 +200,9 @@ def write_sentence_transformers(path, mode, normalize, max_seq_length, width):
             json.dump({"max_seq_length": max_seq_length, "do_lower_case": False}, f)
 
 
-def make_st(out, name, spec):
-    spec = dict(spec)
-    head = spec.pop("head", False)
-    cfg = dict(BASE, architectures=["BertForMaskedLM" if head else "BertModel"])
-    w = {k: t.to(torch.float32).to(torch.float64)
-         for k, t in make(cfg, spec["seed"], head, False).items()}
+def write_model(out, name, cfg, w):
+    """Writes OUT/NAME/config.json and model.safetensors (f32) for tensors `w`;
+    returns the directory."""
     path = os.path.join(out, name)
     os.makedirs(path, exist_ok=True)
     with open(os.path.join(path, "config.json"), "w") as f:
@@ -213,6 +210,16 @@ def make_st(out, name, spec):
         f.write("\n")
     save_safetensors(os.path.join(path, "model.safetensors"),
                      {k: t.to(torch.float32) for k, t in w.items()}, "F32")
+    return path
+
+
+def make_st(out, name, spec):
+    spec = dict(spec)
+    head = spec.pop("head", False)
+    cfg = dict(BASE, architectures=["BertForMaskedLM" if head else "BertModel"])
+    w = {k: t.to(torch.float32).to(torch.float64)
+         for k, t in make(cfg, spec["seed"], head, False).items()}
+    path = write_model(out, name, cfg, w)
     vocab = {t: i for i, t in enumerate(WORDS)}
     write_bert_tokenizer(vocab, path, model_max_length=cfg["max_position_embeddings"])
     write_sentence_transformers(path, spec["pooling"], spec["normalize"], spec["max_seq_length"],
@@ -345,13 +352,7 @@ def main():
         w = {k: t.to(torch.float32).to(torch.float64)
              for k, t in make(cfg, seed, head, tf_names).items()}
         hidden, logits = forward(cfg, w, TOKENS, TYPES, head, tf_names)
-        path = os.path.join(out, name)
-        os.makedirs(path, exist_ok=True)
-        with open(os.path.join(path, "config.json"), "w") as f:
-            json.dump(cfg, f, indent=2)
-            f.write("\n")
-        save_safetensors(os.path.join(path, "model.safetensors"),
-                         {k: t.to(torch.float32) for k, t in w.items()}, "F32")
+        path = write_model(out, name, cfg, w)
         np.save(os.path.join(path, "tokens.npy"), np.array(TOKENS, np.int64))
         np.save(os.path.join(path, "token_types.npy"), np.array(TYPES, np.int64))
         np.save(os.path.join(path, "hidden.npy"), hidden.to(torch.float32).numpy())
