@@ -16,6 +16,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include <type_traits>
 
 #define DEBUG_TYPE "convert-tfm-to-onednn"
 
@@ -530,35 +531,24 @@ struct SequenceSelectLowering : OpConversionPattern<SelectOp> {
   }
 };
 
-/// tfm.sequence_mask, used only by selects that lower to
-/// onednn.sequence_fill -> nothing.
-struct SequenceMaskLowering : OpConversionPattern<SequenceMaskOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(SequenceMaskOp op, OpAdaptor adaptor,
+/// A mask (tfm.causal_mask without offset, tfm.sequence_mask) used only by
+/// selects that lower to onednn.causal_fill / onednn.sequence_fill (which
+/// compute the mask themselves) -> nothing.
+template <typename MaskOp>
+struct MaskLowering : OpConversionPattern<MaskOp> {
+  using OpConversionPattern<MaskOp>::OpConversionPattern;
+  LogicalResult matchAndRewrite(MaskOp op, typename MaskOp::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    if (!llvm::all_of(op->getUsers(), [&](Operation *u) {
+    bool offset = false;
+    if constexpr (std::is_same_v<MaskOp, CausalMaskOp>)
+      offset = op.getOffset() != nullptr;
+    if (offset || !llvm::all_of(op->getUsers(), [&](Operation *u) {
           auto s = dyn_cast<SelectOp>(u);
           return s && s.getCond() == op.getResult();
         }))
-      return rewriter.notifyMatchFailure(op, "a sequence_mask used other than as a select's "
-                                             "condition is not lowered");
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
-
-/// tfm.causal_mask, used only by selects that lower to onednn.causal_fill
-/// (which compute the mask themselves) -> nothing.
-struct CausalMaskLowering : OpConversionPattern<CausalMaskOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(CausalMaskOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    if (op.getOffset() || !llvm::all_of(op->getUsers(), [&](Operation *u) {
-          auto s = dyn_cast<SelectOp>(u);
-          return s && s.getCond() == op.getResult();
-        }))
-      return rewriter.notifyMatchFailure(op, "a causal_mask used other than as a select's "
-                                             "condition is not lowered");
+      return rewriter.notifyMatchFailure(op, "a " + MaskOp::getOperationName().drop_front(4) +
+                                                 " used other than as a select's condition is "
+                                                 "not lowered");
     rewriter.eraseOp(op);
     return success();
   }
@@ -767,8 +757,8 @@ void tfm::populateTfmToOneDNNPatterns(TypeConverter &converter,
                UnaryLowering<SqrtOp, K::sqrt>, UnaryLowering<TanhOp, K::tanh>,
                UnaryLowering<ExpOp, K::exp>, UnaryLowering<ErfOp, K::erf>,
                UnaryLowering<ReluOp, K::relu>, UnaryLowering<SinOp, K::sin>,
-               UnaryLowering<CosOp, K::cos>, CausalSelectLowering, CausalMaskLowering,
-               SequenceSelectLowering, SequenceMaskLowering,
+               UnaryLowering<CosOp, K::cos>, CausalSelectLowering, MaskLowering<CausalMaskOp>,
+               SequenceSelectLowering, MaskLowering<SequenceMaskOp>,
                ReduceLowering<ReduceMeanOp, R::mean>,
                ReduceLowering<ReduceMaxOp, R::max>,
                ReduceLowering<ReduceSumOp, R::sum>>(converter, ctx);
