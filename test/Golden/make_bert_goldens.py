@@ -182,10 +182,9 @@ def pool(hidden, mode, normalize):
 def write_sentence_transformers(path, mode, normalize, max_seq_length, width):
     modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
-    if normalize:
+    if normalize:  # (its empty 2_Normalize directory is not made: git keeps no empty directory)
         modules.append({"idx": 2, "name": "2", "path": "2_Normalize",
                         "type": "sentence_transformers.models.Normalize"})
-        os.makedirs(os.path.join(path, "2_Normalize"), exist_ok=True)
     with open(os.path.join(path, "modules.json"), "w") as f:
         json.dump(modules, f, indent=2)
     os.makedirs(os.path.join(path, "1_Pooling"), exist_ok=True)
