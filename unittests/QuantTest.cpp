@@ -276,3 +276,30 @@ TEST(Kernels, NamedForVerbose) {
 }
 
 } // namespace
+
+TEST(QuantizedKernels, ActivationsRoundAsLround) {
+  // quantizeRows rounds x * 127 / amax half away from zero (std::lround's
+  // rule): with amax = 127 the scaled values are the inputs themselves,
+  // here ties (k + 0.5), the floats just below them and just above.
+  std::vector<float> x = {127.0f};
+  for (float base : {0.0f, 1.0f, 41.0f, 125.0f})
+    for (float sign : {1.0f, -1.0f}) {
+      float tie = sign * (base + 0.5f);
+      x.push_back(tie);
+      x.push_back(std::nextafter(tie, 0.0f));
+      x.push_back(std::nextafter(tie, sign * 1000.0f));
+    }
+  x.push_back(-0.0f);
+  x.push_back(1e-30f);
+  int64_t k = static_cast<int64_t>(x.size()), kp = (k + 31) / 32 * 32;
+  ASSERT_LE(k, 32); // one block: one amax
+  tfm::qkernels::QuantizedRows rows;
+  tfm::qkernels::quantizeRows(x.data(), k, 1, k, kp, rows);
+  int32_t total = 0;
+  for (int64_t j = 0; j < k; ++j) {
+    EXPECT_EQ(rows.q[j], std::lround(x[j])) << "x = " << x[j];
+    total += rows.q[j];
+  }
+  EXPECT_EQ(rows.sum[0], total);
+  EXPECT_FLOAT_EQ(rows.scale[0], 1.0f);
+}

@@ -400,6 +400,49 @@ TEST(Runtime, SdpaPackedSequencesEqualSeparateCalls) {
       }
 }
 
+TEST(Runtime, EpilogueMatchesLibmFormulas) {
+  // The quantized GEMV's vectorized epilogue (the copy TFM_KERNELS selects)
+  // against the formulas in double: 101 outputs (not a multiple of the 16
+  // lanes) over [-60, 60], with and without bias, multiplier and residual.
+  const int64_t n = 101;
+  std::vector<float> x(n), bias(n), mul(n), res(n);
+  for (int64_t c = 0; c < n; ++c) {
+    x[c] = -60.0f + 120.0f * c / (n - 1) + 0.013f * c;
+    bias[c] = 0.25f * std::sin(0.7f * c);
+    mul[c] = 1.5f - 0.02f * c;
+    res[c] = std::cos(0.3f * c);
+  }
+  using tfm::kernels::Activation;
+  auto formula = [](Activation act, double v) {
+    switch (act) {
+    case Activation::None: return v;
+    case Activation::Relu: return v > 0 ? v : 0.0;
+    case Activation::Silu: return v / (1 + std::exp(-v));
+    case Activation::GeluTanh:
+      return 0.5 * v * (1 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
+    }
+    return v;
+  };
+  for (Activation act : {Activation::None, Activation::Relu, Activation::Silu, Activation::GeluTanh})
+    for (bool extras : {false, true}) {
+      std::vector<float> row = x;
+      tfm::kernels::epilogue(row.data(), n, extras ? bias.data() : nullptr, act,
+                             extras ? mul.data() : nullptr, extras ? res.data() : nullptr);
+      for (int64_t c = 0; c < n; ++c) {
+        double v = formula(act, static_cast<double>(x[c]) + (extras ? bias[c] : 0.0f));
+        double want = extras ? v * mul[c] + res[c] : v;
+        EXPECT_NEAR(row[c], want, 1e-6 * (1 + std::fabs(want)))
+            << "activation " << static_cast<int>(act) << " extras " << extras << " at " << x[c];
+      }
+    }
+  // NaN stays NaN through every activation but relu (max semantics).
+  for (Activation act : {Activation::None, Activation::Silu, Activation::GeluTanh}) {
+    float v = std::numeric_limits<float>::quiet_NaN();
+    tfm::kernels::epilogue(&v, 1, nullptr, act, nullptr, nullptr);
+    EXPECT_TRUE(std::isnan(v)) << static_cast<int>(act);
+  }
+}
+
 TEST(Runtime, LayerNormMatchesNaiveLoop) {
   // 3 rows of 37 (not a multiple of the 16 lanes), the middle row strided.
   const int64_t rows = 3, n = 37, stride = 40;

@@ -147,17 +147,23 @@ TFM_INLINE void softmaxRow(float *x, int64_t count, int64_t width, float scale) 
     x[j] = 0;
 }
 
+/// sum_e a[e] b[e]: kLanes partial sums, added as a tree (lanes c and c + w
+/// for w = 8, 4, 2, 1: a few vector shuffles and adds; summed one after
+/// another they were a chain of 16 dependent scalar additions, the critical
+/// path of a decode step's attention, which calls this once per key and
+/// query head), then the tail.
 TFM_INLINE float dot(const float *a, const float *b, int64_t n) {
   float lanes[kLanes] = {};
   int64_t e = 0;
   for (; e + kLanes <= n; e += kLanes)
     for (int c = 0; c < kLanes; ++c)
       lanes[c] += a[e + c] * b[e + c];
-  float sum = 0;
+  for (int w = kLanes / 2; w > 0; w /= 2)
+    for (int c = 0; c < w; ++c)
+      lanes[c] += lanes[c + w];
+  float sum = lanes[0];
   for (; e < n; ++e)
     sum += a[e] * b[e];
-  for (float l : lanes)
-    sum += l;
   return sum;
 }
 
@@ -265,6 +271,18 @@ void toBf16(const float *src, uint16_t *dst, int64_t n);
 void layerNorm(const float *src, int64_t srcStride, float *dst, int64_t dstStride,
                int64_t rows, int64_t n, const float *scale, const float *shift, float eps,
                bool rms, unsigned threads);
+
+/// The activations epilogue() computes, with oneDNN's formulas.
+enum class Activation { None, Relu, Silu, GeluTanh };
+
+/// A matmul's epilogue on one row of n outputs (the runtime's own GEMV):
+/// row[c] = act(row[c] + bias[c]) * multiplier[c] + residual[c], each of
+/// bias, multiplier and residual contiguous or null (absent). Silu is x *
+/// sigmoid(x) and GeluTanh 0.5 x (1 + tanh(u)) = x * sigmoid(2u) with u =
+/// sqrt(2/pi) (x + 0.044715 x^3), sigmoid from expNonPositive (within a few
+/// ulp of the libm formulas).
+void epilogue(float *row, int64_t n, const float *bias, Activation act, const float *multiplier,
+              const float *residual);
 
 } // namespace tfm::kernels
 
@@ -529,6 +547,61 @@ void attend(const Attention &a, unsigned threads) {
       p.resize(static_cast<size_t>(s));
     heads(a, begin, end, p.data());
   });
+}
+
+//===----------------------------------------------------------------------===//
+// Matmul epilogue
+//===----------------------------------------------------------------------===//
+
+/// 1 / (1 + exp(-z)), from exp(-|z|) (never overflows).
+TFM_INLINE float sigmoid(float z) {
+  float e = expNonPositive(-std::fabs(z));
+  float inv = 1.0f / (1.0f + e);
+  return z >= 0.0f ? inv : e * inv;
+}
+
+template <Activation A>
+TFM_INLINE void epilogueImpl(float *row, int64_t n, const float *bias, const float *mul,
+                             const float *res) {
+  for (int64_t c = 0; c < n; ++c) {
+    float v = row[c] + (bias ? bias[c] : 0.0f);
+    if constexpr (A == Activation::Relu)
+      v = v > 0.0f ? v : 0.0f;
+    else if constexpr (A == Activation::Silu)
+      v = v * sigmoid(v);
+    else if constexpr (A == Activation::GeluTanh)
+      v = v * sigmoid(2.0f * 0.7978845608028654f * (v + 0.044715f * v * v * v));
+    if (mul)
+      v *= mul[c];
+    row[c] = v + (res ? res[c] : 0.0f);
+  }
+}
+
+TFM_INLINE void epilogueDispatch(float *row, int64_t n, const float *bias, Activation act,
+                                 const float *mul, const float *res) {
+  switch (act) {
+  case Activation::None: return epilogueImpl<Activation::None>(row, n, bias, mul, res);
+  case Activation::Relu: return epilogueImpl<Activation::Relu>(row, n, bias, mul, res);
+  case Activation::Silu: return epilogueImpl<Activation::Silu>(row, n, bias, mul, res);
+  case Activation::GeluTanh: return epilogueImpl<Activation::GeluTanh>(row, n, bias, mul, res);
+  }
+}
+TFM_AVX512 void epilogueAvx512(float *row, int64_t n, const float *bias, Activation act,
+                               const float *mul, const float *res) {
+  epilogueDispatch(row, n, bias, act, mul, res);
+}
+TFM_AVX2_FMA void epilogueAvx2(float *row, int64_t n, const float *bias, Activation act,
+                               const float *mul, const float *res) {
+  epilogueDispatch(row, n, bias, act, mul, res);
+}
+void epilogueGeneric(float *row, int64_t n, const float *bias, Activation act, const float *mul,
+                     const float *res) {
+  epilogueDispatch(row, n, bias, act, mul, res);
+}
+
+void epilogue(float *row, int64_t n, const float *bias, Activation act, const float *multiplier,
+              const float *residual) {
+  pick(epilogueAvx512, epilogueAvx2, epilogueGeneric)(row, n, bias, act, multiplier, residual);
 }
 
 //===----------------------------------------------------------------------===//

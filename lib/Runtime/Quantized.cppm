@@ -14,6 +14,7 @@ module;
 #include <cstdlib>
 #include <cstring>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -225,9 +226,26 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
   int64_t biasStride = bias.present() ? bias.strides.back() : 0;
   int64_t ldm = multiplier.present() && multiplier.dims.size() == 2 ? multiplier.strides[0] : n;
   int64_t ldr = residual.present() && residual.dims.size() == 2 ? residual.strides[0] : n;
+  // The vectorized epilogue where it applies (contiguous bias, an activation
+  // it has: all but erf GELU); else plain loops.
+  std::optional<kernels::Activation> act;
+  switch (activation) {
+  case TFM_ACTIVATION_NONE: act = kernels::Activation::None; break;
+  case TFM_ACTIVATION_RELU: act = kernels::Activation::Relu; break;
+  case TFM_ACTIVATION_SILU: act = kernels::Activation::Silu; break;
+  case TFM_ACTIVATION_GELU_TANH: act = kernels::Activation::GeluTanh; break;
+  default: break;
+  }
+  if (bi && biasStride != 1)
+    act.reset();
   // Rows split over the threads when there are many (prefill).
   kernels::parallelFor(m, m * n < (1 << 16) ? 1 : rt.threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
+    for (int64_t i = begin; i < end; ++i) {
+      if (act) {
+        kernels::epilogue(out + i * ldd, n, bi, *act, mul ? mul + i * ldm : nullptr,
+                          res ? res + i * ldr : nullptr);
+        continue;
+      }
       for (int64_t c = 0; c < n; ++c) {
         float v = out[i * ldd + c] + (bi ? bi[c * biasStride] : 0.0f);
         v = activate(activation, v);
@@ -235,6 +253,7 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
           v *= mul[i * ldm + c];
         out[i * ldd + c] = v + (res ? res[i * ldr + c] : 0.0f);
       }
+    }
   });
 }
 

@@ -143,7 +143,14 @@ void quantizeRows(const float *a, int64_t lda, int64_t m, int64_t k, int64_t kp,
       int8_t *q = out.q.data() + i * kp + b * quant::kBlock;
       int32_t total = 0;
       for (int64_t j = 0; j < count; ++j) {
-        q[j] = static_cast<int8_t>(std::lround(std::fmax(-127.0f, std::fmin(127.0f, x[j] * inv))));
+        // std::lround's rounding (half away from zero) as an add and a
+        // truncating conversion, which vectorize (lround is a libm call a
+        // value): v + copysign(0.5 - 2^-25, v) truncates to lround(v) for
+        // every |v| < 2^23 (the largest float below 0.5 keeps v = 0.5 - 2^-25
+        // from rounding up, while a tie v.5 still reaches the next integer).
+        // v is clamped, never NaN (fmin/fmax drop it).
+        float v = std::fmax(-127.0f, std::fmin(127.0f, x[j] * inv));
+        q[j] = static_cast<int8_t>(static_cast<int32_t>(v + std::copysign(0.49999997f, v)));
         total += q[j];
       }
       out.scale[i * blocks + b] = s;
