@@ -7,11 +7,15 @@
 #          Bible; examples/gpt2-124M is GPT-2 124M with random weights)
 #   PROMPT: the text to continue (default: "And God said" for the models
 #           trained on the King James Bible, examples/*-kjv, "The quick
-#           brown fox" for others)
+#           brown fox" for others); for a masked-LM encoder, the text whose
+#           [MASK] to fill (default "And God said, Let there be [MASK]."
+#           for examples/bert-kjv, "The quick brown [MASK] jumps." for others)
 # Builds tfm, compiles the model with tfmc into a native executable and runs it:
-#  * a GPT-2 style model generates 64 tokens from a text prompt (its
+#  * a decoder (GPT-2, Llama, ...) generates 64 tokens from a text prompt (its
 #    tokenizer, sampling with a fixed seed), streams the text and prints
 #    prefill/decode tokens/s;
+#  * an encoder (model_type bert) fills the prompt's [MASK] (BertForMaskedLM
+#    weights) or prints its sentence embedding (BertModel);
 #  * a .mlir model runs on random .npy inputs and is checked against the
 #    reference evaluator.
 #
@@ -20,7 +24,20 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TFM_BUILD_DIR:-$root/build}
 model=${1:-$root/examples/gpt2-kjv}
+config=$model
+[ -d "$model" ] && config="${model%/}/config.json"
+# An encoder: config.json's model_type is bert; a masked-LM head if its
+# architectures say so.
+encoder=
+if [ "${model##*.}" != mlir ] && [ -f "$config" ]; then
+  encoder=$(/usr/bin/python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+if c.get("model_type") == "bert":
+    print("fill-mask" if any("MaskedLM" in a or "PreTraining" in a for a in c.get("architectures") or []) else "embed")' "$config" 2>/dev/null || true)
+fi
 if [ $# -ge 2 ]; then prompt=$2
+elif [ "$encoder" = fill-mask ] && [[ "$(basename "${model%/}")" == *-kjv ]]; then prompt="And God said, Let there be [MASK]."
+elif [ "$encoder" = fill-mask ]; then prompt="The quick brown [MASK] jumps."
 elif [[ "$(basename "${model%/}")" == *-kjv ]]; then prompt="And God said"
 else prompt="The quick brown fox"; fi
 
@@ -50,5 +67,13 @@ if [ ! -f "${model%/}/model.safetensors" ] && [ ! -f "$(dirname "$model")/model.
 fi
 echo "== tfmc $model ${weights[*]} -o $work/$name"
 "$build/bin/tfmc" "$model" "${weights[@]}" -o "$work/$name" --stats
-echo "== $work/$name --prompt \"$prompt\" -n 64 --bench"
-"$work/$name" --prompt "$prompt" -n 64 --bench
+if [ "$encoder" = fill-mask ]; then
+  echo "== $work/$name --fill-mask \"$prompt\" --bench"
+  "$work/$name" --fill-mask "$prompt" --bench
+elif [ "$encoder" = embed ]; then
+  echo "== $work/$name --prompt \"$prompt\" --embed --bench"
+  "$work/$name" --prompt "$prompt" --embed --bench
+else
+  echo "== $work/$name --prompt \"$prompt\" -n 64 --bench"
+  "$work/$name" --prompt "$prompt" -n 64 --bench
+fi

@@ -2,7 +2,7 @@
 """Checks the trained encoder (examples/bert-kjv) compiled by tfmc against PyTorch.
 
     check_mlm.py EXE MODEL_DIR tokenize
-    check_mlm.py EXE MODEL_DIR accuracy POINTS
+    check_mlm.py EXE MODEL_DIR accuracy POINTS [EVERY]
 
 tokenize: the executable's ids for the whole held-out text (--prompt-file
 --tokenize) equal those of the Python tokenizer the model was trained with
@@ -11,9 +11,11 @@ with tokenizer.json's vocabulary, [CLS] and [SEP] around them.
 
 accuracy: the held-out masked-token accuracy of the executable (its
 --dump-logits at the [MASK] positions of MODEL_DIR/heldout_masked.json, the
-windows tools/train-bert/train.py wrote) within POINTS percentage points of
-the accuracy PyTorch measured on the same windows with the trained model
-(`accuracy_pytorch` there). Prints the numbers; exits 1 on a failure.
+windows tools/train-bert/train.py wrote; every EVERY-th window, default all)
+within POINTS percentage points of PyTorch's on the same windows (the ids the
+trained PyTorch model predicted there, `predicted_pytorch`), and the share of
+masked positions where the two predict the same id. Prints the numbers; exits
+1 on a failure.
 """
 import json
 import os
@@ -54,19 +56,29 @@ def main():
         print("OK")
         return
     points = float(sys.argv[4])
+    every = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     spec = json.load(open(os.path.join(model, "heldout_masked.json")))
-    right = total = 0
+    windows = spec["windows"][::every]
+    right = right_torch = same = total = 0
     with tempfile.TemporaryDirectory() as tmp:
         logits_path = os.path.join(tmp, "logits.npy")
-        for w in spec["windows"]:
+        for w in windows:
             run(exe, "--prompt-ids", ",".join(map(str, w["ids"])), "--dump-logits", logits_path)
             pred = np.load(logits_path)[w["positions"]].argmax(-1)
-            right += int((pred == np.asarray(w["targets"])).sum())
-            total += len(w["targets"])
-    tfm, torch = 100.0 * right / total, 100.0 * spec["accuracy_pytorch"]
+            targets, torch_pred = np.asarray(w["targets"]), np.asarray(w["predicted_pytorch"])
+            right += int((pred == targets).sum())
+            right_torch += int((torch_pred == targets).sum())
+            same += int((pred == torch_pred).sum())
+            total += len(targets)
+    tfm, torch = 100.0 * right / total, 100.0 * right_torch / total
     diff = abs(tfm - torch)
     print(f"masked-token accuracy: tfm {tfm:.3f}%, PyTorch {torch:.3f}% over {total} masked tokens in "
-          f"{len(spec['windows'])} windows (difference {diff:.3f} points, needs <= {points})")
+          f"{len(windows)} windows (difference {diff:.3f} points, needs <= {points}); "
+          f"same prediction {100.0 * same / total:.2f}%")
+    if every == 1 and abs(torch - 100.0 * spec["accuracy_pytorch"]) > 1e-9:
+        print(f"FAILED: predicted_pytorch gives {torch:.4f}%, accuracy_pytorch says "
+              f"{100.0 * spec['accuracy_pytorch']:.4f}%")
+        sys.exit(1)
     if not diff <= points:
         print("FAILED")
         sys.exit(1)

@@ -29,20 +29,28 @@ Steps, deterministic from --seed with a fixed thread count:
     OUT/model.safetensors with save_pretrained's tensor names (bert.embeddings.*,
     bert.encoder.layer.N.*, cls.predictions.*);
  5. OUT/heldout_masked.json: the held-out evaluation set (windows of the
-    held-out text with 15% of the positions replaced by [MASK], seeded) and
-    the accuracy of this PyTorch model on it, for tfm's check
-    (test/Model/check_mlm.py: tfm's accuracy on the same windows).
+    held-out text with 15% of the positions replaced by [MASK], seeded),
+    the ids this PyTorch model predicts at those positions
+    (`predicted_pytorch`, a list per window) and its accuracy there, for
+    tfm's check (test/Model/check_mlm.py: tfm's accuracy on the same
+    windows, or on every N-th of them).
 
-Status (session 13): no recipe tried yet leaves the unigram plateau within
-the 45-minute budget, so examples/bert-kjv does not ship. Three runs on 2
-cores, each stopped when the held-out accuracy had stayed at what predicting
-the most frequent tokens gives:
-  6 layers x 256, ctx 128, batch 32, mask 15%, lr 1e-3: step 600, loss 5.41, accuracy 6-9%;
-  4 layers x 256, ctx 128, batch 32, mask 30%, lr 1e-3: step 800, loss 5.22, accuracy 8%;
-  4 layers x 256, ctx 64, batch 64, mask 30%, lr 5e-4: step 1000, loss 5.18, accuracy 7%
-(about 0.9 s a step alone). Next to try: a longer warm-up with lr 1e-4
-(post-LN BERT is known to stall at high learning rates), more steps at a
-shorter context, or whole-word masking.
+Recipe (the defaults; examples/bert-kjv/MODEL.md): 3 layers x 192 (3
+heads), intermediate 768, context 32, WordPiece vocabulary 2048, batches of
+128 windows, 6500 steps, lr 1e-3, no dropout, 30% of the tokens masked: 40
+minutes on 2 cores, held-out masked-token accuracy 50.5%.
+
+How it was found (sessions 13-14): larger, slower shapes stayed on the
+unigram plateau (held-out accuracy 6-9%, loss 5.2-5.4, what predicting the
+most frequent tokens gives) for as long as they were run:
+  6 layers x 256, ctx 128, batch 32, mask 15%, lr 1e-3, dropout 0.1: step 600;
+  4 layers x 256, ctx 128, batch 32, mask 30%, lr 1e-3, dropout 0.1: step 800;
+  4 layers x 256, ctx 64, batch 64, mask 30%, lr 5e-4, dropout 0.1: step 1000;
+  4 layers x 192, ctx 64, batch 64, vocab 2048, lr 1e-3, no dropout: step 1100.
+A context of 32 with batches of 128 and no dropout left it within 500-700
+steps (2 layers x 128 at step 700, 3 layers x 192 at step 400): short
+windows make the few neighbours that predict a masked word most of what
+attention sees, and the steps are 2.5x faster.
 """
 import argparse
 import collections
@@ -233,18 +241,24 @@ def heldout_set(held_ids, vocab, ctx, seed):
     return out
 
 
-def accuracy(model, examples, limit=None):
-    """Top-1 accuracy at the masked positions of `examples` (in eval mode)."""
+def predictions(model, examples, limit=None):
+    """The top-1 ids at the masked positions of each of `examples` (in eval
+    mode), a list per example."""
     model.eval()
-    right = total = 0
+    out = []
     with torch.no_grad():
         for e in examples[:limit]:
             h = model.hidden(torch.tensor(e["ids"])[None])[0]
-            pred = model.logits(h[e["positions"]]).argmax(-1).tolist()
-            right += sum(p == t for p, t in zip(pred, e["targets"]))
-            total += len(e["targets"])
+            out.append(model.logits(h[e["positions"]]).argmax(-1).tolist())
     model.train()
-    return right / total
+    return out
+
+
+def accuracy(model, examples, limit=None):
+    """Top-1 accuracy at the masked positions of `examples`."""
+    pairs = [(p, t) for e, pred in zip(examples, predictions(model, examples, limit))
+             for p, t in zip(pred, e["targets"])]
+    return sum(p == t for p, t in pairs) / len(pairs)
 
 
 def main():
@@ -253,21 +267,21 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--vocab", type=int, default=4096)
-    ap.add_argument("--ctx", type=int, default=128)
-    ap.add_argument("--d", type=int, default=256)
-    ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--inter", type=int, default=1024)
+    ap.add_argument("--vocab", type=int, default=2048)
+    ap.add_argument("--ctx", type=int, default=32)
+    ap.add_argument("--d", type=int, default=192)
+    ap.add_argument("--layers", type=int, default=3)
+    ap.add_argument("--heads", type=int, default=3)
+    ap.add_argument("--inter", type=int, default=768)
     ap.add_argument("--eps", type=float, default=1e-12)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=2500)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=6500)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--mask-rate", type=float, default=0.3,
                     help="training positions masked (BERT: 0.15; 0.3 gives twice the signal per step, "
                          "which a 2-core budget needs; Wettig et al. 2022 find higher rates train well)")
-    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--sweep", action="store_true", help="time a few steps of candidate shapes and exit")
     args = ap.parse_args()
 
@@ -323,6 +337,8 @@ def main():
                      evaluate=lambda m, final: accuracy(m, held, None if final else 40),
                      metric="heldout_accuracy")
     final = accuracy(model, held)
+    for e, pred in zip(held, predictions(model, held)):
+        e["predicted_pytorch"] = pred
     cfg = dict(model_type="bert", architectures=["BertForMaskedLM"], vocab_size=len(vocab),
                hidden_size=args.d, num_hidden_layers=args.layers, num_attention_heads=args.heads,
                intermediate_size=args.inter, hidden_act="gelu", max_position_embeddings=args.ctx,
