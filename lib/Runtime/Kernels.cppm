@@ -147,23 +147,17 @@ TFM_INLINE void softmaxRow(float *x, int64_t count, int64_t width, float scale) 
     x[j] = 0;
 }
 
-/// sum_e a[e] b[e]: kLanes partial sums, added as a tree (lanes c and c + w
-/// for w = 8, 4, 2, 1: a few vector shuffles and adds; summed one after
-/// another they were a chain of 16 dependent scalar additions, the critical
-/// path of a decode step's attention, which calls this once per key and
-/// query head), then the tail.
 TFM_INLINE float dot(const float *a, const float *b, int64_t n) {
   float lanes[kLanes] = {};
   int64_t e = 0;
   for (; e + kLanes <= n; e += kLanes)
     for (int c = 0; c < kLanes; ++c)
       lanes[c] += a[e + c] * b[e + c];
-  for (int w = kLanes / 2; w > 0; w /= 2)
-    for (int c = 0; c < w; ++c)
-      lanes[c] += lanes[c + w];
-  float sum = lanes[0];
+  float sum = 0;
   for (; e < n; ++e)
     sum += a[e] * b[e];
+  for (float l : lanes)
+    sum += l;
   return sum;
 }
 
