@@ -36,11 +36,11 @@ prompt=$(seq -s, 1 512)
 context=$(seq -s, 1 2000)
 measure() { # EXE -> "prefill decode decode-after-2000", medians of three
   local p d l
-  p=$(for _ in 1 2 3; do "$1" --prompt-ids "$prompt" -n 1 --bench --no-stream |
+  p=$(for _ in 1 2 3; do "$1" --prompt-ids "$prompt" -n 1 --bench --no-stream --print-ids |
         sed -n 's/^prefill: .*(\(.*\) tokens\/s)/\1/p'; done | median)
-  d=$(for _ in 1 2 3; do "$1" --prompt-ids 1 -n 129 --no-stop-at-eos --bench --no-stream |
+  d=$(for _ in 1 2 3; do "$1" --prompt-ids 1 -n 129 --no-stop-at-eos --bench --no-stream --print-ids |
         sed -n 's/^decode: .*(\(.*\) tokens\/s)/\1/p'; done | median)
-  l=$(for _ in 1 2 3; do "$1" --prompt-ids "$context" -n 65 --no-stop-at-eos --bench --no-stream |
+  l=$(for _ in 1 2 3; do "$1" --prompt-ids "$context" -n 65 --no-stop-at-eos --bench --no-stream --print-ids |
         sed -n 's/^decode: .*(\(.*\) tokens\/s)/\1/p'; done | median)
   echo "$p $d $l"
 }

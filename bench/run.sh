@@ -44,9 +44,9 @@ prompt=$(seq -s, 1 512)
 median() { sort -g | sed -n 2p; }
 measure() { # EXE -> "prefill decode", each the median of three runs
   local p d
-  p=$(for _ in 1 2 3; do "$1" --prompt-ids "$prompt" -n 1 --bench --no-stream |
+  p=$(for _ in 1 2 3; do "$1" --prompt-ids "$prompt" -n 1 --bench --no-stream --print-ids |
         sed -n 's/^prefill: .*(\(.*\) tokens\/s)/\1/p'; done | median)
-  d=$(for _ in 1 2 3; do "$1" --prompt-ids 50256 -n 129 --no-stop-at-eos --bench --no-stream |
+  d=$(for _ in 1 2 3; do "$1" --prompt-ids 50256 -n 129 --no-stop-at-eos --bench --no-stream --print-ids |
         sed -n 's/^decode: .*(\(.*\) tokens\/s)/\1/p'; done | median)
   echo "$p $d"
 }
@@ -63,7 +63,7 @@ read -r p4 d4 < <(measure "$work/gpt2-124M-int4")
 # behind the per-ISA choice (docs/backend.md).
 vnni8=0 avx28=0 vnni4=0 avx24=0
 if "$work/gpt2-124M-int4" --prompt-ids 1 -n 1 --verbose 2>&1 >/dev/null | grep avx512-vnni >/dev/null; then
-  decode() { "$@" --prompt-ids 50256 -n 129 --no-stop-at-eos --bench --no-stream |
+  decode() { "$@" --prompt-ids 50256 -n 129 --no-stop-at-eos --bench --no-stream --print-ids |
              sed -n 's/^decode: .*(\(.*\) tokens\/s)/\1/p'; }
   for q in 8 4; do
     vs=() as=()
