@@ -441,6 +441,19 @@ TEST(Runtime, EpilogueMatchesLibmFormulas) {
     tfm::kernels::epilogue(&v, 1, nullptr, act, nullptr, nullptr);
     EXPECT_TRUE(std::isnan(v)) << static_cast<int>(act);
   }
+  // Far below exp's range as the libm formulas give it: -0 for very
+  // negative finite values (not the polynomial's floor times x), NaN at
+  // -inf (-inf * 0), +inf at +inf.
+  const float inf = std::numeric_limits<float>::infinity();
+  for (Activation act : {Activation::Silu, Activation::GeluTanh}) {
+    std::vector<float> v = {-1e38f, -std::numeric_limits<float>::max(), -200.0f, -inf, inf};
+    tfm::kernels::epilogue(v.data(), static_cast<int64_t>(v.size()), nullptr, act, nullptr,
+                           nullptr);
+    for (int i = 0; i < 3; ++i)
+      EXPECT_LT(std::fabs(v[i]), 1e-30f) << static_cast<int>(act) << " element " << i;
+    EXPECT_TRUE(std::isnan(v[3])) << static_cast<int>(act);
+    EXPECT_EQ(v[4], inf) << static_cast<int>(act);
+  }
 }
 
 TEST(Runtime, LayerNormMatchesNaiveLoop) {

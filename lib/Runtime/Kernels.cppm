@@ -89,7 +89,7 @@ void trampoline(void *p) {
 constexpr int kLanes = 16;
 
 /// exp(x) for x <= 0 (softmax), Cephes' single-precision polynomial: within
-/// 2 ulp of std::exp on [-87, 0], 0 below; NaN for NaN. The argument is
+/// 2 ulp of std::exp on [-87, 0], exp(-87) (~1.6e-38) below; NaN for NaN. The argument is
 /// clamped with comparisons that send NaN to -87 (converting a NaN to int32
 /// below would be undefined behaviour), and NaN is put back at the end.
 TFM_INLINE float expNonPositive(float in) {
@@ -552,9 +552,13 @@ void attend(const Attention &a, unsigned threads) {
 // Matmul epilogue
 //===----------------------------------------------------------------------===//
 
-/// 1 / (1 + exp(-z)), from exp(-|z|) (never overflows).
+/// 1 / (1 + exp(-z)), from exp(-|z|) (never overflows). Below -87 the
+/// polynomial stops at exp(-87); there sigmoid is taken as 0, so that x *
+/// sigmoid(x) is -0 for a very negative x (not ~1.6e-38 x) and NaN at -inf,
+/// as the libm formulas give.
 TFM_INLINE float sigmoid(float z) {
   float e = expNonPositive(-std::fabs(z));
+  e = -std::fabs(z) < -87.0f ? 0.0f : e;
   float inv = 1.0f / (1.0f + e);
   return z >= 0.0f ? inv : e * inv;
 }

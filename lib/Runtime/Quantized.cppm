@@ -219,7 +219,7 @@ export void quantizedMatmul(const Buffer &a, const Buffer &q, const Buffer &scal
   qkernels::gemv(x, reinterpret_cast<const uint8_t *>(q.data),
                  reinterpret_cast<const float *>(scales.data), scheme, k, n, out, ldd,
                  rt.threads());
-  // Epilogue: bias, activation, multiplier, residual (a few rows: plain loops).
+  // Epilogue: bias, activation, multiplier, residual, a row at a time.
   const float *bi = reinterpret_cast<const float *>(bias.data);
   const float *mul = reinterpret_cast<const float *>(multiplier.data);
   const float *res = reinterpret_cast<const float *>(residual.data);
